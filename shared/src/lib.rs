@@ -1,0 +1,316 @@
+//! Wire types of Draftroom: what the HTTP API takes and answers, the roles,
+//! the rooms of a meeting and the error codes. Plain data with serde, shared
+//! by the server, the tests and any Rust client; no runtime in here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// What a member of a meeting may do; the server enforces it (see DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Creates the meeting, co-edits the draft, decides on amendments, freezes.
+    Moderator,
+    /// A participant the moderator lets co-edit the draft directly.
+    Editor,
+    /// Proposes and supports amendments; does not write the draft.
+    Participant,
+    /// Follows along read-only.
+    Observer,
+}
+
+impl Role {
+    /// The lower-case name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Moderator => "moderator",
+            Role::Editor => "editor",
+            Role::Participant => "participant",
+            Role::Observer => "observer",
+        }
+    }
+
+    /// Whether this role may write the draft (when it is not frozen).
+    pub fn writes_draft(self) -> bool {
+        matches!(self, Role::Moderator | Role::Editor)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "moderator" => Ok(Role::Moderator),
+            "editor" => Ok(Role::Editor),
+            "participant" => Ok(Role::Participant),
+            "observer" => Ok(Role::Observer),
+            _ => Err(UnknownRole(s.to_owned())),
+        }
+    }
+}
+
+/// A role name that is none of the four.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRole(pub String);
+
+impl fmt::Display for UnknownRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown role {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRole {}
+
+/// One Yjs document of a meeting, as named in the WebSocket URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoomName {
+    /// `draft`: the text being agreed (root `clauses`).
+    Draft,
+    /// `meeting`: state only the server writes.
+    Meeting,
+    /// `amendment/{id}`: one proposed wording for one clause (root `text`).
+    Amendment(Uuid),
+}
+
+impl fmt::Display for RoomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoomName::Draft => f.write_str("draft"),
+            RoomName::Meeting => f.write_str("meeting"),
+            RoomName::Amendment(id) => write!(f, "amendment/{id}"),
+        }
+    }
+}
+
+impl FromStr for RoomName {
+    type Err = UnknownRoom;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "draft" => Ok(RoomName::Draft),
+            "meeting" => Ok(RoomName::Meeting),
+            _ => s
+                .strip_prefix("amendment/")
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .map(RoomName::Amendment)
+                .ok_or_else(|| UnknownRoom(s.to_owned())),
+        }
+    }
+}
+
+/// A room name that names no room of a meeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRoom(pub String);
+
+impl fmt::Display for UnknownRoom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown room {:?}: expected draft, meeting or amendment/<uuid>",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownRoom {}
+
+/// `POST /api/meetings`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateMeeting {
+    /// What is being drafted, e.g. "Misja Miasta Krakowa".
+    pub title: String,
+    /// The moderator's display name.
+    pub moderator_name: String,
+}
+
+/// Answer to `POST /api/meetings`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MeetingCreated {
+    /// The meeting's id, used in every other URL.
+    pub id: Uuid,
+    /// The moderator's capability token.
+    pub moderator_token: String,
+    /// Invite that joins as a participant.
+    pub participant_invite: String,
+    /// Invite that joins as an observer.
+    pub observer_invite: String,
+}
+
+/// `POST /api/meetings/{id}/join`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Join {
+    /// A participant or observer invite of this meeting.
+    pub invite: String,
+    /// The display name shown to the room.
+    pub name: String,
+}
+
+/// Answer to `POST /api/meetings/{id}/join`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Joined {
+    /// The new member's capability token.
+    pub token: String,
+    /// The new member's id within the meeting.
+    pub user_id: Uuid,
+    /// The role the invite grants.
+    pub role: Role,
+}
+
+/// `POST /api/meetings/{id}/editors`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrantEditor {
+    /// The participant who may now co-edit the draft.
+    pub user_id: Uuid,
+}
+
+/// `POST /api/meetings/{id}/invites/rotate`: which invites to replace.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RotateInvites {
+    /// Replace the participant invite.
+    #[serde(default)]
+    pub participant: bool,
+    /// Replace the observer invite.
+    #[serde(default)]
+    pub observer: bool,
+}
+
+/// Answer to an invite rotation: the new invites (absent ones were kept).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvitesRotated {
+    /// The new participant invite, if it was replaced.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub participant_invite: Option<String>,
+    /// The new observer invite, if it was replaced.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub observer_invite: Option<String>,
+}
+
+/// The machine-readable part of an error answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the request is malformed or invalid.
+    BadRequest,
+    /// 401: no token, or a token (or invite) that is not valid here.
+    Unauthorized,
+    /// 403: the caller's role may not do this.
+    Forbidden,
+    /// 404: no such meeting, member, room or path.
+    NotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
+    /// 409: the request conflicts with the meeting's state.
+    Conflict,
+    /// 413: the body or message is too large.
+    TooLarge,
+    /// 429: too many requests or messages.
+    TooManyRequests,
+    /// 500: the server failed; nothing was changed.
+    Internal,
+    /// 503: the server cannot take the request now (e.g. storage failing).
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with this code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::TooManyRequests => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+}
+
+/// An error answer: `{"error":{"code","message"}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error itself.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an [`ErrorBody`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code.
+    pub code: ErrorCode,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// WebSocket close codes the server uses, beyond the standard ones.
+pub mod close {
+    /// The message was too big (standard).
+    pub const TOO_BIG: u16 = 1009;
+    /// The connection broke the protocol (standard): malformed frames.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// The server hit an internal error on this room (standard); reconnect.
+    pub const INTERNAL: u16 = 1011;
+    /// The server is going away (standard): shutdown.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client fell too far behind the room; reconnect and resync.
+    pub const TRY_AGAIN: u16 = 1013;
+    /// No token, or a token that is not valid for this meeting.
+    pub const UNAUTHORIZED: u16 = 4401;
+    /// No such meeting or room.
+    pub const NOT_FOUND: u16 = 4404;
+    /// Too many messages too fast.
+    pub const TOO_FAST: u16 = 4429;
+    /// The connection sent no pong in time.
+    pub const TIMEOUT: u16 = 4408;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names_round_trip() {
+        let id = Uuid::new_v4();
+        for room in [RoomName::Draft, RoomName::Meeting, RoomName::Amendment(id)] {
+            assert_eq!(room.to_string().parse::<RoomName>(), Ok(room));
+        }
+        assert!("amendment/not-a-uuid".parse::<RoomName>().is_err());
+        assert!("drafts".parse::<RoomName>().is_err());
+        assert!("".parse::<RoomName>().is_err());
+    }
+
+    #[test]
+    fn roles_round_trip_and_draft_rights() {
+        for role in [Role::Moderator, Role::Editor, Role::Participant, Role::Observer] {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{role}\""));
+        }
+        assert!(Role::Editor.writes_draft());
+        assert!(!Role::Participant.writes_draft());
+        assert!(!Role::Observer.writes_draft());
+    }
+
+    #[test]
+    fn error_body_shape() {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: ErrorCode::TooLarge,
+                message: "too big".into(),
+            },
+        };
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["error"]["code"], "too_large");
+        assert_eq!(ErrorCode::TooLarge.status(), 413);
+    }
+}

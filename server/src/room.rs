@@ -1,0 +1,480 @@
+//! The document of one room and the rules for changing it, with no I/O:
+//! decide whether an incoming Yjs update is a write at all, whether its
+//! author may make it, which Yjs client IDs it binds to that author, and
+//! apply it. Persistence and relaying are the caller's business.
+
+use std::collections::{HashMap, HashSet};
+use thiserror::Error;
+use uuid::Uuid;
+use yrs::updates::decoder::Decode;
+use yrs::{ClientID, Doc, IdSet, OffsetKind, Options, ReadTxn, StateVector, Transact, Update, WriteTxn};
+
+/// Who sends an update, as the room needs to know them.
+#[derive(Debug, Clone, Copy)]
+pub struct Author {
+    /// The member.
+    pub user: Uuid,
+    /// Whether they may write this room now (role, room, frozen state).
+    pub may_write: Result<(), Denied>,
+}
+
+/// Why a member may not write a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum Denied {
+    /// Nobody but the server writes this room.
+    #[error("only the server writes this room")]
+    ServerOnly,
+    /// The member's role does not write this room.
+    #[error("your role may not write this room")]
+    Role,
+    /// The draft is frozen.
+    #[error("the draft is frozen")]
+    Frozen,
+}
+
+/// Why an update was refused. Everything but [`Refusal::Malformed`] is
+/// answered with the protocol's permission-denied message.
+#[derive(Debug, Error)]
+pub enum Refusal {
+    /// The author may not write here.
+    #[error("{0}")]
+    Denied(Denied),
+    /// The update carries items of a client ID bound to another member.
+    #[error("client id {client} belongs to another member of this meeting")]
+    ForeignClient {
+        /// The client ID.
+        client: u64,
+    },
+    /// The client ID had an update refused before; its later items depend
+    /// on what was refused and can never be integrated.
+    #[error("client id {client} had a change refused earlier in this room; reload to continue")]
+    RefusedClient {
+        /// The client ID.
+        client: u64,
+    },
+    /// The update builds on changes the server does not have.
+    #[error("this change builds on changes the server does not have; reload to continue")]
+    MissingDependencies,
+    /// The bytes are not a Yjs update.
+    #[error("malformed update: {0}")]
+    Malformed(String),
+}
+
+/// The result of an accepted update.
+#[derive(Debug)]
+pub struct Applied {
+    /// The update as integrated (v1 encoding), to persist and relay.
+    pub update: Vec<u8>,
+    /// Its sequence number in the room's log.
+    pub seq: u64,
+    /// Client IDs that this update binds to its author.
+    pub new_bindings: Vec<u64>,
+}
+
+/// What became of an update.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It changes nothing the room does not have already (e.g. the sync step
+    /// 2 of a read-only client). Not an error, nothing to relay.
+    Noop,
+    /// It was applied.
+    Applied(Applied),
+    /// Part of it was applied, the rest depended on things the server does
+    /// not have and was dropped; the sender must be told.
+    Partial(Applied, Refusal),
+}
+
+/// Creates a server-side document: UTF-16 offsets like every JavaScript
+/// client, and no garbage collection so past states stay reconstructible.
+pub fn new_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        skip_gc: true,
+        ..Options::default()
+    })
+}
+
+/// The document of one room with the bookkeeping its rules need.
+pub struct RoomDoc {
+    doc: Doc,
+    /// Sequence number of the last update applied (persisted as its log key).
+    seq: u64,
+    /// Every deleted item ID, to tell a re-sent deletion from a new one.
+    deleted: IdSet,
+    /// Client IDs whose items this room refused; see [`Refusal::RefusedClient`].
+    refused: HashSet<u64>,
+    /// Updates applied since the last snapshot.
+    since_snapshot: usize,
+}
+
+impl RoomDoc {
+    /// Rebuilds a room from its stored snapshot and log.
+    pub fn load(
+        snapshot: Option<(u64, Vec<u8>)>,
+        updates: Vec<(u64, Vec<u8>)>,
+        refused: impl IntoIterator<Item = u64>,
+    ) -> Result<RoomDoc, Refusal> {
+        let doc = new_doc();
+        let mut seq = 0;
+        let since_snapshot = updates.len();
+        {
+            let mut txn = doc.transact_mut();
+            for (s, bytes) in snapshot.into_iter().chain(updates) {
+                let update =
+                    Update::decode_v1(&bytes).map_err(|e| Refusal::Malformed(e.to_string()))?;
+                txn.apply_update(update)
+                    .map_err(|e| Refusal::Malformed(e.to_string()))?;
+                seq = s;
+            }
+        }
+        let deleted = doc.transact().snapshot().delete_set;
+        Ok(RoomDoc {
+            doc,
+            seq,
+            deleted,
+            refused: refused.into_iter().collect(),
+            since_snapshot,
+        })
+    }
+
+    /// An empty room.
+    pub fn empty() -> RoomDoc {
+        RoomDoc::load(None, Vec::new(), []).expect("empty room")
+    }
+
+    /// The Yjs document.
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    /// Sequence number of the last applied update.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Updates applied since the last snapshot was taken.
+    pub fn since_snapshot(&self) -> usize {
+        self.since_snapshot
+    }
+
+    /// The whole state as one update, for a snapshot; resets the counter.
+    pub fn take_snapshot(&mut self) -> (u64, Vec<u8>) {
+        self.since_snapshot = 0;
+        let state = self
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        (self.seq, state)
+    }
+
+    /// The state vector, for sync step 1.
+    pub fn state_vector(&self) -> StateVector {
+        self.doc.transact().state_vector()
+    }
+
+    /// What a peer with state vector `sv` is missing, for sync step 2.
+    pub fn diff(&self, sv: &StateVector) -> Vec<u8> {
+        self.doc.transact().encode_state_as_update_v1(sv)
+    }
+
+    /// Client IDs with items in `update` that the room does not have yet.
+    fn new_clients(&self, update: &Update) -> Vec<(u64, u32)> {
+        let have = self.doc.transact().state_vector();
+        let mut out = Vec::new();
+        for (client, ranges) in update.insertions(true).iter() {
+            let Some(end) = ranges.iter().map(|r| r.end).max() else {
+                continue;
+            };
+            if end > have.get(client) {
+                let start = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+                out.push((client.get(), start));
+            }
+        }
+        out
+    }
+
+    /// Whether `update` deletes anything not already deleted here.
+    fn deletes_anything_new(&self, update: &Update) -> bool {
+        update
+            .delete_set()
+            .diff(&self.deleted)
+            .iter()
+            .any(|(_, ranges)| !ranges.is_empty())
+    }
+
+    /// Marks client IDs as refused in this room; returns the ones newly so.
+    pub fn refuse_clients(&mut self, clients: impl IntoIterator<Item = u64>) -> Vec<u64> {
+        clients
+            .into_iter()
+            .filter(|c| self.refused.insert(*c))
+            .collect()
+    }
+
+    /// Decides on and, if allowed, applies an update from `author`.
+    /// `bindings` maps client IDs to members meeting-wide.
+    ///
+    /// On refusal the client IDs that would have created items are returned
+    /// alongside, so the caller can record them as refused (the caller does,
+    /// unless the refusal is [`Refusal::ForeignClient`], whose client ID
+    /// belongs to somebody else).
+    pub fn apply(
+        &mut self,
+        bytes: &[u8],
+        author: &Author,
+        bindings: &HashMap<u64, Uuid>,
+    ) -> Result<Outcome, (Refusal, Vec<u64>)> {
+        let update = Update::decode_v1(bytes)
+            .map_err(|e| (Refusal::Malformed(e.to_string()), Vec::new()))?;
+        let new_clients = self.new_clients(&update);
+        let creating: Vec<u64> = new_clients.iter().map(|(c, _)| *c).collect();
+        if creating.is_empty() && !self.deletes_anything_new(&update) {
+            return Ok(Outcome::Noop);
+        }
+        if let Err(denied) = author.may_write {
+            return Err((Refusal::Denied(denied), creating));
+        }
+        let have = self.doc.transact().state_vector();
+        let mut new_bindings = Vec::new();
+        for &(client, start) in &new_clients {
+            if self.refused.contains(&client) {
+                return Err((Refusal::RefusedClient { client }, creating));
+            }
+            match bindings.get(&client) {
+                Some(owner) if *owner != author.user => {
+                    return Err((Refusal::ForeignClient { client }, Vec::new()));
+                }
+                Some(_) => {}
+                None => new_bindings.push(client),
+            }
+            // Yjs clocks of one client are contiguous: a gap means items the
+            // server never accepted.
+            if start > have.get(&ClientID::new(client)) {
+                return Err((Refusal::MissingDependencies, creating));
+            }
+        }
+        let (encoded, leftover) = {
+            let mut txn = self.doc.transact_mut();
+            txn.apply_update(update)
+                .map_err(|e| (Refusal::Malformed(e.to_string()), Vec::new()))?;
+            let leftover = txn.prune_pending();
+            let encoded = txn.encode_update_v1();
+            self.deleted.merge_with(txn.delete_set().clone());
+            (encoded, leftover)
+        };
+        let integrated = self.doc.transact().state_vector();
+        new_bindings.retain(|&c| {
+            let c = ClientID::new(c);
+            integrated.get(&c) > have.get(&c)
+        });
+        let nothing_integrated = integrated == have && leftover.is_some() && {
+            // Deletions alone still count as integrated work.
+            Update::decode_v1(&encoded).is_ok_and(|u| u.delete_set().is_empty())
+        };
+        if nothing_integrated {
+            return Err((Refusal::MissingDependencies, creating));
+        }
+        self.seq += 1;
+        self.since_snapshot += 1;
+        let applied = Applied {
+            update: encoded,
+            seq: self.seq,
+            new_bindings,
+        };
+        Ok(match leftover {
+            None => Outcome::Applied(applied),
+            Some(_) => Outcome::Partial(applied, Refusal::MissingDependencies),
+        })
+    }
+
+    /// Applies a change the server itself makes (it never needs checking).
+    pub fn server_write(&mut self, f: impl FnOnce(&mut yrs::TransactionMut<'_>)) -> Option<Applied> {
+        let encoded = {
+            let mut txn = self.doc.transact_mut();
+            f(&mut txn);
+            if txn.before_state() == txn.after_state() && txn.delete_set().is_empty() {
+                return None;
+            }
+            self.deleted.merge_with(txn.delete_set().clone());
+            txn.encode_update_v1()
+        };
+        self.seq += 1;
+        self.since_snapshot += 1;
+        Some(Applied {
+            update: encoded,
+            seq: self.seq,
+            new_bindings: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{Array, ArrayPrelim, GetString, MapPrelim, Text, TextPrelim, TextRef};
+
+    fn writer(user: Uuid) -> Author {
+        Author {
+            user,
+            may_write: Ok(()),
+        }
+    }
+
+    fn client_doc(id: u64) -> Doc {
+        Doc::with_options(Options {
+            client_id: ClientID::new(id),
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        })
+    }
+
+    /// Adds a clause to `doc` and returns the update it made.
+    fn add_clause(doc: &Doc, text: &str) -> Vec<u8> {
+        let mut txn = doc.transact_mut();
+        let clauses = txn.get_or_insert_array("clauses");
+        let len = clauses.len(&txn);
+        clauses.insert(
+            &mut txn,
+            len,
+            MapPrelim::from([
+                ("id".to_owned(), yrs::In::from("c1")),
+                ("text".to_owned(), yrs::In::from(TextPrelim::new(text))),
+            ]),
+        );
+        let _ = ArrayPrelim::default();
+        txn.encode_update_v1()
+    }
+
+    fn first_text(doc: &Doc) -> (TextRef, String) {
+        let txn = doc.transact();
+        let clauses = txn.get_array("clauses").unwrap();
+        let map: yrs::MapRef = clauses.get(&txn, 0).unwrap().cast().unwrap();
+        let text: TextRef = yrs::Map::get(&map, &txn, "text").unwrap().cast().unwrap();
+        let s = text.get_string(&txn);
+        (text, s)
+    }
+
+    #[test]
+    fn writer_update_is_applied_and_binds_its_client() {
+        let mut room = RoomDoc::empty();
+        let user = Uuid::new_v4();
+        let doc = client_doc(7);
+        let bytes = add_clause(&doc, "Kraków 🏛️");
+        let out = room.apply(&bytes, &writer(user), &HashMap::new()).unwrap();
+        let Outcome::Applied(a) = out else {
+            panic!("expected applied, got {out:?}")
+        };
+        assert_eq!(a.seq, 1);
+        assert_eq!(a.new_bindings, vec![7]);
+        assert_eq!(first_text(room.doc()).1, "Kraków 🏛️");
+        // The same bytes again are a no-op, not a write.
+        assert!(matches!(
+            room.apply(&bytes, &writer(user), &HashMap::new()),
+            Ok(Outcome::Noop)
+        ));
+    }
+
+    #[test]
+    fn read_only_author_is_refused_but_resync_is_noop() {
+        let mut room = RoomDoc::empty();
+        let moderator = Uuid::new_v4();
+        let doc = client_doc(1);
+        let bytes = add_clause(&doc, "misja");
+        room.apply(&bytes, &writer(moderator), &HashMap::new()).unwrap();
+        let observer = Author {
+            user: Uuid::new_v4(),
+            may_write: Err(Denied::Role),
+        };
+        // A follower's full state (what a reconnect's sync step 2 carries)
+        // changes nothing: allowed.
+        let follower = client_doc(2);
+        follower
+            .transact_mut()
+            .apply_update(Update::decode_v1(&room.diff(&StateVector::default())).unwrap())
+            .unwrap();
+        let resync = follower
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        assert!(matches!(
+            room.apply(&resync, &observer, &HashMap::new()),
+            Ok(Outcome::Noop)
+        ));
+        // A real edit is refused, and names the client to taint.
+        let (text, _) = first_text(&follower);
+        let edit = {
+            let mut txn = follower.transact_mut();
+            text.insert(&mut txn, 0, "nie ");
+            txn.encode_update_v1()
+        };
+        let (refusal, taint) = room.apply(&edit, &observer, &HashMap::new()).unwrap_err();
+        assert!(matches!(refusal, Refusal::Denied(Denied::Role)));
+        assert_eq!(taint, vec![2]);
+        // A deletion alone is a write too.
+        let del = {
+            let mut txn = follower.transact_mut();
+            text.remove_range(&mut txn, 0, 2);
+            txn.encode_update_v1()
+        };
+        assert!(room.apply(&del, &observer, &HashMap::new()).is_err());
+        assert_eq!(first_text(room.doc()).1, "misja");
+    }
+
+    #[test]
+    fn foreign_and_refused_clients_are_refused() {
+        let mut room = RoomDoc::empty();
+        let alice = Uuid::new_v4();
+        let mallory = Uuid::new_v4();
+        let bindings = HashMap::from([(5u64, alice)]);
+        let forged = client_doc(5);
+        let bytes = add_clause(&forged, "podrobione");
+        let (refusal, taint) = room.apply(&bytes, &writer(mallory), &bindings).unwrap_err();
+        assert!(matches!(refusal, Refusal::ForeignClient { client: 5 }));
+        assert!(taint.is_empty(), "the real owner must not be locked out");
+
+        room.refuse_clients([9]);
+        let tainted = client_doc(9);
+        let bytes = add_clause(&tainted, "x");
+        let (refusal, _) = room.apply(&bytes, &writer(mallory), &bindings).unwrap_err();
+        assert!(matches!(refusal, Refusal::RefusedClient { client: 9 }));
+        assert_eq!(room.seq(), 0);
+    }
+
+    #[test]
+    fn updates_with_a_gap_are_refused_and_nothing_stays_pending() {
+        let mut room = RoomDoc::empty();
+        let user = Uuid::new_v4();
+        let doc = client_doc(3);
+        let _first = add_clause(&doc, "pierwsza");
+        let second = add_clause(&doc, "druga");
+        let (refusal, taint) = room.apply(&second, &writer(user), &HashMap::new()).unwrap_err();
+        assert!(matches!(refusal, Refusal::MissingDependencies));
+        assert_eq!(taint, vec![3]);
+        assert!(!room.doc().transact().has_missing_updates());
+    }
+
+    #[test]
+    fn snapshot_and_log_rebuild_the_same_text() {
+        let mut room = RoomDoc::empty();
+        let user = Uuid::new_v4();
+        let doc = client_doc(11);
+        let mut log = Vec::new();
+        let b = add_clause(&doc, "Wspólnota");
+        if let Outcome::Applied(a) = room.apply(&b, &writer(user), &HashMap::new()).unwrap() {
+            log.push((a.seq, a.update));
+        }
+        let snapshot = room.take_snapshot();
+        let (text, _) = first_text(&doc);
+        let edit = {
+            let mut txn = doc.transact_mut();
+            text.insert(&mut txn, 9, " 🤝 żółć");
+            txn.encode_update_v1()
+        };
+        let mut after = Vec::new();
+        if let Outcome::Applied(a) = room.apply(&edit, &writer(user), &HashMap::new()).unwrap() {
+            after.push((a.seq, a.update));
+        }
+        let reloaded = RoomDoc::load(Some(snapshot), after, [4]).unwrap();
+        assert_eq!(first_text(reloaded.doc()).1, "Wspólnota 🤝 żółć");
+        assert_eq!(reloaded.seq(), 2);
+        assert!(reloaded.refused.contains(&4));
+    }
+}

@@ -1,5 +1,206 @@
 //! Draftroom's server: meetings, rooms of Yjs documents synced over the
 //! y-websocket protocol, roles enforced on every write, a durable store.
+//!
+//! [`app`] builds the router over shared state, so tests can drive it;
+//! [`run`] serves it on a listener until a shutdown signal, then closes
+//! every connection and commits everything queued to the store.
 
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod meeting;
 pub mod room;
+pub mod session;
 pub mod store;
+pub mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Html;
+use axum::routing::{any, get, post};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+pub use config::{Config, Limits};
+use hub::Hub;
+use meeting::RoomSizes;
+use store::{Store, StoreCloser, StoreError};
+
+/// State shared by every request and connection.
+pub struct AppState {
+    /// Meetings and the store.
+    pub hub: Hub,
+    /// The configuration the server started with.
+    pub config: Config,
+    /// Set to true when the server shuts down; connections then close.
+    pub shutdown: watch::Sender<bool>,
+    /// Open WebSocket connections, so shutdown can wait for them.
+    pub connections: ConnectionCount,
+}
+
+/// Counts open connections; shutdown waits for it to reach zero.
+#[derive(Default)]
+pub struct ConnectionCount {
+    open: AtomicUsize,
+    idle: Notify,
+}
+
+/// Held while a connection is open.
+pub struct ConnectionGuard<'a>(&'a ConnectionCount);
+
+impl ConnectionCount {
+    /// Counts a connection in until the guard drops.
+    pub fn enter(&self) -> ConnectionGuard<'_> {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        ConnectionGuard(self)
+    }
+
+    /// Open connections now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.open() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.open.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Serving failed.
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the store and builds the shared state.
+pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError> {
+    let (store, closer) = Store::open(&config.data_dir)?;
+    let sizes = RoomSizes {
+        backlog: config.limits.relay_backlog,
+        compact_every: config.limits.compact_every,
+    };
+    let state = AppState {
+        hub: Hub::new(store, sizes),
+        config,
+        shutdown: watch::channel(false).0,
+        connections: ConnectionCount::default(),
+    };
+    Ok((Arc::new(state), closer))
+}
+
+/// The router: API, WebSocket endpoint and the web app.
+pub fn app(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/meetings", post(api::create_meeting))
+        .route("/meetings/{id}", get(api::show_meeting))
+        .route("/meetings/{id}/join", post(api::join))
+        .route("/meetings/{id}/editors", post(api::grant_editor))
+        .route("/meetings/{id}/invites/rotate", post(api::rotate_invites))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed);
+    let router = Router::new()
+        .route("/healthz", get(api::healthz))
+        .nest("/api", api)
+        .route("/ws/{meeting}/{*room}", any(ws::handler))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes));
+    let router = match state.config.web_dir.clone().filter(|d| d.is_dir()) {
+        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => router.fallback(|| async { Html(FALLBACK_PAGE) }),
+    };
+    router.with_state(state)
+}
+
+/// Shown when no web app directory is there.
+const FALLBACK_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Draftroom</title>\
+<h1>Draftroom</h1><p>This server syncs meeting drafts; its web app is not installed here. \
+See <code>README.md</code> for the API.</p>";
+
+/// Serves on `listener` until `shutdown` resolves; then closes connections
+/// (code 1001), waits for them briefly and commits the store.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    meeting_limits_check(&config);
+    let (state, closer) = state(config)?;
+    let router = app(state.clone());
+    let signal_state = state.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            signal_state.shutdown.send_replace(true);
+        })
+        .await?;
+    if tokio::time::timeout(Duration::from_secs(5), state.connections.wait_idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = state.connections.open(),
+            "connections still open at shutdown"
+        );
+    }
+    drop(state);
+    tokio::task::spawn_blocking(move || closer.close())
+        .await
+        .ok();
+    tracing::info!("store closed; bye");
+    Ok(())
+}
+
+fn meeting_limits_check(config: &Config) {
+    tracing::info!(
+        data = %config.data_dir.display(),
+        max_message_bytes = config.limits.max_message_bytes,
+        "starting"
+    );
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -47,21 +47,30 @@ struct Job {
     done: Option<Done>,
 }
 
+/// What the writer thread is sent.
+enum Msg {
+    Job(Job),
+    /// Commit what came before, then stop.
+    Stop,
+}
+
 /// Handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
 }
 
-/// Joins the writer thread once every queued job has been committed.
+/// Stops the writer thread once every job queued before has been committed.
 pub struct StoreCloser {
+    jobs: mpsc::Sender<Msg>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl StoreCloser {
-    /// Waits for the writer to drain its queue and close the database.
-    /// Every [`Store`] handle must have been dropped first.
+    /// Commits everything queued so far, then closes the database. Jobs
+    /// submitted afterwards fail with [`StoreError::Closed`].
     pub fn close(mut self) {
+        let _ = self.jobs.send(Msg::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -84,7 +93,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Msg>();
         let thread = thread::Builder::new()
             .name("draftroom-store".into())
             .spawn(move || writer_loop(conn, rx))
@@ -93,8 +102,9 @@ impl Store {
                 source,
             })?;
         Ok((
-            Store { jobs: tx },
+            Store { jobs: tx.clone() },
             StoreCloser {
+                jobs: tx,
                 thread: Some(thread),
             },
         ))
@@ -111,7 +121,7 @@ impl Store {
             write: Box::new(write),
             done: Some(Box::new(done)),
         };
-        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+        if let Err(mpsc::SendError(Msg::Job(job))) = self.jobs.send(Msg::Job(job)) {
             if let Some(done) = job.done {
                 done(Err(StoreError::Closed));
             }
@@ -142,13 +152,21 @@ impl Store {
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(64);
-    while let Ok(first) = rx.recv() {
-        batch.push(first);
+    let mut stopping = false;
+    while !stopping {
+        match rx.recv() {
+            Ok(Msg::Job(job)) => batch.push(job),
+            Ok(Msg::Stop) | Err(_) => break,
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Stop) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -159,7 +177,13 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
     }
-    tracing::debug!("store writer drained; closing database");
+    // Whatever raced in after the stop is refused, not lost silently.
+    while let Ok(msg) = rx.try_recv() {
+        if let Msg::Job(Job { done: Some(done), .. }) = msg {
+            done(Err(StoreError::Closed));
+        }
+    }
+    tracing::debug!("store writer stopped; database closed");
 }
 
 /// Runs every job of the batch in one transaction, each in a savepoint so

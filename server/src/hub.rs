@@ -1,0 +1,391 @@
+//! The registry of meetings and the commands that change who is in them:
+//! create a meeting, join it with an invite, grant editing, rotate invites.
+//! Each command is durable in the store before it answers, and shows its
+//! effect in the meeting's server-written `meeting` room.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use draftroom_shared::{
+    InvitesRotated, Joined, MeetingCreated, Role, RotateInvites,
+};
+use uuid::Uuid;
+use yrs::{Map, ReadTxn, Transact, types::ToJson};
+
+use crate::auth;
+use crate::error::AppError;
+use crate::meeting::{Meeting, MeetingState, Member, RoomSizes, init_meeting_room, now_ms};
+use crate::room::RoomDoc;
+use crate::store::{self, MeetingRecord, Store, UserRecord};
+
+/// Longest title, in characters.
+const MAX_TITLE: usize = 200;
+/// Longest display name, in characters.
+const MAX_NAME: usize = 80;
+
+/// All meetings the server has loaded, and the store behind them.
+pub struct Hub {
+    store: Store,
+    sizes: RoomSizes,
+    meetings: Mutex<HashMap<Uuid, Arc<Meeting>>>,
+    /// Serialises loads so a meeting is loaded once.
+    loading: tokio::sync::Mutex<()>,
+}
+
+fn clean_text(what: &str, value: &str, max: usize) -> Result<String, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::bad_request(format!("{what} must not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::bad_request(format!(
+            "{what} is longer than {max} characters"
+        )));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(AppError::bad_request(format!(
+            "{what} must not contain control characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+impl Hub {
+    /// A hub over `store`.
+    pub fn new(store: Store, sizes: RoomSizes) -> Hub {
+        Hub {
+            store,
+            sizes,
+            meetings: Mutex::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Creates a meeting with its moderator.
+    pub async fn create_meeting(
+        &self,
+        title: &str,
+        moderator_name: &str,
+    ) -> Result<MeetingCreated, AppError> {
+        let title = clean_text("title", title, MAX_TITLE)?;
+        let moderator_name = clean_text("moderator_name", moderator_name, MAX_NAME)?;
+        let id = Uuid::new_v4();
+        let moderator_token = auth::new_secret();
+        let participant_invite = auth::new_secret();
+        let observer_invite = auth::new_secret();
+        let now = now_ms();
+        let record = MeetingRecord {
+            id,
+            title: title.clone(),
+            created_at: now,
+            participant_invite_hash: auth::hash(&participant_invite).to_vec(),
+            observer_invite_hash: auth::hash(&observer_invite).to_vec(),
+        };
+        let moderator = Member {
+            id: Uuid::new_v4(),
+            name: moderator_name,
+            role: Role::Moderator,
+            colour: crate::meeting::palette_colour(0),
+            joined_at: now,
+        };
+        let user = user_record(&moderator, &moderator_token);
+        self.store
+            .call(move |c| {
+                store::insert_meeting(c, &record)?;
+                store::insert_user(c, id, &user)
+            })
+            .await?;
+        let state = MeetingState {
+            title: title.clone(),
+            created_at: now,
+            participant_invite: auth::hash(&participant_invite),
+            observer_invite: auth::hash(&observer_invite),
+            members: HashMap::from([(moderator.id, moderator.clone())]),
+            by_token: HashMap::from([(auth::hash(&moderator_token), moderator.id)]),
+            bindings: HashMap::new(),
+            frozen: false,
+        };
+        let meeting = Meeting::new(id, state, RoomDoc::empty(), self.store.clone(), self.sizes);
+        meeting.server_write(|txn| init_meeting_room(txn, &title, now));
+        let seq = meeting.show_member(&moderator);
+        meeting.meeting_durable(seq).await;
+        self.lock_meetings().insert(id, meeting);
+        tracing::info!(meeting = %id, "meeting created");
+        Ok(MeetingCreated {
+            id,
+            moderator_token,
+            participant_invite,
+            observer_invite,
+        })
+    }
+
+    fn lock_meetings(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<Meeting>>> {
+        self.meetings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The meeting, loaded from the store on first use; 404 if unknown.
+    pub async fn meeting(&self, id: Uuid) -> Result<Arc<Meeting>, AppError> {
+        if let Some(m) = self.lock_meetings().get(&id) {
+            return Ok(m.clone());
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(m) = self.lock_meetings().get(&id) {
+            return Ok(m.clone());
+        }
+        let key = format!("{id}/meeting");
+        let (loaded, room) = self
+            .store
+            .call(move |c| {
+                let m = store::load_meeting(c, id)?;
+                let r = store::load_room(c, &key)?;
+                Ok((m, r))
+            })
+            .await?;
+        let Some(loaded) = loaded else {
+            return Err(AppError::not_found("no such meeting"));
+        };
+        let doc = RoomDoc::load(room.snapshot, room.updates, room.refused_clients).map_err(|e| {
+            tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
+            AppError::new(
+                draftroom_shared::ErrorCode::Internal,
+                "the meeting's stored state is damaged",
+            )
+        })?;
+        let mut members = HashMap::new();
+        let mut by_token = HashMap::new();
+        for u in loaded.users {
+            let role = u.role.parse::<Role>().unwrap_or(Role::Observer);
+            let hash: auth::SecretHash = u.token_hash.as_slice().try_into().unwrap_or([0; 32]);
+            by_token.insert(hash, u.id);
+            members.insert(
+                u.id,
+                Member {
+                    id: u.id,
+                    name: u.name,
+                    role,
+                    colour: u.colour,
+                    joined_at: u.joined_at,
+                },
+            );
+        }
+        let m = loaded.meeting;
+        let state = MeetingState {
+            title: m.title,
+            created_at: m.created_at,
+            participant_invite: m.participant_invite_hash.as_slice().try_into().unwrap_or([0; 32]),
+            observer_invite: m.observer_invite_hash.as_slice().try_into().unwrap_or([0; 32]),
+            members,
+            by_token,
+            bindings: loaded.bindings.into_iter().collect(),
+            frozen: false,
+        };
+        let meeting = Meeting::new(id, state, doc, self.store.clone(), self.sizes);
+        reconcile_meeting_room(&meeting);
+        self.lock_meetings().insert(id, meeting.clone());
+        tracing::debug!(meeting = %id, "meeting loaded");
+        Ok(meeting)
+    }
+
+    /// The meeting and the member whose token this is: 404 for an unknown
+    /// meeting, 401 for a missing or foreign token.
+    pub async fn authenticate(
+        &self,
+        id: Uuid,
+        token: Option<&str>,
+    ) -> Result<(Arc<Meeting>, Member), AppError> {
+        let meeting = self.meeting(id).await?;
+        let token = token.ok_or_else(|| AppError::unauthorized("a token is required"))?;
+        let member = meeting
+            .member_by_token(token)
+            .ok_or_else(|| AppError::unauthorized("this token is not valid for this meeting"))?;
+        Ok((meeting, member))
+    }
+
+    /// Joins a meeting with an invite.
+    pub async fn join(&self, id: Uuid, invite: &str, name: &str) -> Result<Joined, AppError> {
+        let meeting = self.meeting(id).await?;
+        let name = clean_text("name", name, MAX_NAME)?;
+        let (role, colour) = {
+            let st = meeting.state();
+            let role = if auth::matches(invite, &st.participant_invite) {
+                Role::Participant
+            } else if auth::matches(invite, &st.observer_invite) {
+                Role::Observer
+            } else {
+                return Err(AppError::unauthorized(
+                    "this invite is not valid for this meeting (it may have been replaced)",
+                ));
+            };
+            (role, st.next_colour())
+        };
+        let token = auth::new_secret();
+        let member = Member {
+            id: Uuid::new_v4(),
+            name,
+            role,
+            colour,
+            joined_at: now_ms(),
+        };
+        let record = user_record(&member, &token);
+        self.store
+            .call(move |c| store::insert_user(c, id, &record))
+            .await?;
+        let seq = {
+            let mut st = meeting.state();
+            st.by_token.insert(auth::hash(&token), member.id);
+            st.members.insert(member.id, member.clone());
+            meeting.show_member(&member)
+        };
+        meeting.meeting_durable(seq).await;
+        tracing::info!(meeting = %id, user = %member.id, role = %role, "member joined");
+        Ok(Joined {
+            token,
+            user_id: member.id,
+            role,
+        })
+    }
+
+    /// Lets a participant co-edit the draft.
+    pub async fn grant_editor(
+        &self,
+        meeting: &Arc<Meeting>,
+        by: &Member,
+        user: Uuid,
+    ) -> Result<Member, AppError> {
+        require_moderator(by, "grant editing")?;
+        let target = meeting
+            .state()
+            .members
+            .get(&user)
+            .cloned()
+            .ok_or_else(|| AppError::not_found("no such member in this meeting"))?;
+        match target.role {
+            Role::Editor => return Ok(target),
+            Role::Moderator => {
+                return Err(AppError::conflict("the moderator already edits the draft"));
+            }
+            Role::Observer => {
+                return Err(AppError::conflict(
+                    "observers follow read-only; invite them as participants first",
+                ));
+            }
+            Role::Participant => {}
+        }
+        self.store
+            .call(move |c| store::update_role(c, user, Role::Editor.as_str()))
+            .await?;
+        let (member, seq) = {
+            let mut st = meeting.state();
+            let m = st.members.get_mut(&user).expect("member present");
+            m.role = Role::Editor;
+            let m = m.clone();
+            let seq = meeting.show_member(&m);
+            (m, seq)
+        };
+        meeting.meeting_durable(seq).await;
+        tracing::info!(meeting = %meeting.id, user = %user, "editing granted");
+        Ok(member)
+    }
+
+    /// Replaces invites, so a leaked link stops working.
+    pub async fn rotate_invites(
+        &self,
+        meeting: &Arc<Meeting>,
+        by: &Member,
+        which: RotateInvites,
+    ) -> Result<InvitesRotated, AppError> {
+        require_moderator(by, "replace invites")?;
+        if !which.participant && !which.observer {
+            return Err(AppError::bad_request(
+                "say which invites to replace: {\"participant\":true} and/or {\"observer\":true}",
+            ));
+        }
+        let participant = which.participant.then(auth::new_secret);
+        let observer = which.observer.then(auth::new_secret);
+        let (p_hash, o_hash) = {
+            let st = meeting.state();
+            (
+                participant.as_deref().map_or(st.participant_invite, auth::hash),
+                observer.as_deref().map_or(st.observer_invite, auth::hash),
+            )
+        };
+        let id = meeting.id;
+        self.store
+            .call(move |c| store::update_invites(c, id, &p_hash, &o_hash))
+            .await?;
+        {
+            let mut st = meeting.state();
+            st.participant_invite = p_hash;
+            st.observer_invite = o_hash;
+        }
+        tracing::info!(meeting = %id, participant = which.participant, observer = which.observer, "invites replaced");
+        Ok(InvitesRotated {
+            participant_invite: participant,
+            observer_invite: observer,
+        })
+    }
+}
+
+fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
+    if by.role == Role::Moderator {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!("only the moderator may {what}")))
+    }
+}
+
+fn user_record(m: &Member, token: &str) -> UserRecord {
+    UserRecord {
+        id: m.id,
+        name: m.name.clone(),
+        role: m.role.as_str().to_owned(),
+        colour: m.colour.clone(),
+        token_hash: auth::hash(token).to_vec(),
+        joined_at: m.joined_at,
+    }
+}
+
+/// Makes the `meeting` room show what the store holds, in case the server
+/// stopped between storing a command and showing it.
+fn reconcile_meeting_room(meeting: &Arc<Meeting>) {
+    let (title, created_at, members) = {
+        let st = meeting.state();
+        (
+            st.title.clone(),
+            st.created_at,
+            st.members.values().cloned().collect::<Vec<_>>(),
+        )
+    };
+    let (has_title, shown): (bool, Vec<String>) = {
+        let doc = meeting.meeting_room.doc();
+        let txn = doc.doc().transact();
+        let has_title = txn
+            .get_map("meeting")
+            .is_some_and(|m| m.get(&txn, "title").is_some());
+        let shown = txn
+            .get_map("participants")
+            .map(|p| {
+                members
+                    .iter()
+                    .filter(|m| {
+                        p.get(&txn, &m.id.to_string())
+                            .is_some_and(|v| crate::meeting::shows_role(&v.to_json(&txn), m.role))
+                    })
+                    .map(|m| m.id.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (has_title, shown)
+    };
+    if !has_title {
+        meeting.server_write(|txn| init_meeting_room(txn, &title, created_at));
+    }
+    for m in members.iter().filter(|m| !shown.contains(&m.id.to_string())) {
+        meeting.show_member(m);
+    }
+}

@@ -89,7 +89,10 @@ pub async fn join(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Join>,
 ) -> Result<impl IntoResponse, AppError> {
-    let joined = app.hub.join(meeting_id(&id)?, &body.invite, &body.name).await?;
+    let joined = app
+        .hub
+        .join(meeting_id(&id)?, &body.invite, &body.name)
+        .await?;
     Ok(Json(joined))
 }
 

@@ -6,9 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use draftroom_shared::{
-    InvitesRotated, Joined, MeetingCreated, Role, RotateInvites,
-};
+use draftroom_shared::{InvitesRotated, Joined, MeetingCreated, Role, RotateInvites};
 use uuid::Uuid;
 use yrs::{Map, ReadTxn, Transact, types::ToJson};
 
@@ -149,13 +147,14 @@ impl Hub {
         let Some(loaded) = loaded else {
             return Err(AppError::not_found("no such meeting"));
         };
-        let doc = RoomDoc::load(room.snapshot, room.updates, room.refused_clients).map_err(|e| {
-            tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
-            AppError::new(
-                draftroom_shared::ErrorCode::Internal,
-                "the meeting's stored state is damaged",
-            )
-        })?;
+        let doc =
+            RoomDoc::load(room.snapshot, room.updates, room.refused_clients).map_err(|e| {
+                tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
+                AppError::new(
+                    draftroom_shared::ErrorCode::Internal,
+                    "the meeting's stored state is damaged",
+                )
+            })?;
         let mut members = HashMap::new();
         let mut by_token = HashMap::new();
         for u in loaded.users {
@@ -177,8 +176,16 @@ impl Hub {
         let state = MeetingState {
             title: m.title,
             created_at: m.created_at,
-            participant_invite: m.participant_invite_hash.as_slice().try_into().unwrap_or([0; 32]),
-            observer_invite: m.observer_invite_hash.as_slice().try_into().unwrap_or([0; 32]),
+            participant_invite: m
+                .participant_invite_hash
+                .as_slice()
+                .try_into()
+                .unwrap_or([0; 32]),
+            observer_invite: m
+                .observer_invite_hash
+                .as_slice()
+                .try_into()
+                .unwrap_or([0; 32]),
             members,
             by_token,
             bindings: loaded.bindings.into_iter().collect(),
@@ -310,7 +317,9 @@ impl Hub {
         let (p_hash, o_hash) = {
             let st = meeting.state();
             (
-                participant.as_deref().map_or(st.participant_invite, auth::hash),
+                participant
+                    .as_deref()
+                    .map_or(st.participant_invite, auth::hash),
                 observer.as_deref().map_or(st.observer_invite, auth::hash),
             )
         };
@@ -335,7 +344,9 @@ fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
     if by.role == Role::Moderator {
         Ok(())
     } else {
-        Err(AppError::forbidden(format!("only the moderator may {what}")))
+        Err(AppError::forbidden(format!(
+            "only the moderator may {what}"
+        )))
     }
 }
 
@@ -385,7 +396,10 @@ fn reconcile_meeting_room(meeting: &Arc<Meeting>) {
     if !has_title {
         meeting.server_write(|txn| init_meeting_room(txn, &title, created_at));
     }
-    for m in members.iter().filter(|m| !shown.contains(&m.id.to_string())) {
+    for m in members
+        .iter()
+        .filter(|m| !shown.contains(&m.id.to_string()))
+    {
         meeting.show_member(m);
     }
 }

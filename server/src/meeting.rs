@@ -88,15 +88,26 @@ pub fn shows_role(value: &Any, role: Role) -> bool {
     }
 }
 
-/// A frame for the connections of a room.
+/// A frame for the connections of a room. Bytes are encoded once and
+/// shared by every receiver.
 #[derive(Clone, Debug)]
 pub enum Relay {
-    /// Bytes to send to everyone but the connection they came from.
-    Frame {
-        /// Connection the bytes came from (0: the server).
+    /// A durable document update, for everyone but the connection it came
+    /// from (origin 0 is the server).
+    Update {
+        /// Connection the update came from.
         origin: u64,
-        /// One encoded protocol message, shared by every receiver.
-        bytes: Arc<[u8]>,
+        /// The Yjs update itself, for merging with its neighbours.
+        update: Arc<[u8]>,
+        /// The update as a protocol message.
+        frame: Arc<[u8]>,
+    },
+    /// A presence change, as a protocol message.
+    Awareness {
+        /// Connection it came from.
+        origin: u64,
+        /// The encoded message.
+        frame: Arc<[u8]>,
     },
     /// The room failed; connections close with this reason and resync.
     Fail(Arc<str>),
@@ -150,18 +161,21 @@ impl Room {
     /// order they were applied.
     fn persist(self: &Arc<Self>, store: &Store, applied: &Applied, origin: u64, doc: &mut RoomDoc) {
         let seq = applied.seq;
-        let frame: Arc<[u8]> =
-            Message::Sync(SyncMessage::Update(applied.update.clone())).encode_v1().into();
+        let frame: Arc<[u8]> = Message::Sync(SyncMessage::Update(applied.update.clone()))
+            .encode_v1()
+            .into();
         let key = self.key.clone();
-        let data = applied.update.clone();
+        let update: Arc<[u8]> = applied.update.clone().into();
         let room = self.clone();
+        let stored = update.clone();
         store.submit(
-            move |c| store::append_update(c, &key, seq, &data),
+            move |c| store::append_update(c, &key, seq, &stored),
             move |res| match res {
                 Ok(()) => {
-                    let _ = room.relay.send(Relay::Frame {
+                    let _ = room.relay.send(Relay::Update {
                         origin,
-                        bytes: frame,
+                        update,
+                        frame,
                     });
                     room.durable.send_replace(seq);
                 }
@@ -192,11 +206,11 @@ impl Room {
         ));
     }
 
-    /// Relays a non-durable frame (awareness) right away.
-    pub fn relay_now(&self, origin: u64, bytes: Vec<u8>) {
-        let _ = self.relay.send(Relay::Frame {
+    /// Relays a presence change right away (it is never stored).
+    pub fn relay_awareness(&self, origin: u64, frame: Vec<u8>) {
+        let _ = self.relay.send(Relay::Awareness {
             origin,
-            bytes: bytes.into(),
+            frame: frame.into(),
         });
     }
 }
@@ -299,7 +313,10 @@ impl Meeting {
             return Err(OpenError::NoSuchRoom);
         }
         let mut rooms = self.rooms.lock().await;
-        if let Some(room) = rooms.get(&name).filter(|r| !r.failed.load(Ordering::SeqCst)) {
+        if let Some(room) = rooms
+            .get(&name)
+            .filter(|r| !r.failed.load(Ordering::SeqCst))
+        {
             room.connections.fetch_add(1, Ordering::SeqCst);
             return Ok(room.clone());
         }
@@ -338,7 +355,13 @@ impl Meeting {
     }
 
     /// Takes an update from `user`'s connection `origin` into `room`.
-    pub fn receive_update(&self, room: &Arc<Room>, user: Uuid, origin: u64, bytes: &[u8]) -> Received {
+    pub fn receive_update(
+        &self,
+        room: &Arc<Room>,
+        user: Uuid,
+        origin: u64,
+        bytes: &[u8],
+    ) -> Received {
         let may_write = Self::may_write(&self.state(), user, room.name);
         let author = Author { user, may_write };
         let mut doc = room.doc();
@@ -368,7 +391,10 @@ impl Meeting {
                 Received::Refused(refusal)
             }
             Err((refusal, taint)) => {
-                if !matches!(refusal, Refusal::ForeignClient { .. } | Refusal::Malformed(_)) {
+                if !matches!(
+                    refusal,
+                    Refusal::ForeignClient { .. } | Refusal::Malformed(_)
+                ) {
                     for client in doc.refuse_clients(taint) {
                         let key = room.key.clone();
                         self.store.submit(

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use thiserror::Error;
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, IdSet, OffsetKind, Options, ReadTxn, StateVector, Transact, Update, WriteTxn};
+use yrs::{
+    ClientID, Doc, IdSet, OffsetKind, Options, ReadTxn, StateVector, Transact, Update, WriteTxn,
+};
 
 /// Who sends an update, as the room needs to know them.
 #[derive(Debug, Clone, Copy)]
@@ -287,7 +289,10 @@ impl RoomDoc {
     }
 
     /// Applies a change the server itself makes (it never needs checking).
-    pub fn server_write(&mut self, f: impl FnOnce(&mut yrs::TransactionMut<'_>)) -> Option<Applied> {
+    pub fn server_write(
+        &mut self,
+        f: impl FnOnce(&mut yrs::TransactionMut<'_>),
+    ) -> Option<Applied> {
         let encoded = {
             let mut txn = self.doc.transact_mut();
             f(&mut txn);
@@ -379,7 +384,8 @@ mod tests {
         let moderator = Uuid::new_v4();
         let doc = client_doc(1);
         let bytes = add_clause(&doc, "misja");
-        room.apply(&bytes, &writer(moderator), &HashMap::new()).unwrap();
+        room.apply(&bytes, &writer(moderator), &HashMap::new())
+            .unwrap();
         let observer = Author {
             user: Uuid::new_v4(),
             may_write: Err(Denied::Role),
@@ -445,7 +451,9 @@ mod tests {
         let doc = client_doc(3);
         let _first = add_clause(&doc, "pierwsza");
         let second = add_clause(&doc, "druga");
-        let (refusal, taint) = room.apply(&second, &writer(user), &HashMap::new()).unwrap_err();
+        let (refusal, taint) = room
+            .apply(&second, &writer(user), &HashMap::new())
+            .unwrap_err();
         assert!(matches!(refusal, Refusal::MissingDependencies));
         assert_eq!(taint, vec![3]);
         assert!(!room.doc().transact().has_missing_updates());

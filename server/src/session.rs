@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use draftroom_shared::Role;
 use uuid::Uuid;
+use yrs::ClientID;
 use yrs::encoding::read::Cursor;
 use yrs::sync::{AwarenessUpdate, Message, MessageReader, SyncMessage};
 use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
-use yrs::ClientID;
 
 use crate::meeting::{Meeting, Received, Room};
 use crate::room::Refusal;
@@ -86,7 +86,13 @@ pub struct Session {
 
 impl Session {
     /// A session of `user` on `room`.
-    pub fn new(meeting: Arc<Meeting>, room: Arc<Room>, user: Uuid, conn: u64, rate: RateLimit) -> Self {
+    pub fn new(
+        meeting: Arc<Meeting>,
+        room: Arc<Room>,
+        user: Uuid,
+        conn: u64,
+        rate: RateLimit,
+    ) -> Self {
         Session {
             meeting,
             room,
@@ -110,7 +116,9 @@ impl Session {
     /// What the server says first: its state vector and who is present.
     pub fn start(&self) -> Vec<Reply> {
         let sv = self.room.doc().state_vector();
-        let mut out = vec![Reply::Now(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1())];
+        let mut out = vec![Reply::Now(
+            Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1(),
+        )];
         if let Some(bytes) = self.awareness_all() {
             out.push(Reply::Now(bytes));
         }
@@ -118,7 +126,11 @@ impl Session {
     }
 
     fn awareness_all(&self) -> Option<Vec<u8>> {
-        let awareness = self.room.awareness.lock().unwrap_or_else(|p| p.into_inner());
+        let awareness = self
+            .room
+            .awareness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let update = awareness.update().ok()?;
         (!update.clients.is_empty()).then(|| Message::Awareness(update).encode_v1())
     }
@@ -182,7 +194,9 @@ impl Session {
                 // came with the URL.
                 Message::Auth(_) => {}
                 Message::Custom(tag, _) => {
-                    return Err(SessionError::Malformed(format!("unknown message type {tag}")));
+                    return Err(SessionError::Malformed(format!(
+                        "unknown message type {tag}"
+                    )));
                 }
             }
         }
@@ -200,7 +214,11 @@ impl Session {
             let st = self.meeting.state();
             for client in update.clients.keys() {
                 let id = client.get();
-                if st.bindings.get(&id).is_some_and(|owner| *owner != self.user) {
+                if st
+                    .bindings
+                    .get(&id)
+                    .is_some_and(|owner| *owner != self.user)
+                {
                     return Some(Reply::Now(
                         Message::Auth(Some(format!(
                             "client id {id} belongs to another member of this meeting"
@@ -212,13 +230,17 @@ impl Session {
         }
         self.presence.extend(update.clients.keys().map(|c| c.get()));
         let bytes = Message::Awareness(update.clone()).encode_v1();
-        let mut awareness = self.room.awareness.lock().unwrap_or_else(|p| p.into_inner());
+        let mut awareness = self
+            .room
+            .awareness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Err(e) = awareness.apply_update(update) {
             tracing::debug!(error = %e, "awareness update ignored");
             return None;
         }
         drop(awareness);
-        self.room.relay_now(self.conn, bytes);
+        self.room.relay_awareness(self.conn, bytes);
         None
     }
 }
@@ -229,7 +251,11 @@ impl Drop for Session {
         if self.presence.is_empty() {
             return;
         }
-        let mut awareness = self.room.awareness.lock().unwrap_or_else(|p| p.into_inner());
+        let mut awareness = self
+            .room
+            .awareness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let ids: Vec<ClientID> = self.presence.iter().map(|c| ClientID::new(*c)).collect();
         for id in &ids {
             awareness.remove_state(*id);
@@ -238,7 +264,7 @@ impl Drop for Session {
         drop(awareness);
         if let Ok(update) = update {
             self.room
-                .relay_now(self.conn, Message::Awareness(update).encode_v1());
+                .relay_awareness(self.conn, Message::Awareness(update).encode_v1());
         }
     }
 }

@@ -179,7 +179,10 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
     }
     // Whatever raced in after the stop is refused, not lost silently.
     while let Ok(msg) = rx.try_recv() {
-        if let Msg::Job(Job { done: Some(done), .. }) = msg {
+        if let Msg::Job(Job {
+            done: Some(done), ..
+        }) = msg
+        {
             done(Err(StoreError::Closed));
         }
     }
@@ -348,12 +351,7 @@ pub fn update_role(txn: &Connection, user: Uuid, role: &str) -> WriteResult<()> 
 }
 
 /// Binds a Yjs client ID to a member for the whole meeting.
-pub fn insert_binding(
-    txn: &Connection,
-    meeting: Uuid,
-    client: u64,
-    user: Uuid,
-) -> WriteResult<()> {
+pub fn insert_binding(txn: &Connection, meeting: Uuid, client: u64, user: Uuid) -> WriteResult<()> {
     txn.execute(
         "INSERT OR IGNORE INTO client_bindings (meeting_id, client_id, user_id) VALUES (?1, ?2, ?3)",
         params![meeting.to_string(), client as i64, user.to_string()],
@@ -413,9 +411,8 @@ pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeet
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut stmt = txn.prepare_cached(
-        "SELECT client_id, user_id FROM client_bindings WHERE meeting_id = ?1",
-    )?;
+    let mut stmt =
+        txn.prepare_cached("SELECT client_id, user_id FROM client_bindings WHERE meeting_id = ?1")?;
     let bindings = stmt
         .query_map([&key], |r| {
             Ok((r.get::<_, i64>(0)? as u64, parse_uuid(r.get(1)?, 1)?))
@@ -479,8 +476,9 @@ pub fn load_room(txn: &Connection, room: &str) -> WriteResult<LoadedRoom> {
         )
         .optional()?;
     let after = snapshot.as_ref().map_or(-1, |(s, _)| *s as i64);
-    let mut stmt =
-        txn.prepare_cached("SELECT seq, data FROM room_updates WHERE room = ?1 AND seq > ?2 ORDER BY seq")?;
+    let mut stmt = txn.prepare_cached(
+        "SELECT seq, data FROM room_updates WHERE room = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
     let updates = stmt
         .query_map(params![room, after], |r| {
             Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))

@@ -18,8 +18,10 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::meeting::{Meeting, Member, Relay};
+use crate::meeting::{Meeting, Member, Relay, Room};
 use crate::session::{RateLimit, Reply, Session, SessionError};
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::encoder::Encode;
 
 /// Source of connection ids (0 is the server's own).
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -73,7 +75,9 @@ async fn resolve(
     token: Option<&str>,
 ) -> Result<(Arc<Meeting>, Member, RoomName), (u16, &'static str)> {
     let id = Uuid::parse_str(meeting).map_err(|_| (close::NOT_FOUND, "no such meeting"))?;
-    let name: RoomName = room.parse().map_err(|_| (close::NOT_FOUND, "no such room"))?;
+    let name: RoomName = room
+        .parse()
+        .map_err(|_| (close::NOT_FOUND, "no such room"))?;
     let (meeting, member) = app
         .hub
         .authenticate(id, token)
@@ -95,7 +99,13 @@ async fn close_now(mut socket: WebSocket, code: u16, reason: &str) {
         .await;
 }
 
-async fn connect(app: Arc<AppState>, meeting: Arc<Meeting>, member: Member, name: RoomName, socket: WebSocket) {
+async fn connect(
+    app: Arc<AppState>,
+    meeting: Arc<Meeting>,
+    member: Member,
+    name: RoomName,
+    socket: WebSocket,
+) {
     let room = match meeting.join_room(name).await {
         Ok(room) => room,
         Err(e) => {
@@ -130,6 +140,7 @@ async fn connect(app: Arc<AppState>, meeting: Arc<Meeting>, member: Member, name
     let last_heard = Arc::new(std::sync::Mutex::new(Instant::now()));
     let writer = tokio::spawn(
         write_loop(
+            room.clone(),
             sink,
             rx,
             relay,
@@ -226,6 +237,9 @@ fn read_error_close(e: &axum::Error) -> Option<(u16, String)> {
             format!("message of {size} bytes is over the limit of {max_size}"),
         )),
         Some(WsError::Capacity(_)) => Some((close::TOO_BIG, "message too big".into())),
+        Some(WsError::Protocol(
+            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        )) => None,
         Some(WsError::Protocol(p)) => Some((close::PROTOCOL_ERROR, truncate(p.to_string()))),
         _ => None,
     }
@@ -245,6 +259,7 @@ fn truncate(mut s: String) -> String {
 
 #[allow(clippy::too_many_arguments)]
 async fn write_loop(
+    room: Arc<Room>,
     mut sink: futures_util::stream::SplitSink<WebSocket, WsMessage>,
     mut rx: mpsc::Receiver<Out>,
     mut relay: broadcast::Receiver<Relay>,
@@ -257,6 +272,8 @@ async fn write_loop(
 ) {
     let mut ping = tokio::time::interval(ping_interval);
     ping.reset();
+    // A relayed frame read ahead while coalescing, to send next.
+    let mut held: Option<Relay> = None;
     let close = |code: u16, reason: String| {
         WsMessage::Close(Some(CloseFrame {
             code,
@@ -280,21 +297,39 @@ async fn write_loop(
                 }
                 None => break,
             },
-            relayed = relay.recv() => match relayed {
-                Ok(Relay::Frame { origin, bytes }) => {
+            relayed = next_relayed(&mut held, &mut relay) => match relayed {
+                Ok(Relay::Update { origin, update, frame }) => {
+                    match coalesce(conn, origin, update, frame, &mut relay, &mut held) {
+                        Ok(Some(bytes)) => WsMessage::Binary(bytes),
+                        Ok(None) => continue,
+                        Err(()) => {
+                            let _ = sink.send(close(close::TRY_AGAIN, "reconnect to resync".into())).await;
+                            break;
+                        }
+                    }
+                }
+                Ok(Relay::Awareness { origin, frame }) => {
                     if origin == conn {
                         continue;
                     }
-                    WsMessage::Binary(bytes.to_vec().into())
+                    WsMessage::Binary(frame.to_vec().into())
                 }
                 Ok(Relay::Fail(reason)) => {
-                    let _ = sink.send(close(draftroom_shared::close::INTERNAL, reason.to_string())).await;
+                    let _ = sink.send(close(close::INTERNAL, reason.to_string())).await;
                     break;
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::info!(missed = n, "connection fell behind the room; closing so it resyncs");
-                    let _ = sink.send(close(close::TRY_AGAIN, "fell behind; reconnect to resync".into())).await;
-                    break;
+                    // The frames it missed are gone from the relay; send the
+                    // whole (durable) state instead, which covers them.
+                    tracing::info!(missed = n, "connection fell behind the room; catching it up with the full state");
+                    let (seq, state) = {
+                        let doc = room.doc();
+                        (doc.seq(), doc.diff(&yrs::StateVector::default()))
+                    };
+                    if durable.wait_for(|d| *d >= seq).await.is_err() {
+                        break;
+                    }
+                    WsMessage::Binary(Message::Sync(SyncMessage::Update(state)).encode_v1().into())
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
@@ -312,10 +347,92 @@ async fn write_loop(
                 break;
             }
         };
-        if sink.send(msg).await.is_err() {
-            break;
+        // A peer that stops reading must not hold this task forever.
+        match tokio::time::timeout(idle_timeout, sink.send(msg)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => break,
+            Err(_) => {
+                tracing::info!("peer stopped reading; dropping the connection");
+                return;
+            }
         }
     }
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
+/// The held frame if any, else the next one from the room.
+async fn next_relayed(
+    held: &mut Option<Relay>,
+    relay: &mut broadcast::Receiver<Relay>,
+) -> Result<Relay, broadcast::error::RecvError> {
+    match held.take() {
+        Some(r) => Ok(r),
+        None => relay.recv().await,
+    }
+}
+
+/// Most updates merged into one frame for a connection that is behind.
+const MAX_COALESCE: usize = 512;
+
+/// Sends a connection that is behind one frame instead of many: takes the
+/// updates already queued after `first` and merges them (the stock client
+/// reads one message per frame, so they are merged, not concatenated).
+/// Skips the connection's own updates. A non-update frame met on the way is
+/// held back, to go out after the merged updates, keeping the order.
+fn coalesce(
+    conn: u64,
+    origin: u64,
+    update: Arc<[u8]>,
+    frame: Arc<[u8]>,
+    relay: &mut broadcast::Receiver<Relay>,
+    held: &mut Option<Relay>,
+) -> Result<Option<axum::body::Bytes>, ()> {
+    let mut first = (origin != conn).then_some((update, frame));
+    let mut more: Vec<Arc<[u8]>> = Vec::new();
+    while more.len() < MAX_COALESCE {
+        match relay.try_recv() {
+            Ok(Relay::Update {
+                origin,
+                update,
+                frame,
+            }) => {
+                if origin == conn {
+                    continue;
+                }
+                if first.is_none() {
+                    first = Some((update, frame));
+                } else {
+                    more.push(update);
+                }
+            }
+            Ok(other) => {
+                *held = Some(other);
+                break;
+            }
+            // A lag is noticed (and acted on) at the next `recv`.
+            Err(_) => break,
+        }
+    }
+    let Some((update, frame)) = first else {
+        return Ok(None);
+    };
+    if more.is_empty() {
+        return Ok(Some(axum::body::Bytes::from(frame.to_vec())));
+    }
+    let mut all: Vec<&[u8]> = Vec::with_capacity(more.len() + 1);
+    all.push(&update);
+    all.extend(more.iter().map(|u| &u[..]));
+    match yrs::merge_updates_v1(all) {
+        Ok(merged) => Ok(Some(
+            Message::Sync(SyncMessage::Update(merged))
+                .encode_v1()
+                .into(),
+        )),
+        Err(e) => {
+            // Cannot happen for updates the room itself produced; if it
+            // does, the connection resyncs rather than miss them.
+            tracing::error!(error = %e, "could not merge relayed updates");
+            Err(())
+        }
+    }
+}

@@ -291,7 +291,12 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_draft_rights() {
-        for role in [Role::Moderator, Role::Editor, Role::Participant, Role::Observer] {
+        for role in [
+            Role::Moderator,
+            Role::Editor,
+            Role::Participant,
+            Role::Observer,
+        ] {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
             let json = serde_json::to_string(&role).unwrap();
             assert_eq!(json, format!("\"{role}\""));

@@ -109,6 +109,7 @@ impl Hub {
             frozen: false,
         };
         let meeting = Meeting::new(id, state, RoomDoc::empty(), self.store.clone(), self.sizes);
+        meeting.touch();
         meeting.server_write(|txn| init_meeting_room(txn, &title, now));
         let seq = meeting.show_member(&moderator);
         meeting.meeting_durable(seq).await;
@@ -126,8 +127,33 @@ impl Hub {
         self.meetings.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Meetings in memory now.
+    pub fn loaded_meetings(&self) -> usize {
+        self.lock_meetings().len()
+    }
+
+    /// Drops from memory the meetings nobody has used for `idle`: no
+    /// connection, no request in flight, no room waiting to unload. Their
+    /// state is all in the store, and the next use loads them again.
+    pub fn unload_idle(&self, idle: std::time::Duration) -> usize {
+        let now = now_ms();
+        let idle_ms = idle.as_millis() as i64;
+        let mut meetings = self.lock_meetings();
+        let before = meetings.len();
+        // Only the map holds an unused meeting, and new users must take it
+        // from the map, under this lock.
+        meetings.retain(|_, m| Arc::strong_count(m) > 1 || now - m.last_used() < idle_ms);
+        before - meetings.len()
+    }
+
     /// The meeting, loaded from the store on first use; 404 if unknown.
     pub async fn meeting(&self, id: Uuid) -> Result<Arc<Meeting>, AppError> {
+        let meeting = self.meeting_inner(id).await?;
+        meeting.touch();
+        Ok(meeting)
+    }
+
+    async fn meeting_inner(&self, id: Uuid) -> Result<Arc<Meeting>, AppError> {
         if let Some(m) = self.lock_meetings().get(&id) {
             return Ok(m.clone());
         }
@@ -401,5 +427,99 @@ fn reconcile_meeting_room(meeting: &Arc<Meeting>) {
         .filter(|m| !shown.contains(&m.id.to_string()))
     {
         meeting.show_member(m);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn sizes() -> RoomSizes {
+        RoomSizes {
+            backlog: 16,
+            compact_every: 1000,
+        }
+    }
+
+    #[tokio::test]
+    async fn idle_meetings_unload_and_come_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _closer) = Store::open(dir.path()).unwrap();
+        let hub = Hub::new(store, sizes());
+        let created = hub.create_meeting("Misja Krakowa", "Anna").await.unwrap();
+        let joined = hub
+            .join(created.id, &created.participant_invite, "Łukasz")
+            .await
+            .unwrap();
+        // In use: it stays.
+        let held = hub.meeting(created.id).await.unwrap();
+        assert_eq!(hub.unload_idle(Duration::ZERO), 0);
+        drop(held);
+        // Used a moment ago: it stays for the idle time.
+        assert_eq!(hub.unload_idle(Duration::from_secs(60)), 0);
+        assert_eq!(hub.unload_idle(Duration::ZERO), 1);
+        assert_eq!(hub.loaded_meetings(), 0);
+
+        let (meeting, member) = hub
+            .authenticate(created.id, Some(&joined.token))
+            .await
+            .unwrap();
+        assert_eq!(member.name, "Łukasz");
+        assert_eq!(member.role, Role::Participant);
+        assert_eq!(meeting.state().title, "Misja Krakowa");
+        assert_eq!(meeting.state().members.len(), 2);
+        let doc = meeting.meeting_room.doc();
+        let txn = doc.doc().transact();
+        let participants = txn.get_map("participants").unwrap();
+        assert_eq!(participants.len(&txn), 2, "shown once each, not again");
+    }
+
+    #[tokio::test]
+    async fn invites_and_tokens_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _closer) = Store::open(dir.path()).unwrap();
+        let hub = Hub::new(store, sizes());
+        let created = hub.create_meeting("Wizja", "Anna").await.unwrap();
+        let err = hub.join(created.id, "nope", "X").await.unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        let err = hub.join(Uuid::new_v4(), "nope", "X").await.unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::NotFound);
+        let err = hub.create_meeting("  ", "Anna").await.unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::BadRequest);
+        let observer = hub
+            .join(created.id, &created.observer_invite, "Ewa")
+            .await
+            .unwrap();
+        assert_eq!(observer.role, Role::Observer);
+        let (meeting, moderator) = hub
+            .authenticate(created.id, Some(&created.moderator_token))
+            .await
+            .unwrap();
+        let err = hub
+            .grant_editor(&meeting, &moderator, observer.user_id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::Conflict);
+        let rotated = hub
+            .rotate_invites(
+                &meeting,
+                &moderator,
+                RotateInvites {
+                    participant: false,
+                    observer: true,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(rotated.participant_invite.is_none());
+        let err = hub
+            .join(created.id, &created.observer_invite, "Old link")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        hub.join(created.id, &rotated.observer_invite.unwrap(), "New link")
+            .await
+            .unwrap();
     }
 }

@@ -150,6 +150,7 @@ pub async fn run(
     meeting_limits_check(&config);
     let (state, closer) = state(config)?;
     let router = app(state.clone());
+    let sweeper = tokio::spawn(unload_idle_meetings(state.clone()));
     let signal_state = state.clone();
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
@@ -167,12 +168,27 @@ pub async fn run(
             "connections still open at shutdown"
         );
     }
+    sweeper.abort();
+    let _ = sweeper.await;
     drop(state);
     tokio::task::spawn_blocking(move || closer.close())
         .await
         .ok();
     tracing::info!("store closed; bye");
     Ok(())
+}
+
+/// Now and then drops meetings nobody uses from memory.
+async fn unload_idle_meetings(state: Arc<AppState>) {
+    let idle = state.config.limits.room_idle;
+    let mut tick = tokio::time::interval((idle / 2).max(Duration::from_secs(1)));
+    loop {
+        tick.tick().await;
+        let n = state.hub.unload_idle(idle);
+        if n > 0 {
+            tracing::debug!(unloaded = n, "idle meetings unloaded");
+        }
+    }
 }
 
 fn meeting_limits_check(config: &Config) {

@@ -235,6 +235,8 @@ pub struct Meeting {
     rooms: tokio::sync::Mutex<HashMap<RoomName, Arc<Room>>>,
     store: Store,
     sizes: RoomSizes,
+    /// When the meeting was last looked up, ms since the epoch.
+    last_used: std::sync::atomic::AtomicI64,
 }
 
 /// What became of an update, for the connection that sent it.
@@ -265,7 +267,18 @@ impl Meeting {
             rooms: tokio::sync::Mutex::new(HashMap::new()),
             store,
             sizes,
+            last_used: std::sync::atomic::AtomicI64::new(now_ms()),
         })
+    }
+
+    /// Marks the meeting as used now.
+    pub fn touch(&self) {
+        self.last_used.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// When the meeting was last used, ms since the epoch.
+    pub fn last_used(&self) -> i64 {
+        self.last_used.load(Ordering::Relaxed)
     }
 
     /// Locks the meeting's state. Lock order: a room's document, then this,

@@ -57,6 +57,15 @@ pub enum Refusal {
     /// The update builds on changes the server does not have.
     #[error("this change builds on changes the server does not have; reload to continue")]
     MissingDependencies,
+    /// The update continues a client's edits from past where the server has
+    /// them: its earlier edits have not arrived yet. A reconnecting client
+    /// does this when it sends what it types before its sync step 2 (which
+    /// carries its offline edits), so the sender holds it back and retries.
+    #[error("this change follows changes of client id {client} that have not arrived yet")]
+    Gap {
+        /// The client whose earlier edits are missing.
+        client: u64,
+    },
     /// The bytes are not a Yjs update.
     #[error("malformed update: {0}")]
     Malformed(String),
@@ -248,10 +257,11 @@ impl RoomDoc {
                 Some(_) => {}
                 None => new_bindings.push(client),
             }
-            // Yjs clocks of one client are contiguous: a gap means items the
-            // server never accepted.
+            // Yjs clocks of one client are contiguous: a gap means earlier
+            // items of that client have not arrived (yet, or ever: a refused
+            // client is caught above).
             if start > have.get(&ClientID::new(client)) {
-                return Err((Refusal::MissingDependencies, creating));
+                return Err((Refusal::Gap { client }, Vec::new()));
             }
         }
         let (encoded, leftover) = {
@@ -445,18 +455,27 @@ mod tests {
     }
 
     #[test]
-    fn updates_with_a_gap_are_refused_and_nothing_stays_pending() {
+    fn updates_with_a_gap_wait_outside_the_doc_and_apply_in_order() {
         let mut room = RoomDoc::empty();
         let user = Uuid::new_v4();
         let doc = client_doc(3);
-        let _first = add_clause(&doc, "pierwsza");
+        let first = add_clause(&doc, "pierwsza");
         let second = add_clause(&doc, "druga");
         let (refusal, taint) = room
             .apply(&second, &writer(user), &HashMap::new())
             .unwrap_err();
-        assert!(matches!(refusal, Refusal::MissingDependencies));
-        assert_eq!(taint, vec![3]);
+        assert!(matches!(refusal, Refusal::Gap { client: 3 }));
+        assert!(taint.is_empty(), "a gap is no reason to refuse the client");
         assert!(!room.doc().transact().has_missing_updates());
+        assert_eq!(room.seq(), 0);
+        for bytes in [first, second] {
+            assert!(matches!(
+                room.apply(&bytes, &writer(user), &HashMap::new()),
+                Ok(Outcome::Applied(_))
+            ));
+        }
+        let txn = room.doc().transact();
+        assert_eq!(txn.get_array("clauses").unwrap().len(&txn), 2);
     }
 
     #[test]

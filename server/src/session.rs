@@ -10,9 +10,8 @@ use std::time::Instant;
 use draftroom_shared::Role;
 use uuid::Uuid;
 use yrs::ClientID;
-use yrs::encoding::read::Cursor;
-use yrs::sync::{AwarenessUpdate, Message, MessageReader, SyncMessage};
-use yrs::updates::decoder::DecoderV1;
+use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
 use crate::meeting::{Meeting, Received, Room};
@@ -36,6 +35,68 @@ pub enum SessionError {
     /// More messages than the rate limit allows.
     #[error("too many messages; slow down")]
     TooFast,
+    /// Too many updates wait for earlier ones; reconnecting resends all.
+    #[error("too many changes arrived ahead of earlier ones; reconnect to resync")]
+    Resync,
+}
+
+/// Splits a frame into its protocol messages by their framing (type, then
+/// length-prefixed payloads), so that a truncated message or trailing bytes
+/// are an error rather than silently dropped.
+pub fn split_messages(frame: &[u8]) -> Result<Vec<&[u8]>, SessionError> {
+    let bad = |why: &str| SessionError::Malformed(why.to_owned());
+    let mut pos = 0;
+    let mut out = Vec::new();
+    while pos < frame.len() {
+        let start = pos;
+        let kind = read_var(frame, &mut pos).ok_or_else(|| bad("truncated message type"))?;
+        match kind {
+            // sync: a sub-type, then one length-prefixed payload
+            0 => {
+                read_var(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
+                skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
+            }
+            // awareness: one length-prefixed payload
+            1 => skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated awareness message"))?,
+            // auth: permission, then (if denied) a reason
+            2 => {
+                let permission =
+                    read_var(frame, &mut pos).ok_or_else(|| bad("truncated auth message"))?;
+                if permission == 0 {
+                    skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated auth message"))?;
+                }
+            }
+            // query awareness: nothing more
+            3 => {}
+            other => return Err(bad(&format!("unknown message type {other}"))),
+        }
+        out.push(&frame[start..pos]);
+    }
+    if out.is_empty() {
+        return Err(bad("empty frame"));
+    }
+    Ok(out)
+}
+
+/// Reads a lib0 variable-length unsigned integer.
+fn read_var(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = *buf.get(*pos)?;
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Skips a length-prefixed byte string.
+fn skip_buf(buf: &[u8], pos: &mut usize) -> Option<()> {
+    let len = usize::try_from(read_var(buf, pos)?).ok()?;
+    let end = pos.checked_add(len)?;
+    (end <= buf.len()).then(|| *pos = end)
 }
 
 /// A token bucket: `rate` per second, up to `burst` at once.
@@ -82,7 +143,17 @@ pub struct Session {
     /// Awareness client IDs this connection set, cleared when it ends.
     presence: HashSet<u64>,
     rate: RateLimit,
+    /// Updates that arrived before the edits they continue, oldest first.
+    held: Vec<Vec<u8>>,
+    /// Their total size.
+    held_bytes: usize,
 }
+
+/// Most updates one connection may have waiting for earlier ones; a client
+/// past that is asked to reconnect, which resends everything in order.
+const MAX_HELD: usize = 256;
+/// Most bytes of such updates.
+const MAX_HELD_BYTES: usize = 4 << 20;
 
 impl Session {
     /// A session of `user` on `room`.
@@ -100,6 +171,8 @@ impl Session {
             conn,
             presence: HashSet::new(),
             rate,
+            held: Vec::new(),
+            held_bytes: 0,
         }
     }
 
@@ -145,13 +218,10 @@ impl Session {
         if !self.rate.take(Instant::now()) {
             return Err(SessionError::TooFast);
         }
-        let mut decoder = DecoderV1::new(Cursor::new(frame));
-        let messages = MessageReader::new(&mut decoder)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| SessionError::Malformed(e.to_string()))?;
-        if messages.is_empty() {
-            return Err(SessionError::Malformed("empty frame".into()));
-        }
+        let messages = split_messages(frame)?
+            .into_iter()
+            .map(|m| Message::decode_v1(m).map_err(|e| SessionError::Malformed(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut replies = Vec::new();
         for message in messages {
             match message {
@@ -164,21 +234,7 @@ impl Session {
                     replies.push(Reply::AfterDurable(seq, bytes));
                 }
                 Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
-                    match self
-                        .meeting
-                        .receive_update(&self.room, self.user, self.conn, &update)
-                    {
-                        Received::Noop | Received::Applied => {}
-                        Received::Refused(Refusal::Malformed(why)) => {
-                            return Err(SessionError::Malformed(why));
-                        }
-                        Received::Refused(refusal) => {
-                            tracing::info!(reason = %refusal, "write refused");
-                            replies.push(Reply::Now(
-                                Message::Auth(Some(refusal.to_string())).encode_v1(),
-                            ));
-                        }
-                    }
+                    self.update(update, &mut replies)?;
                 }
                 Message::Awareness(update) => {
                     if let Some(reply) = self.awareness(update) {
@@ -201,6 +257,71 @@ impl Session {
             }
         }
         Ok(replies)
+    }
+
+    /// Takes a document update; holds back one that arrived before the
+    /// edits it continues, and retries those after each applied update.
+    fn update(&mut self, update: Vec<u8>, replies: &mut Vec<Reply>) -> Result<(), SessionError> {
+        match self.receive(&update, replies)? {
+            Received::Refused(Refusal::Gap { client }) => {
+                self.held_bytes += update.len();
+                self.held.push(update);
+                if self.held.len() > MAX_HELD || self.held_bytes > MAX_HELD_BYTES {
+                    tracing::info!(
+                        client,
+                        held = self.held.len(),
+                        "too many updates waiting for earlier ones"
+                    );
+                    return Err(SessionError::Resync);
+                }
+            }
+            Received::Applied => self.retry_held(replies)?,
+            Received::Noop | Received::Refused(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Applies held updates whose predecessors have arrived, in order.
+    fn retry_held(&mut self, replies: &mut Vec<Reply>) -> Result<(), SessionError> {
+        while !self.held.is_empty() {
+            let mut progress = false;
+            for update in std::mem::take(&mut self.held) {
+                match self.receive(&update, replies)? {
+                    Received::Refused(Refusal::Gap { .. }) => self.held.push(update),
+                    _ => progress = true,
+                }
+            }
+            self.held_bytes = self.held.iter().map(Vec::len).sum();
+            if !progress {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands one update to the meeting; answers refusals other than gaps.
+    fn receive(
+        &mut self,
+        update: &[u8],
+        replies: &mut Vec<Reply>,
+    ) -> Result<Received, SessionError> {
+        let received = self
+            .meeting
+            .receive_update(&self.room, self.user, self.conn, update);
+        match &received {
+            Received::Refused(Refusal::Malformed(why)) => {
+                return Err(SessionError::Malformed(why.clone()));
+            }
+            Received::Refused(Refusal::Gap { .. }) => {}
+            Received::Refused(refusal) => {
+                tracing::info!(reason = %refusal, "write refused");
+                replies.push(Reply::Now(
+                    Message::Auth(Some(refusal.to_string())).encode_v1(),
+                ));
+            }
+            Received::Noop | Received::Applied => {}
+        }
+        Ok(received)
     }
 
     /// Applies and relays a presence update, unless it is an observer's
@@ -273,6 +394,24 @@ impl Drop for Session {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn frames_split_exactly_into_messages() {
+        let step1 = Message::Sync(SyncMessage::SyncStep1(Default::default())).encode_v1();
+        let query = Message::AwarenessQuery.encode_v1();
+        let denied = Message::Auth(Some("nie".into())).encode_v1();
+        let frame = [step1.clone(), query.clone(), denied.clone()].concat();
+        let parts = split_messages(&frame).unwrap();
+        assert_eq!(parts, vec![&step1[..], &query[..], &denied[..]]);
+        // A whole message followed by a cut-off one is malformed, not
+        // quietly shortened.
+        let cut = [step1.clone(), vec![0, 2, 0xff]].concat();
+        assert!(split_messages(&cut).is_err());
+        assert!(split_messages(&[]).is_err());
+        assert!(split_messages(&[0x09, 0x00]).is_err());
+        assert!(split_messages(&[0xff; 12]).is_err());
+        assert!(split_messages(&[1, 0x85]).is_err());
+    }
 
     #[test]
     fn rate_limit_allows_burst_then_refills() {

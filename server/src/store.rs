@@ -121,10 +121,11 @@ impl Store {
             write: Box::new(write),
             done: Some(Box::new(done)),
         };
-        if let Err(mpsc::SendError(Msg::Job(job))) = self.jobs.send(Msg::Job(job)) {
-            if let Some(done) = job.done {
-                done(Err(StoreError::Closed));
-            }
+        if let Err(mpsc::SendError(Msg::Job(Job {
+            done: Some(done), ..
+        }))) = self.jobs.send(Msg::Job(job))
+        {
+            done(Err(StoreError::Closed));
         }
     }
 

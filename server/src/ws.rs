@@ -200,6 +200,7 @@ async fn read_loop(
                     let code = match e {
                         SessionError::Malformed(_) => close::PROTOCOL_ERROR,
                         SessionError::TooFast => close::TOO_FAST,
+                        SessionError::Resync => close::TRY_AGAIN,
                     };
                     let _ = tx.send(Out::Close(code, truncate(e.to_string()))).await;
                     return;

@@ -1,0 +1,227 @@
+//! Hostile and broken input on the WebSocket: malformed frames, oversized
+//! frames and floods of bad tokens cost only the offending connection; the
+//! room, its other clients and the server carry on.
+
+use draftroom_shared::close;
+use draftroom_tests::{Meeting, Server, WAIT, YClient, random_client_id};
+use futures_util::future::join_all;
+use std::collections::BTreeMap;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// One way to break the protocol, and the close code it must earn.
+struct Case {
+    name: &'static str,
+    frame: WsMessage,
+    expected: &'static [u16],
+}
+
+fn cases() -> Vec<Case> {
+    // A sync update (0, 2) whose payload claims more than 1 MiB.
+    let mut oversized = vec![0x00, 0x02];
+    let len: usize = (1 << 20) + 1024;
+    let mut n = len;
+    while n >= 0x80 {
+        oversized.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    oversized.push(n as u8);
+    oversized.extend(std::iter::repeat_n(0u8, len));
+
+    vec![
+        Case {
+            name: "garbage: a message type varint that never ends",
+            frame: WsMessage::binary(vec![0xff; 16]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "garbage update payload",
+            frame: WsMessage::binary(vec![0x00, 0x02, 0x04, 0xde, 0xad, 0xbe, 0xef]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "truncated varint",
+            frame: WsMessage::binary(vec![0x00, 0x02, 0xff]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            // The reader must not take a message cut short for the end of
+            // the frame: a whole sync step 1, then a truncated update.
+            name: "valid message followed by a truncated one",
+            frame: WsMessage::binary(vec![0x00, 0x00, 0x01, 0x00, 0x00, 0x02, 0xff]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "awareness update that does not decode",
+            frame: WsMessage::binary(vec![0x01, 0x03, 0xff, 0xff, 0xff]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "unknown sync message type",
+            frame: WsMessage::binary(vec![0x00, 0x07, 0x00]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "unknown message type",
+            frame: WsMessage::binary(vec![0x09, 0x01, 0x00]),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            // y-websocket speaks binary only. 1003 (unsupported data) is the
+            // RFC 6455 code for exactly this, so it is accepted too.
+            name: "text frame",
+            frame: WsMessage::text("{\"type\":\"sync\"}"),
+            expected: &[close::PROTOCOL_ERROR, 1003],
+        },
+        Case {
+            name: "frame over 1 MiB",
+            frame: WsMessage::binary(oversized),
+            expected: &[close::TOO_BIG],
+        },
+    ]
+}
+
+#[tokio::test]
+async fn malformed_frames_close_only_that_connection() -> anyhow::Result<()> {
+    let server = Server::start();
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let draft = |token: &str| server.ws_url(meeting.id(), "draft", token);
+    let moderator = YClient::connect(&draft(meeting.moderator_token())).await?;
+    moderator.wait_synced().await?;
+    moderator.add_clause("Kraków — miasto otwarte 😀");
+    let bystander = YClient::connect(&draft(&meeting.observer.token)).await?;
+    bystander.wait_synced().await?;
+    bystander
+        .wait_for_text("Kraków — miasto otwarte 😀")
+        .await?;
+
+    let mut wrong = Vec::new();
+    for case in cases() {
+        // The attacker is an editor: its refusal is about the bytes, not its role.
+        let attacker = YClient::connect(&draft(&meeting.editor.token)).await?;
+        attacker.wait_synced().await?;
+        attacker.send_frame(case.frame);
+        let closed = attacker.wait_closed(WAIT).await;
+        println!("{}: closed with {closed:?}", case.name);
+        match &closed {
+            Some((code, _)) if case.expected.contains(code) => {}
+            _ => wrong.push(format!(
+                "{}: expected close {:?}, got {closed:?}",
+                case.name, case.expected
+            )),
+        }
+        assert!(
+            bystander.close().is_none(),
+            "{}: the bystander was disconnected",
+            case.name
+        );
+    }
+
+    // The room still works for those who behaved...
+    moderator.push_text(0, " — dalej");
+    let expected = "Kraków — miasto otwarte 😀 — dalej";
+    bystander.wait_for_text(expected).await?;
+    assert!(moderator.close().is_none() && bystander.close().is_none());
+    // ...and holds exactly what they wrote.
+    let fresh = YClient::connect(&draft(&meeting.participant.token)).await?;
+    fresh.wait_synced().await?;
+    assert_eq!(fresh.draft_text(), expected);
+    assert!(wrong.is_empty(), "wrong close codes:\n{}", wrong.join("\n"));
+    Ok(())
+}
+
+/// The control for the size limit: a paste well under 1 MiB goes through.
+#[tokio::test]
+async fn a_large_paste_under_the_limit_goes_through() -> anyhow::Result<()> {
+    let server = Server::start();
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let editor =
+        YClient::connect(&server.ws_url(meeting.id(), "draft", &meeting.editor.token)).await?;
+    let observer =
+        YClient::connect(&server.ws_url(meeting.id(), "draft", &meeting.observer.token)).await?;
+    editor.wait_synced().await?;
+    observer.wait_synced().await?;
+    // 300 000 × "ż" is 600 000 bytes of UTF-8.
+    let paste = "ż".repeat(300_000);
+    editor.add_clause(&paste);
+    observer.wait_for_text(&paste).await?;
+    assert!(editor.close().is_none() && editor.denials().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_flood_of_bad_tokens_is_closed_with_4401() -> anyhow::Result<()> {
+    let server = Server::start();
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let moderator =
+        YClient::connect(&server.ws_url(meeting.id(), "draft", meeting.moderator_token())).await?;
+    moderator.wait_synced().await?;
+    moderator.add_clause("Alfa");
+    let bystander =
+        YClient::connect(&server.ws_url(meeting.id(), "draft", &meeting.observer.token)).await?;
+    bystander.wait_synced().await?;
+    bystander.wait_for_text("Alfa").await?;
+    let other = server.create_meeting("Inne", "Adam").await?;
+
+    let urls: Vec<String> = (0..300)
+        .map(|i| match i % 4 {
+            0 => server.ws_url(
+                meeting.id(),
+                "draft",
+                &format!("zly-token-{}", random_client_id()),
+            ),
+            1 => server.ws_url(meeting.id(), "meeting", ""),
+            // A real token, of another meeting.
+            2 => server.ws_url(meeting.id(), "draft", &other.moderator_token),
+            _ => format!("ws://{}/ws/{}/draft", server.addr(), meeting.id()),
+        })
+        .collect();
+
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for batch in urls.chunks(50) {
+        let results = join_all(batch.iter().map(|url| async move {
+            match YClient::connect(url).await {
+                Ok(client) => match client.wait_closed(WAIT).await {
+                    Some((code, _)) => format!("closed {code}"),
+                    None => "still open".to_string(),
+                },
+                Err(e) => format!("handshake failed: {}", e.root_cause()),
+            }
+        }))
+        .await;
+        for outcome in results {
+            *outcomes.entry(outcome).or_default() += 1;
+        }
+    }
+    println!("bad-token outcomes: {outcomes:?}");
+
+    assert_eq!(server.get("/healthz", None).await?.0, 200);
+    moderator.push_text(0, " i Beta");
+    bystander.wait_for_text("Alfa i Beta").await?;
+    assert!(bystander.close().is_none() && moderator.close().is_none());
+    assert_eq!(
+        outcomes,
+        BTreeMap::from([(format!("closed {}", close::UNAUTHORIZED), 300)]),
+        "every bad-token connection must be closed with 4401"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn unknown_rooms_are_closed_with_4404() -> anyhow::Result<()> {
+    let server = Server::start();
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    for room in [
+        "drafts",
+        "amendment/not-a-uuid",
+        &format!("amendment/{}", uuid::Uuid::new_v4()),
+    ] {
+        let client =
+            YClient::connect(&server.ws_url(meeting.id(), room, meeting.moderator_token())).await;
+        let closed = match &client {
+            Ok(client) => client.wait_closed(WAIT).await,
+            Err(e) => panic!("room {room}: handshake failed: {e}"),
+        };
+        assert_eq!(closed.map(|c| c.0), Some(close::NOT_FOUND), "room {room}");
+    }
+    Ok(())
+}

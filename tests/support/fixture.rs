@@ -1,0 +1,64 @@
+//! A meeting with one member of every role, the starting point of most
+//! tests.
+
+use crate::Server;
+use draftroom_shared::{Joined, MeetingCreated};
+use uuid::Uuid;
+
+/// A meeting and its members: the moderator (from creation), an editor (a
+/// participant granted editing), a participant and an observer.
+pub struct Meeting {
+    /// The creation answer: id, moderator token, invites.
+    pub created: MeetingCreated,
+    /// A participant the moderator has made an editor.
+    pub editor: Joined,
+    /// A plain participant.
+    pub participant: Joined,
+    /// An observer.
+    pub observer: Joined,
+}
+
+impl Meeting {
+    /// Creates a meeting titled `title` and joins one member per role.
+    pub async fn set_up(server: &Server, title: &str) -> anyhow::Result<Self> {
+        let created = server.create_meeting(title, "Ewa Łukasiewicz").await?;
+        let editor = server
+            .join(
+                created.id,
+                &created.participant_invite,
+                "Jan Brzęczyszczykiewicz",
+            )
+            .await?;
+        server
+            .grant_editor(created.id, &created.moderator_token, editor.user_id)
+            .await?;
+        let participant = server
+            .join(created.id, &created.participant_invite, "Zbigniew Ćwiek")
+            .await?;
+        let observer = server
+            .join(created.id, &created.observer_invite, "Małgorzata Żółć")
+            .await?;
+        Ok(Meeting {
+            created,
+            editor,
+            participant,
+            observer,
+        })
+    }
+
+    /// The meeting's id.
+    pub fn id(&self) -> Uuid {
+        self.created.id
+    }
+
+    /// The moderator's token.
+    pub fn moderator_token(&self) -> &str {
+        &self.created.moderator_token
+    }
+}
+
+/// A random Yjs client id in the 53 bits JavaScript numbers hold exactly.
+pub fn random_client_id() -> u64 {
+    let bits = Uuid::new_v4().as_u128() as u64 & ((1 << 53) - 1);
+    bits.max(1)
+}

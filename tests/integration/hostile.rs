@@ -225,3 +225,60 @@ async fn unknown_rooms_are_closed_with_4404() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A client that stops reading never answers pings: the server cuts it off
+/// with 4408 once it has been silent past the idle timeout, and the room
+/// carries on for everyone else.
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_cut_off() -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let server = Server::start_with(&["--ping-interval-secs", "1", "--idle-timeout-secs", "2"]);
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let url = server.ws_url(meeting.id(), "draft", &meeting.observer.token);
+    let (mut silent, _) = tokio_tungstenite::connect_async(&url).await?;
+    let awake = YClient::connect(&url).await?;
+    awake.wait_synced().await?;
+    // Not polling the socket means not answering the server's pings.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let mut code = None;
+    while let Ok(Some(frame)) = tokio::time::timeout(WAIT, silent.next()).await {
+        if let Ok(WsMessage::Close(Some(frame))) = frame {
+            code = Some(u16::from(frame.code));
+            break;
+        }
+    }
+    assert_eq!(code, Some(close::TIMEOUT), "the silent client's close code");
+    // The client that answers its pings stays, and still syncs.
+    let moderator =
+        YClient::connect(&server.ws_url(meeting.id(), "draft", meeting.moderator_token())).await?;
+    moderator.wait_synced().await?;
+    moderator.add_clause("Wciąż tu jestem");
+    awake.wait_for_text("Wciąż tu jestem").await?;
+    assert!(awake.close().is_none());
+    Ok(())
+}
+
+/// A connection that sends faster than its limit is closed with 4429; the
+/// others in the room are untouched.
+#[tokio::test]
+async fn a_flood_of_messages_is_closed_with_4429() -> anyhow::Result<()> {
+    let server = Server::start_with(&["--messages-per-sec", "5", "--message-burst", "20"]);
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let url = |token: &str| server.ws_url(meeting.id(), "draft", token);
+    let moderator = YClient::connect(&url(meeting.moderator_token())).await?;
+    let flooder = YClient::connect(&url(&meeting.participant.token)).await?;
+    moderator.wait_synced().await?;
+    flooder.wait_synced().await?;
+    for _ in 0..100 {
+        // Awareness queries: harmless one by one, a flood all together.
+        flooder.send_raw(vec![3]);
+    }
+    let closed = flooder.wait_closed(WAIT).await;
+    assert_eq!(closed.map(|c| c.0), Some(close::TOO_FAST));
+    moderator.add_clause("Spokojnie");
+    let observer = YClient::connect(&url(&meeting.observer.token)).await?;
+    observer.wait_synced().await?;
+    observer.wait_for_text("Spokojnie").await?;
+    assert!(moderator.close().is_none());
+    Ok(())
+}

@@ -8,11 +8,14 @@ use std::sync::{Arc, Mutex};
 
 use draftroom_shared::{InvitesRotated, Joined, MeetingCreated, Role, RotateInvites};
 use uuid::Uuid;
-use yrs::{Map, ReadTxn, Transact, types::ToJson};
 
 use crate::auth;
 use crate::error::AppError;
-use crate::meeting::{Meeting, MeetingState, Member, RoomSizes, init_meeting_room, now_ms};
+use crate::meeting::{
+    Amendment, Meeting, MeetingState, Member, RoomSizes, Status, Version, now_ms,
+};
+use crate::meeting_room;
+use crate::room::Kind;
 use crate::room::RoomDoc;
 use crate::store::{self, MeetingRecord, Store, UserRecord};
 
@@ -107,10 +110,18 @@ impl Hub {
             by_token: HashMap::from([(auth::hash(&moderator_token), moderator.id)]),
             bindings: HashMap::new(),
             frozen: false,
+            amendments: Vec::new(),
+            versions: Vec::new(),
         };
-        let meeting = Meeting::new(id, state, RoomDoc::empty(), self.store.clone(), self.sizes);
+        let meeting = Meeting::new(
+            id,
+            state,
+            RoomDoc::empty(Kind::Meeting),
+            self.store.clone(),
+            self.sizes,
+        );
         meeting.touch();
-        meeting.server_write(|txn| init_meeting_room(txn, &title, now));
+        meeting.server_write(|txn| meeting_room::init(txn, &title, now));
         let seq = meeting.show_member(&moderator);
         meeting.meeting_durable(seq).await;
         self.lock_meetings().insert(id, meeting);
@@ -162,25 +173,33 @@ impl Hub {
             return Ok(m.clone());
         }
         let key = format!("{id}/meeting");
-        let (loaded, room) = self
+        let (loaded, room, amendments, versions, frozen) = self
             .store
             .call(move |c| {
                 let m = store::load_meeting(c, id)?;
                 let r = store::load_room(c, &key)?;
-                Ok((m, r))
+                let a = store::load_amendments(c, id)?;
+                let v = store::load_versions(c, id)?;
+                let f = store::is_frozen(c, id)?;
+                Ok((m, r, a, v, f))
             })
             .await?;
         let Some(loaded) = loaded else {
             return Err(AppError::not_found("no such meeting"));
         };
-        let doc =
-            RoomDoc::load(room.snapshot, room.updates, room.refused_clients).map_err(|e| {
-                tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
-                AppError::new(
-                    draftroom_shared::ErrorCode::Internal,
-                    "the meeting's stored state is damaged",
-                )
-            })?;
+        let doc = RoomDoc::load(
+            Kind::Meeting,
+            room.snapshot,
+            room.updates,
+            room.refused_clients,
+        )
+        .map_err(|e| {
+            tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
+            AppError::new(
+                draftroom_shared::ErrorCode::Internal,
+                "the meeting's stored state is damaged",
+            )
+        })?;
         let mut members = HashMap::new();
         let mut by_token = HashMap::new();
         for u in loaded.users {
@@ -215,10 +234,38 @@ impl Hub {
             members,
             by_token,
             bindings: loaded.bindings.into_iter().collect(),
-            frozen: false,
+            frozen,
+            amendments: amendments
+                .into_iter()
+                .map(|a| Amendment {
+                    id: a.id,
+                    clause_id: a.clause_id,
+                    author: a.author_id,
+                    status: Status::parse(&a.status),
+                    supporters: a.supporters,
+                    created_at: a.created_at,
+                    decided_at: a.decided_at,
+                    decided_by: a.decided_by,
+                    text: a.final_text.unwrap_or_default(),
+                })
+                .collect(),
+            versions: versions
+                .into_iter()
+                .map(|v| Version {
+                    number: v.number,
+                    created_at: v.created_at,
+                    frozen_by: v.frozen_by,
+                    sha256: v.sha256,
+                    text: v.text,
+                })
+                .collect(),
         };
         let meeting = Meeting::new(id, state, doc, self.store.clone(), self.sizes);
-        reconcile_meeting_room(&meeting);
+        {
+            // Show whatever was stored but not yet shown when it stopped.
+            let st = meeting.state();
+            meeting.server_write(|txn| meeting_room::reconcile(txn, &st));
+        }
         self.lock_meetings().insert(id, meeting.clone());
         tracing::debug!(meeting = %id, "meeting loaded");
         Ok(meeting)
@@ -384,49 +431,6 @@ fn user_record(m: &Member, token: &str) -> UserRecord {
         colour: m.colour.clone(),
         token_hash: auth::hash(token).to_vec(),
         joined_at: m.joined_at,
-    }
-}
-
-/// Makes the `meeting` room show what the store holds, in case the server
-/// stopped between storing a command and showing it.
-fn reconcile_meeting_room(meeting: &Arc<Meeting>) {
-    let (title, created_at, members) = {
-        let st = meeting.state();
-        (
-            st.title.clone(),
-            st.created_at,
-            st.members.values().cloned().collect::<Vec<_>>(),
-        )
-    };
-    let (has_title, shown): (bool, Vec<String>) = {
-        let doc = meeting.meeting_room.doc();
-        let txn = doc.doc().transact();
-        let has_title = txn
-            .get_map("meeting")
-            .is_some_and(|m| m.get(&txn, "title").is_some());
-        let shown = txn
-            .get_map("participants")
-            .map(|p| {
-                members
-                    .iter()
-                    .filter(|m| {
-                        p.get(&txn, &m.id.to_string())
-                            .is_some_and(|v| crate::meeting::shows_role(&v.to_json(&txn), m.role))
-                    })
-                    .map(|m| m.id.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        (has_title, shown)
-    };
-    if !has_title {
-        meeting.server_write(|txn| init_meeting_room(txn, &title, created_at));
-    }
-    for m in members
-        .iter()
-        .filter(|m| !shown.contains(&m.id.to_string()))
-    {
-        meeting.show_member(m);
     }
 }
 

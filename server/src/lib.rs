@@ -8,9 +8,12 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod draft;
 pub mod error;
 pub mod hub;
+pub mod live_room;
 pub mod meeting;
+pub mod meeting_room;
 pub mod room;
 pub mod session;
 pub mod store;

@@ -5,18 +5,17 @@
 //! for client edits and server edits alike.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use draftroom_shared::{Role, RoomName};
-use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
-use yrs::sync::{Awareness, Message, SyncMessage};
-use yrs::updates::encoder::Encode;
-use yrs::{Any, Map, TransactionMut, WriteTxn};
+use yrs::TransactionMut;
 
 use crate::auth::SecretHash;
-use crate::room::{Applied, Author, Denied, Outcome, Refusal, RoomDoc};
+pub use crate::live_room::{ExtraWrite, Journal, Relay, Room, RoomSizes};
+use crate::meeting_room;
+use crate::room::{Author, Denied, Kind, Outcome, Refusal, RoomDoc};
 use crate::store::{self, Store};
 
 /// Display colours handed to members in turn, distinct on a projector.
@@ -66,6 +65,99 @@ pub struct MeetingState {
     pub bindings: HashMap<u64, Uuid>,
     /// Whether the draft is frozen.
     pub frozen: bool,
+    /// Amendments, oldest first.
+    pub amendments: Vec<Amendment>,
+    /// Frozen versions, oldest first (number = index + 1).
+    pub versions: Vec<Version>,
+}
+
+/// Where an amendment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Its author may still change it; it can be supported and decided.
+    Open,
+    /// The moderator applied it to its clause.
+    Accepted,
+    /// The moderator turned it down.
+    Rejected,
+}
+
+impl Status {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Accepted => "accepted",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "accepted" => Status::Accepted,
+            "rejected" => Status::Rejected,
+            _ => Status::Open,
+        }
+    }
+}
+
+/// A proposed wording for one clause.
+#[derive(Debug, Clone)]
+pub struct Amendment {
+    /// Its id, also its room's name.
+    pub id: Uuid,
+    /// The clause it is for.
+    pub clause_id: String,
+    /// Who proposed it: the only one who writes its room.
+    pub author: Uuid,
+    /// Where it stands.
+    pub status: Status,
+    /// Members who support it, in order.
+    pub supporters: Vec<Uuid>,
+    /// When it was opened, ms since the epoch.
+    pub created_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// Who decided it.
+    pub decided_by: Option<Uuid>,
+    /// Its text when decided ("" while open: the room holds it).
+    pub text: String,
+}
+
+/// A frozen version, as kept in memory (its Yjs state stays in the store).
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// 1, 2, …
+    pub number: u32,
+    /// When it was frozen, ms since the epoch.
+    pub created_at: i64,
+    /// Who froze it.
+    pub frozen_by: Uuid,
+    /// SHA-256 of the text, hex.
+    pub sha256: String,
+    /// The agreed text.
+    pub text: String,
+}
+
+impl MeetingState {
+    /// The amendment with this id.
+    pub fn amendment(&self, id: Uuid) -> Option<&Amendment> {
+        self.amendments.iter().find(|a| a.id == id)
+    }
+
+    /// The amendment with this id, to change.
+    pub fn amendment_mut(&mut self, id: Uuid) -> Option<&mut Amendment> {
+        self.amendments.iter_mut().find(|a| a.id == id)
+    }
+
+    /// A member's display name ("" if unknown).
+    pub fn name_of(&self, user: Uuid) -> String {
+        self.members
+            .get(&user)
+            .map(|m| m.name.clone())
+            .unwrap_or_default()
+    }
 }
 
 impl MeetingState {
@@ -80,150 +172,6 @@ pub fn palette_colour(n: usize) -> String {
     PALETTE[n % PALETTE.len()].to_owned()
 }
 
-/// Whether a `participants` entry shows this role.
-pub fn shows_role(value: &Any, role: Role) -> bool {
-    match value {
-        Any::Map(m) => matches!(m.get("role"), Some(Any::String(r)) if r.as_ref() == role.as_str()),
-        _ => false,
-    }
-}
-
-/// A frame for the connections of a room. Bytes are encoded once and
-/// shared by every receiver.
-#[derive(Clone, Debug)]
-pub enum Relay {
-    /// A durable document update, for everyone but the connection it came
-    /// from (origin 0 is the server).
-    Update {
-        /// Connection the update came from.
-        origin: u64,
-        /// The Yjs update itself, for merging with its neighbours.
-        update: Arc<[u8]>,
-        /// The update as a protocol message.
-        frame: Arc<[u8]>,
-    },
-    /// A presence change, as a protocol message.
-    Awareness {
-        /// Connection it came from.
-        origin: u64,
-        /// The encoded message.
-        frame: Arc<[u8]>,
-    },
-    /// The room failed; connections close with this reason and resync.
-    Fail(Arc<str>),
-}
-
-/// One loaded room of a meeting.
-pub struct Room {
-    /// Which room.
-    pub name: RoomName,
-    /// Key in the store: `{meeting}/{room}`.
-    pub key: Arc<str>,
-    /// The document and its rules. Locked briefly, never across `.await`.
-    doc: Mutex<RoomDoc>,
-    /// Presence (cursors, names) of the connections, never persisted.
-    pub awareness: Mutex<Awareness>,
-    /// Durable updates and awareness changes, to every connection.
-    pub relay: broadcast::Sender<Relay>,
-    /// Sequence number of the last durable update.
-    pub durable: watch::Sender<u64>,
-    /// Connections attached; the room unloads some time after it hits 0.
-    pub connections: AtomicUsize,
-    /// Set when a write could not be made durable: the room must reload.
-    pub failed: AtomicBool,
-    sizes: RoomSizes,
-}
-
-impl Room {
-    fn new(name: RoomName, key: Arc<str>, doc: RoomDoc, sizes: RoomSizes) -> Arc<Room> {
-        let seq = doc.seq();
-        let awareness = Awareness::new(doc.doc().clone());
-        Arc::new(Room {
-            name,
-            key,
-            doc: Mutex::new(doc),
-            awareness: Mutex::new(awareness),
-            relay: broadcast::channel(sizes.backlog).0,
-            durable: watch::channel(seq).0,
-            connections: AtomicUsize::new(0),
-            failed: AtomicBool::new(false),
-            sizes,
-        })
-    }
-
-    /// Locks the document.
-    pub fn doc(&self) -> MutexGuard<'_, RoomDoc> {
-        self.doc.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Queues an applied update for the store; relays it once durable.
-    /// Must be called with the document locked, so updates queue in the
-    /// order they were applied.
-    fn persist(self: &Arc<Self>, store: &Store, applied: &Applied, origin: u64, doc: &mut RoomDoc) {
-        let seq = applied.seq;
-        let frame: Arc<[u8]> = Message::Sync(SyncMessage::Update(applied.update.clone()))
-            .encode_v1()
-            .into();
-        let key = self.key.clone();
-        let update: Arc<[u8]> = applied.update.clone().into();
-        let room = self.clone();
-        let stored = update.clone();
-        store.submit(
-            move |c| store::append_update(c, &key, seq, &stored),
-            move |res| match res {
-                Ok(()) => {
-                    let _ = room.relay.send(Relay::Update {
-                        origin,
-                        update,
-                        frame,
-                    });
-                    room.durable.send_replace(seq);
-                }
-                Err(e) => room.fail(&e.to_string()),
-            },
-        );
-        if doc.since_snapshot() >= self.sizes.compact_every {
-            let (seq, state) = doc.take_snapshot();
-            let key = self.key.clone();
-            store.submit(
-                move |c| store::compact_room(c, &key, seq, &state),
-                |res| {
-                    if let Err(e) = res {
-                        tracing::warn!(error = %e, "compaction failed; the log stays as it is");
-                    }
-                },
-            );
-        }
-    }
-
-    /// Marks the room failed and tells its connections to resync.
-    fn fail(&self, why: &str) {
-        if !self.failed.swap(true, Ordering::SeqCst) {
-            tracing::error!(room = %self.key, error = %why, "an update could not be stored; room unloads, clients resync");
-        }
-        let _ = self.relay.send(Relay::Fail(
-            "the server could not store a change; reconnecting".into(),
-        ));
-    }
-
-    /// Relays a presence change right away (it is never stored).
-    pub fn relay_awareness(&self, origin: u64, frame: Vec<u8>) {
-        let _ = self.relay.send(Relay::Awareness {
-            origin,
-            frame: frame.into(),
-        });
-    }
-}
-
-/// Sizes every room of a server shares (from [`crate::config::Limits`]).
-#[derive(Debug, Clone, Copy)]
-pub struct RoomSizes {
-    /// Relayed frames a connection may fall behind by.
-    pub backlog: usize,
-    /// Updates in the log before a snapshot is taken.
-    pub compact_every: usize,
-}
-
 /// A meeting with its state and loaded rooms.
 pub struct Meeting {
     /// Its id.
@@ -236,7 +184,7 @@ pub struct Meeting {
     store: Store,
     sizes: RoomSizes,
     /// When the meeting was last looked up, ms since the epoch.
-    last_used: std::sync::atomic::AtomicI64,
+    last_used: AtomicI64,
 }
 
 /// What became of an update, for the connection that sent it.
@@ -250,6 +198,21 @@ pub enum Received {
     Refused(Refusal),
 }
 
+/// A room held open by the server itself (for a command), counted as a
+/// connection until dropped so it does not unload under the command.
+pub struct HeldRoom {
+    meeting: Arc<Meeting>,
+    /// The room.
+    pub room: Arc<Room>,
+}
+
+impl Drop for HeldRoom {
+    fn drop(&mut self) {
+        self.meeting
+            .leave(&self.room, std::time::Duration::from_secs(30));
+    }
+}
+
 impl Meeting {
     /// Builds a meeting from what the store holds.
     pub fn new(
@@ -259,16 +222,20 @@ impl Meeting {
         store: Store,
         sizes: RoomSizes,
     ) -> Arc<Meeting> {
-        let key: Arc<str> = format!("{id}/{}", RoomName::Meeting).into();
         Arc::new(Meeting {
             id,
             state: Mutex::new(state),
-            meeting_room: Room::new(RoomName::Meeting, key, meeting_room, sizes),
+            meeting_room: Room::new(id, RoomName::Meeting, meeting_room, sizes),
             rooms: tokio::sync::Mutex::new(HashMap::new()),
             store,
             sizes,
-            last_used: std::sync::atomic::AtomicI64::new(now_ms()),
+            last_used: AtomicI64::new(now_ms()),
         })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Marks the meeting as used now.
@@ -309,22 +276,31 @@ impl Meeting {
                 }
                 _ => Err(Denied::Role),
             },
-            // Amendment rooms are written by their authors; until amendments
-            // exist nobody may write one.
-            RoomName::Amendment(_) => Err(Denied::Role),
+            RoomName::Amendment(id) => match st.amendment(id) {
+                Some(a) if a.author != user => Err(Denied::NotAuthor),
+                Some(a) if a.status != Status::Open => Err(Denied::Decided),
+                Some(_) => Ok(()),
+                None => Err(Denied::Role),
+            },
         }
     }
 
     /// Opens a room for a new connection (loading it if needed) and counts
     /// the connection in. Pair with [`Meeting::leave`].
     pub async fn join_room(self: &Arc<Self>, name: RoomName) -> Result<Arc<Room>, OpenError> {
-        if name == RoomName::Meeting {
-            self.meeting_room.connections.fetch_add(1, Ordering::SeqCst);
-            return Ok(self.meeting_room.clone());
-        }
-        if let RoomName::Amendment(_) = name {
-            return Err(OpenError::NoSuchRoom);
-        }
+        let kind = match name {
+            RoomName::Meeting => {
+                self.meeting_room.connections.fetch_add(1, Ordering::SeqCst);
+                return Ok(self.meeting_room.clone());
+            }
+            RoomName::Draft => Kind::Draft,
+            RoomName::Amendment(id) => {
+                if self.state().amendment(id).is_none() {
+                    return Err(OpenError::NoSuchRoom);
+                }
+                Kind::Amendment
+            }
+        };
         let mut rooms = self.rooms.lock().await;
         if let Some(room) = rooms
             .get(&name)
@@ -333,20 +309,44 @@ impl Meeting {
             room.connections.fetch_add(1, Ordering::SeqCst);
             return Ok(room.clone());
         }
-        let key: Arc<str> = format!("{}/{name}", self.id).into();
-        let k = key.clone();
+        let key = format!("{}/{name}", self.id);
         let loaded = self
             .store
-            .call(move |c| store::load_room(c, &k))
+            .call(move |c| store::load_room(c, &key))
             .await
             .map_err(|e| OpenError::Store(e.to_string()))?;
-        let doc = RoomDoc::load(loaded.snapshot, loaded.updates, loaded.refused_clients)
-            .map_err(|e| OpenError::Store(e.to_string()))?;
-        tracing::debug!(room = %key, seq = doc.seq(), "room loaded");
-        let room = Room::new(name, key, doc, self.sizes);
+        let doc = RoomDoc::load(
+            kind,
+            loaded.snapshot,
+            loaded.updates,
+            loaded.refused_clients,
+        )
+        .map_err(|e| OpenError::Store(e.to_string()))?;
+        let room = Room::new(self.id, name, doc, self.sizes);
+        tracing::debug!(room = %room.key, seq = room.doc().seq(), "room loaded");
         room.connections.fetch_add(1, Ordering::SeqCst);
         rooms.insert(name, room.clone());
         Ok(room)
+    }
+
+    /// Holds a room open for a command of the server's own.
+    pub async fn hold_room(self: &Arc<Self>, name: RoomName) -> Result<HeldRoom, OpenError> {
+        let room = self.join_room(name).await?;
+        Ok(HeldRoom {
+            meeting: self.clone(),
+            room,
+        })
+    }
+
+    /// Adds a room made by the server (a new amendment's), counted as held.
+    pub async fn add_room(self: &Arc<Self>, name: RoomName, doc: RoomDoc) -> HeldRoom {
+        let room = Room::new(self.id, name, doc, self.sizes);
+        room.connections.fetch_add(1, Ordering::SeqCst);
+        self.rooms.lock().await.insert(name, room.clone());
+        HeldRoom {
+            meeting: self.clone(),
+            room,
+        }
     }
 
     /// Counts a connection out; the room unloads after `idle` unused.
@@ -375,38 +375,48 @@ impl Meeting {
         origin: u64,
         bytes: &[u8],
     ) -> Received {
-        let may_write = Self::may_write(&self.state(), user, room.name);
-        let author = Author { user, may_write };
         let mut doc = room.doc();
-        // Bindings matter only to an author who may write; not locking the
-        // state otherwise keeps the `meeting` room out of the lock order.
-        let result = if may_write.is_ok() {
+        let result = if room.name == RoomName::Meeting {
+            // Nobody writes it; not locking the state keeps this room out
+            // of the lock order (state, then `meeting` room).
+            let author = Author {
+                user,
+                may_write: Err(Denied::ServerOnly),
+            };
+            doc.apply(bytes, &author, &HashMap::new())
+        } else {
+            // Rights are read under the document's lock, so a freeze (which
+            // takes it too) and a write cannot interleave.
             let mut st = self.state();
+            let author = Author {
+                user,
+                may_write: Self::may_write(&st, user, room.name),
+            };
             let result = doc.apply(bytes, &author, &st.bindings);
             if let Ok(Outcome::Applied(a) | Outcome::Partial(a, _)) = &result {
-                for &client in &a.new_bindings {
-                    st.bindings.insert(client, user);
-                    self.bind_client(client, user);
-                }
+                self.bind_clients(&mut st, &a.new_bindings, user);
             }
             result
-        } else {
-            doc.apply(bytes, &author, &HashMap::new())
         };
+        let journal = Some(Journal {
+            user,
+            accepted_by: None,
+            amendment: None,
+        });
         match result {
             Ok(Outcome::Noop) => Received::Noop,
             Ok(Outcome::Applied(a)) => {
-                room.persist(&self.store, &a, origin, &mut doc);
+                room.persist(&self.store, &a, origin, &mut doc, journal, None);
                 Received::Applied
             }
             Ok(Outcome::Partial(a, refusal)) => {
-                room.persist(&self.store, &a, origin, &mut doc);
+                room.persist(&self.store, &a, origin, &mut doc, journal, None);
                 Received::Refused(refusal)
             }
             Err((refusal, taint)) => {
                 if !matches!(
                     refusal,
-                    Refusal::ForeignClient { .. } | Refusal::Malformed(_)
+                    Refusal::ForeignClient { .. } | Refusal::Malformed(_) | Refusal::Gap { .. }
                 ) {
                     for client in doc.refuse_clients(taint) {
                         let key = room.key.clone();
@@ -425,21 +435,22 @@ impl Meeting {
         }
     }
 
-    /// Persists a new binding and shows it in the `meeting` room.
-    fn bind_client(&self, client: u64, user: Uuid) {
-        let id = self.id;
-        self.store.submit(
-            move |c| store::insert_binding(c, id, client, user),
-            |res| {
-                if let Err(e) = res {
-                    tracing::error!(error = %e, "could not store a client binding");
-                }
-            },
-        );
-        self.server_write(|txn| {
-            let clients = txn.get_or_insert_map("clients");
-            clients.insert(txn, client.to_string(), user.to_string());
-        });
+    /// Binds new client IDs to `user`: stored, and shown in the `meeting`
+    /// room.
+    pub fn bind_clients(&self, st: &mut MeetingState, clients: &[u64], user: Uuid) {
+        for &client in clients {
+            st.bindings.insert(client, user);
+            let id = self.id;
+            self.store.submit(
+                move |c| store::insert_binding(c, id, client, user),
+                |res| {
+                    if let Err(e) = res {
+                        tracing::error!(error = %e, "could not store a client binding");
+                    }
+                },
+            );
+            self.server_write(|txn| meeting_room::show_binding(txn, client, user));
+        }
     }
 
     /// Writes the `meeting` room as the server; persisted, then relayed.
@@ -448,45 +459,26 @@ impl Meeting {
         let room = &self.meeting_room;
         let mut doc = room.doc();
         let applied = doc.server_write(f)?;
-        room.persist(&self.store, &applied, 0, &mut doc);
+        room.persist(&self.store, &applied, 0, &mut doc, None, None);
         Some(applied.seq)
     }
 
     /// Shows a member in the `meeting` room.
     pub fn show_member(&self, m: &Member) -> Option<u64> {
-        let value = member_value(m);
-        let id = m.id.to_string();
-        self.server_write(move |txn| {
-            let participants = txn.get_or_insert_map("participants");
-            participants.insert(txn, id, value);
-        })
+        self.server_write(|txn| meeting_room::show_member(txn, m))
+    }
+
+    /// Shows an amendment in the `meeting` room.
+    pub fn show_amendment(&self, a: &Amendment) -> Option<u64> {
+        self.server_write(|txn| meeting_room::show_amendment(txn, a))
     }
 
     /// Waits until the `meeting` room's update `seq` is durable.
     pub async fn meeting_durable(&self, seq: Option<u64>) {
         if let Some(seq) = seq {
-            let mut rx = self.meeting_room.durable.subscribe();
-            let _ = rx.wait_for(|d| *d >= seq).await;
+            let _ = self.meeting_room.wait_durable(seq).await;
         }
     }
-}
-
-/// A member as shown in the `meeting` room's `participants` map.
-fn member_value(m: &Member) -> Any {
-    Any::from(HashMap::from([
-        ("name".to_owned(), Any::from(m.name.as_str())),
-        ("role".to_owned(), Any::from(m.role.as_str())),
-        ("colour".to_owned(), Any::from(m.colour.as_str())),
-        ("joined_at".to_owned(), Any::from(m.joined_at as f64)),
-    ]))
-}
-
-/// Writes the `meeting` room's fixed fields for a new meeting.
-pub fn init_meeting_room(txn: &mut TransactionMut<'_>, title: &str, created_at: i64) {
-    let meeting = txn.get_or_insert_map("meeting");
-    meeting.insert(txn, "title", title);
-    meeting.insert(txn, "phase", "drafting");
-    meeting.insert(txn, "created_at", created_at as f64);
 }
 
 /// Why a room could not be opened.

@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 use thiserror::Error;
+
+use crate::draft::{ClauseChange, Tracker};
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{
@@ -30,8 +32,14 @@ pub enum Denied {
     #[error("your role may not write this room")]
     Role,
     /// The draft is frozen.
-    #[error("the draft is frozen")]
+    #[error("the draft is frozen: it takes no changes until the moderator reopens it")]
     Frozen,
+    /// Only an amendment's author writes it.
+    #[error("only its author writes this amendment")]
+    NotAuthor,
+    /// The amendment was accepted or rejected.
+    #[error("this amendment has been decided and no longer changes")]
+    Decided,
 }
 
 /// Why an update was refused. Everything but [`Refusal::Malformed`] is
@@ -80,6 +88,19 @@ pub struct Applied {
     pub seq: u64,
     /// Client IDs that this update binds to its author.
     pub new_bindings: Vec<u64>,
+    /// What it did to which clause, for the attribution journal.
+    pub changes: Vec<ClauseChange>,
+}
+
+/// What kind of document a room holds, for what the server tracks in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The draft: changes are tracked per clause.
+    Draft,
+    /// An amendment: changes to its text are tracked.
+    Amendment,
+    /// Server-written state: nothing tracked.
+    Meeting,
 }
 
 /// What became of an update.
@@ -116,11 +137,14 @@ pub struct RoomDoc {
     refused: HashSet<u64>,
     /// Updates applied since the last snapshot.
     since_snapshot: usize,
+    /// Watches what each transaction changes, for the journal.
+    tracker: Option<Tracker>,
 }
 
 impl RoomDoc {
     /// Rebuilds a room from its stored snapshot and log.
     pub fn load(
+        kind: Kind,
         snapshot: Option<(u64, Vec<u8>)>,
         updates: Vec<(u64, Vec<u8>)>,
         refused: impl IntoIterator<Item = u64>,
@@ -139,18 +163,31 @@ impl RoomDoc {
             }
         }
         let deleted = doc.transact().snapshot().delete_set;
+        let tracker = match kind {
+            Kind::Draft => Some(Tracker::draft(&doc)),
+            Kind::Amendment => Some(Tracker::amendment(&doc)),
+            Kind::Meeting => None,
+        };
         Ok(RoomDoc {
             doc,
             seq,
             deleted,
             refused: refused.into_iter().collect(),
             since_snapshot,
+            tracker,
         })
     }
 
     /// An empty room.
-    pub fn empty() -> RoomDoc {
-        RoomDoc::load(None, Vec::new(), []).expect("empty room")
+    pub fn empty(kind: Kind) -> RoomDoc {
+        RoomDoc::load(kind, None, Vec::new(), []).expect("empty room")
+    }
+
+    fn take_changes(&mut self) -> Vec<ClauseChange> {
+        match &mut self.tracker {
+            Some(t) => t.take(&self.doc),
+            None => Vec::new(),
+        }
     }
 
     /// The Yjs document.
@@ -291,6 +328,7 @@ impl RoomDoc {
             update: encoded,
             seq: self.seq,
             new_bindings,
+            changes: self.take_changes(),
         };
         Ok(match leftover {
             None => Outcome::Applied(applied),
@@ -318,6 +356,7 @@ impl RoomDoc {
             update: encoded,
             seq: self.seq,
             new_bindings: Vec::new(),
+            changes: self.take_changes(),
         })
     }
 }
@@ -370,7 +409,7 @@ mod tests {
 
     #[test]
     fn writer_update_is_applied_and_binds_its_client() {
-        let mut room = RoomDoc::empty();
+        let mut room = RoomDoc::empty(Kind::Draft);
         let user = Uuid::new_v4();
         let doc = client_doc(7);
         let bytes = add_clause(&doc, "Kraków 🏛️");
@@ -390,7 +429,7 @@ mod tests {
 
     #[test]
     fn read_only_author_is_refused_but_resync_is_noop() {
-        let mut room = RoomDoc::empty();
+        let mut room = RoomDoc::empty(Kind::Draft);
         let moderator = Uuid::new_v4();
         let doc = client_doc(1);
         let bytes = add_clause(&doc, "misja");
@@ -436,7 +475,7 @@ mod tests {
 
     #[test]
     fn foreign_and_refused_clients_are_refused() {
-        let mut room = RoomDoc::empty();
+        let mut room = RoomDoc::empty(Kind::Draft);
         let alice = Uuid::new_v4();
         let mallory = Uuid::new_v4();
         let bindings = HashMap::from([(5u64, alice)]);
@@ -456,7 +495,7 @@ mod tests {
 
     #[test]
     fn updates_with_a_gap_wait_outside_the_doc_and_apply_in_order() {
-        let mut room = RoomDoc::empty();
+        let mut room = RoomDoc::empty(Kind::Draft);
         let user = Uuid::new_v4();
         let doc = client_doc(3);
         let first = add_clause(&doc, "pierwsza");
@@ -480,7 +519,7 @@ mod tests {
 
     #[test]
     fn snapshot_and_log_rebuild_the_same_text() {
-        let mut room = RoomDoc::empty();
+        let mut room = RoomDoc::empty(Kind::Draft);
         let user = Uuid::new_v4();
         let doc = client_doc(11);
         let mut log = Vec::new();
@@ -499,7 +538,7 @@ mod tests {
         if let Outcome::Applied(a) = room.apply(&edit, &writer(user), &HashMap::new()).unwrap() {
             after.push((a.seq, a.update));
         }
-        let reloaded = RoomDoc::load(Some(snapshot), after, [4]).unwrap();
+        let reloaded = RoomDoc::load(Kind::Draft, Some(snapshot), after, [4]).unwrap();
         assert_eq!(first_text(reloaded.doc()).1, "Wspólnota 🤝 żółć");
         assert_eq!(reloaded.seq(), 2);
         assert!(reloaded.refused.contains(&4));

@@ -1,0 +1,307 @@
+//! The draft's own structure, as the server reads and edits it: clauses
+//! (a `Y.Array` of `Y.Map {id, text}`), which clauses an update touched,
+//! who wrote which characters, and a clause rewritten as a minimal
+//! character diff.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use yrs::types::text::{ChangeKind, YChange};
+use yrs::types::{Delta, Event, PathSegment};
+use yrs::updates::decoder::Decode;
+use yrs::{
+    Any, Array, ArrayRef, ClientID, DeepObservable, Doc, GetString, Map, MapRef, Observable,
+    OffsetKind, Options, Out, ReadTxn, Snapshot, StateVector, Text, TextRef, Transact, Update,
+};
+
+/// The draft's root: the clauses in order.
+pub const CLAUSES: &str = "clauses";
+/// An amendment room's root: the proposed wording.
+pub const AMENDMENT_TEXT: &str = "text";
+/// Between clauses in the text of a version.
+pub const CLAUSE_SEPARATOR: &str = "\n\n";
+
+/// Length of a string in UTF-16 code units, as Yjs counts.
+pub fn utf16_len(s: &str) -> u32 {
+    s.encode_utf16().count() as u32
+}
+
+/// The clauses in order: their ids and texts. Entries that are not a map
+/// with a string `id` and a `Y.Text` are skipped.
+pub fn clauses<T: ReadTxn>(txn: &T) -> Vec<(String, TextRef)> {
+    let Some(array) = txn.get_array(CLAUSES) else {
+        return Vec::new();
+    };
+    array
+        .iter(txn)
+        .filter_map(|v| {
+            let map: MapRef = v.cast().ok()?;
+            let id = match map.get(txn, "id")? {
+                Out::Any(Any::String(s)) => s.to_string(),
+                _ => return None,
+            };
+            let text: TextRef = map.get(txn, "text")?.cast().ok()?;
+            Some((id, text))
+        })
+        .collect()
+}
+
+/// One clause's text by id.
+pub fn clause_text(doc: &Doc, id: &str) -> Option<String> {
+    let txn = doc.transact();
+    clauses(&txn)
+        .into_iter()
+        .find(|(cid, _)| cid == id)
+        .map(|(_, t)| t.get_string(&txn))
+}
+
+/// The draft as one text: the clauses joined by a blank line.
+pub fn draft_text(doc: &Doc) -> String {
+    let txn = doc.transact();
+    clauses(&txn)
+        .iter()
+        .map(|(_, t)| t.get_string(&txn))
+        .collect::<Vec<_>>()
+        .join(CLAUSE_SEPARATOR)
+}
+
+/// Every clause with its text, in order.
+pub fn clause_texts(doc: &Doc) -> Vec<(String, String)> {
+    let txn = doc.transact();
+    clauses(&txn)
+        .into_iter()
+        .map(|(id, t)| {
+            let s = t.get_string(&txn);
+            (id, s)
+        })
+        .collect()
+}
+
+/// An amendment room's text.
+pub fn amendment_text(doc: &Doc) -> String {
+    let txn = doc.transact();
+    txn.get_text(AMENDMENT_TEXT)
+        .map(|t| t.get_string(&txn))
+        .unwrap_or_default()
+}
+
+/// What one update did to one clause (or to no clause: `clause_id` None).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClauseChange {
+    /// The clause touched.
+    pub clause_id: Option<String>,
+    /// UTF-16 code units inserted.
+    pub inserted: u32,
+    /// UTF-16 code units deleted.
+    pub deleted: u32,
+}
+
+/// Watches a document for what each transaction did to which clause.
+pub struct Tracker {
+    /// `(clause index after the change, inserted, deleted)` per text event.
+    events: Arc<Mutex<Vec<(u32, u32, u32)>>>,
+    /// Clause ids and text lengths as of the last look.
+    known: Vec<(String, u32)>,
+    /// Inserted and deleted lengths of an amendment's root text, if that
+    /// is what is watched.
+    text_events: Arc<Mutex<(u32, u32)>>,
+}
+
+fn delta_counts(delta: &[Delta]) -> (u32, u32) {
+    let mut ins = 0;
+    let mut del = 0;
+    for d in delta {
+        match d {
+            Delta::Inserted(Out::Any(Any::String(s)), _) => ins += utf16_len(s),
+            Delta::Inserted(_, _) => ins += 1,
+            Delta::Deleted(n) => del += n,
+            Delta::Retain(..) => {}
+        }
+    }
+    (ins, del)
+}
+
+fn lengths<T: ReadTxn>(txn: &T) -> Vec<(String, u32)> {
+    clauses(txn)
+        .into_iter()
+        .map(|(id, t)| {
+            let n = t.len(txn);
+            (id, n)
+        })
+        .collect()
+}
+
+impl Tracker {
+    /// Starts watching the draft's clauses in `doc`.
+    pub fn draft(doc: &Doc) -> Tracker {
+        let events: Arc<Mutex<Vec<(u32, u32, u32)>>> = Arc::default();
+        let sink = events.clone();
+        let array: ArrayRef = doc.get_or_insert_array(CLAUSES);
+        array.observe_deep("draftroom-tracker", move |txn, evs| {
+            let mut out = sink.lock().unwrap_or_else(|p| p.into_inner());
+            for e in evs.iter() {
+                if let Event::Text(t) = e {
+                    let path = e.path();
+                    if let Some(PathSegment::Index(i)) = path.front() {
+                        let (ins, del) = delta_counts(t.delta(txn));
+                        out.push((*i, ins, del));
+                    }
+                }
+            }
+        });
+        let known = lengths(&doc.transact());
+        Tracker {
+            events,
+            known,
+            text_events: Arc::default(),
+        }
+    }
+
+    /// Starts watching an amendment room's text in `doc`.
+    pub fn amendment(doc: &Doc) -> Tracker {
+        let text_events: Arc<Mutex<(u32, u32)>> = Arc::default();
+        let sink = text_events.clone();
+        let text = doc.get_or_insert_text(AMENDMENT_TEXT);
+        text.observe("draftroom-tracker", move |txn, e| {
+            let (ins, del) = delta_counts(e.delta(txn));
+            let mut out = sink.lock().unwrap_or_else(|p| p.into_inner());
+            out.0 += ins;
+            out.1 += del;
+        });
+        Tracker {
+            events: Arc::default(),
+            known: Vec::new(),
+            text_events,
+        }
+    }
+
+    /// What the transactions since the last call did, per clause.
+    pub fn take(&mut self, doc: &Doc) -> Vec<ClauseChange> {
+        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()));
+        let (tins, tdel) =
+            std::mem::take(&mut *self.text_events.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut out: Vec<ClauseChange> = Vec::new();
+        if tins + tdel > 0 {
+            out.push(ClauseChange {
+                clause_id: None,
+                inserted: tins,
+                deleted: tdel,
+            });
+            return out;
+        }
+        let now = lengths(&doc.transact());
+        let mut per: HashMap<String, (u32, u32)> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let mut add = |id: &str, ins: u32, del: u32| {
+            let e = per.entry(id.to_owned()).or_insert_with(|| {
+                order.push(id.to_owned());
+                (0, 0)
+            });
+            e.0 += ins;
+            e.1 += del;
+        };
+        for (i, ins, del) in events {
+            if let Some((id, _)) = now.get(i as usize) {
+                add(id, ins, del);
+            }
+        }
+        for (id, len) in &now {
+            if !self.known.iter().any(|(k, _)| k == id) {
+                add(id, *len, 0);
+            }
+        }
+        for (id, len) in &self.known {
+            if !now.iter().any(|(k, _)| k == id) {
+                add(id, 0, *len);
+            }
+        }
+        self.known = now;
+        for id in order {
+            let (inserted, deleted) = per[&id];
+            out.push(ClauseChange {
+                clause_id: Some(id),
+                inserted,
+                deleted,
+            });
+        }
+        out
+    }
+}
+
+/// Who wrote which characters of `text`: runs of `(client id, text)` in
+/// order, adjacent runs of one client merged.
+pub fn attribution(doc: &Doc, text: &TextRef) -> Vec<(u64, String)> {
+    let mut txn = doc.transact_mut();
+    let now = txn.snapshot();
+    let chunks = text.diff_range(
+        &mut txn,
+        Some(&now),
+        Some(&Snapshot::default()),
+        YChange::identity,
+    );
+    let mut out: Vec<(u64, String)> = Vec::new();
+    for chunk in chunks {
+        let (Out::Any(Any::String(s)), Some(change)) = (&chunk.insert, &chunk.ychange) else {
+            continue;
+        };
+        if change.kind != ChangeKind::Added {
+            continue;
+        }
+        let client = change.id.client.get();
+        match out.last_mut() {
+            Some((c, run)) if *c == client => run.push_str(s),
+            _ => out.push((client, s.to_string())),
+        }
+    }
+    out
+}
+
+/// The clause `id`'s text as it is in `state`, rewritten to `new_text` as a
+/// minimal character diff made by `client`: the update that does it, or
+/// None if the clause is not there. Characters the diff keeps keep their
+/// items, so their authors.
+pub fn rewrite_clause(state: &[u8], id: &str, new_text: &str, client: u64) -> Option<Vec<u8>> {
+    let scratch = Doc::with_options(Options {
+        client_id: ClientID::new(client),
+        offset_kind: OffsetKind::Utf16,
+        skip_gc: true,
+        ..Options::default()
+    });
+    scratch
+        .transact_mut()
+        .apply_update(Update::decode_v1(state).ok()?)
+        .ok()?;
+    let mut txn = scratch.transact_mut();
+    let text = clauses(&txn).into_iter().find(|(cid, _)| cid == id)?.1;
+    let old = text.get_string(&txn);
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .diff_chars(old.as_str(), new_text);
+    // Runs of one kind of change, so a changed word is one edit.
+    let mut runs: Vec<(similar::ChangeTag, String)> = Vec::new();
+    for change in diff.iter_all_changes() {
+        match runs.last_mut() {
+            Some((tag, run)) if *tag == change.tag() => run.push_str(change.value()),
+            _ => runs.push((change.tag(), change.value().to_owned())),
+        }
+    }
+    let mut pos = 0u32;
+    for (tag, part) in runs {
+        let n = utf16_len(&part);
+        match tag {
+            similar::ChangeTag::Equal => pos += n,
+            similar::ChangeTag::Delete => text.remove_range(&mut txn, pos, n),
+            similar::ChangeTag::Insert => {
+                text.insert(&mut txn, pos, &part);
+                pos += n;
+            }
+        }
+    }
+    Some(txn.encode_update_v1())
+}
+
+/// The full state of a document, as an update.
+pub fn full_state(doc: &Doc) -> Vec<u8> {
+    doc.transact()
+        .encode_state_as_update_v1(&StateVector::default())
+}

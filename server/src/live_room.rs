@@ -1,0 +1,225 @@
+//! A loaded room: its document behind a lock, the broadcast that relays
+//! its durable updates and presence to every connection, and the watch of
+//! how far its log is durable. Every write is queued to the store while
+//! the document is locked, so the log keeps the order of the document, and
+//! relayed only once committed.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use draftroom_shared::RoomName;
+use rusqlite::Connection;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+use yrs::sync::{Awareness, Message, SyncMessage};
+use yrs::updates::encoder::Encode;
+
+use crate::meeting::now_ms;
+use crate::room::{Applied, RoomDoc};
+use crate::store::{self, JournalEntry, Store, WriteResult};
+
+/// A frame for the connections of a room. Bytes are encoded once and
+/// shared by every receiver.
+#[derive(Clone, Debug)]
+pub enum Relay {
+    /// A durable document update, for everyone but the connection it came
+    /// from (origin 0 is the server).
+    Update {
+        /// Connection the update came from.
+        origin: u64,
+        /// The Yjs update itself, for merging with its neighbours.
+        update: Arc<[u8]>,
+        /// The update as a protocol message.
+        frame: Arc<[u8]>,
+    },
+    /// A presence change, as a protocol message.
+    Awareness {
+        /// Connection it came from.
+        origin: u64,
+        /// The encoded message.
+        frame: Arc<[u8]>,
+    },
+    /// The room failed; connections close with this reason and resync.
+    Fail(Arc<str>),
+}
+
+/// One loaded room of a meeting.
+pub struct Room {
+    /// Which room.
+    pub name: RoomName,
+    /// Key in the store: `{meeting}/{room}`.
+    pub key: Arc<str>,
+    /// The document and its rules. Locked briefly, never across `.await`.
+    doc: Mutex<RoomDoc>,
+    /// Presence (cursors, names) of the connections, never persisted.
+    pub awareness: Mutex<Awareness>,
+    /// Durable updates and awareness changes, to every connection.
+    pub relay: broadcast::Sender<Relay>,
+    /// Sequence number of the last durable update.
+    pub durable: watch::Sender<u64>,
+    /// Connections attached; the room unloads some time after it hits 0.
+    pub connections: AtomicUsize,
+    /// Set when a write could not be made durable: the room must reload.
+    pub failed: AtomicBool,
+    sizes: RoomSizes,
+    /// The meeting it belongs to, for the journal.
+    meeting: Uuid,
+}
+
+/// Who an applied update's journal lines name.
+#[derive(Debug, Clone, Copy)]
+pub struct Journal {
+    /// The member whose change it is.
+    pub user: Uuid,
+    /// The moderator who accepted it, for an accepted amendment.
+    pub accepted_by: Option<Uuid>,
+    /// The amendment it came from.
+    pub amendment: Option<Uuid>,
+}
+
+/// A write that must commit in the same transaction as an update.
+pub type ExtraWrite = Box<dyn FnOnce(&Connection) -> WriteResult<()> + Send>;
+
+impl Room {
+    /// A loaded room of `meeting`.
+    pub fn new(meeting: Uuid, name: RoomName, doc: RoomDoc, sizes: RoomSizes) -> Arc<Room> {
+        let key: Arc<str> = format!("{meeting}/{name}").into();
+        let seq = doc.seq();
+        let awareness = Awareness::new(doc.doc().clone());
+        Arc::new(Room {
+            name,
+            key,
+            doc: Mutex::new(doc),
+            awareness: Mutex::new(awareness),
+            relay: broadcast::channel(sizes.backlog).0,
+            durable: watch::channel(seq).0,
+            connections: AtomicUsize::new(0),
+            failed: AtomicBool::new(false),
+            sizes,
+            meeting,
+        })
+    }
+
+    /// Locks the document.
+    pub fn doc(&self) -> MutexGuard<'_, RoomDoc> {
+        self.doc.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues an applied update for the store, with its journal lines and
+    /// any `extra` write that must commit with it; relays it once durable.
+    /// Must be called with the document locked, so updates queue in the
+    /// order they were applied.
+    pub fn persist(
+        self: &Arc<Self>,
+        store: &Store,
+        applied: &Applied,
+        origin: u64,
+        doc: &mut RoomDoc,
+        journal: Option<Journal>,
+        extra: Option<ExtraWrite>,
+    ) {
+        let seq = applied.seq;
+        let lines: Vec<JournalEntry> = journal
+            .map(|j| {
+                let time = now_ms();
+                applied
+                    .changes
+                    .iter()
+                    .map(|c| JournalEntry {
+                        room: self.name.to_string(),
+                        seq,
+                        time,
+                        user_id: j.user,
+                        clause_id: c.clause_id.clone(),
+                        inserted: c.inserted,
+                        deleted: c.deleted,
+                        accepted_by: j.accepted_by,
+                        amendment_id: j.amendment,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let meeting = self.meeting;
+        let frame: Arc<[u8]> = Message::Sync(SyncMessage::Update(applied.update.clone()))
+            .encode_v1()
+            .into();
+        let key = self.key.clone();
+        let update: Arc<[u8]> = applied.update.clone().into();
+        let room = self.clone();
+        let stored = update.clone();
+        store.submit(
+            move |c| {
+                store::append_update(c, &key, seq, &stored)?;
+                for line in &lines {
+                    store::append_journal(c, meeting, line)?;
+                }
+                match extra {
+                    Some(extra) => extra(c),
+                    None => Ok(()),
+                }
+            },
+            move |res| match res {
+                Ok(()) => {
+                    let _ = room.relay.send(Relay::Update {
+                        origin,
+                        update,
+                        frame,
+                    });
+                    room.durable.send_replace(seq);
+                }
+                Err(e) => room.fail(&e.to_string()),
+            },
+        );
+        if doc.since_snapshot() >= self.sizes.compact_every {
+            let (seq, state) = doc.take_snapshot();
+            let key = self.key.clone();
+            store.submit(
+                move |c| store::compact_room(c, &key, seq, &state),
+                |res| {
+                    if let Err(e) = res {
+                        tracing::warn!(error = %e, "compaction failed; the log stays as it is");
+                    }
+                },
+            );
+        }
+    }
+
+    /// Waits until the update `seq` is durable; Err if the room failed to
+    /// store it.
+    pub async fn wait_durable(&self, seq: u64) -> Result<(), ()> {
+        let mut rx = self.durable.subscribe();
+        let _ = rx
+            .wait_for(|d| *d >= seq || self.failed.load(Ordering::SeqCst))
+            .await;
+        if *rx.borrow() >= seq { Ok(()) } else { Err(()) }
+    }
+
+    /// Marks the room failed and tells its connections to resync.
+    fn fail(&self, why: &str) {
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            tracing::error!(room = %self.key, error = %why, "an update could not be stored; room unloads, clients resync");
+        }
+        // Wake whoever waits for durability: it will not come.
+        self.durable.send_modify(|_| {});
+        let _ = self.relay.send(Relay::Fail(
+            "the server could not store a change; reconnecting".into(),
+        ));
+    }
+
+    /// Relays a presence change right away (it is never stored).
+    pub fn relay_awareness(&self, origin: u64, frame: Vec<u8>) {
+        let _ = self.relay.send(Relay::Awareness {
+            origin,
+            frame: frame.into(),
+        });
+    }
+}
+
+/// Sizes every room of a server shares (from [`crate::config::Limits`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RoomSizes {
+    /// Relayed frames a connection may fall behind by.
+    pub backlog: usize,
+    /// Updates in the log before a snapshot is taken.
+    pub compact_every: usize,
+}

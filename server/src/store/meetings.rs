@@ -1,0 +1,154 @@
+//! Meetings, their members and the Yjs client IDs bound to them.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::WriteResult;
+
+/// A meeting's row and its members, as loaded.
+#[derive(Debug, Clone)]
+pub struct MeetingRecord {
+    /// The meeting's id.
+    pub id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+    /// SHA-256 of the participant invite.
+    pub participant_invite_hash: Vec<u8>,
+    /// SHA-256 of the observer invite.
+    pub observer_invite_hash: Vec<u8>,
+}
+
+/// One member of a meeting, as stored.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// The member's id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Role name (see `draftroom_shared::Role`).
+    pub role: String,
+    /// Display colour, `#rrggbb`.
+    pub colour: String,
+    /// SHA-256 of the member's token.
+    pub token_hash: Vec<u8>,
+    /// When they joined, ms since the epoch.
+    pub joined_at: i64,
+}
+
+/// Inserts a new meeting row.
+pub fn insert_meeting(txn: &Connection, m: &MeetingRecord) -> WriteResult<()> {
+    txn.execute(
+        "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash],
+    )?;
+    Ok(())
+}
+
+/// Replaces the invite hashes of a meeting.
+pub fn update_invites(
+    txn: &Connection,
+    meeting: Uuid,
+    participant: &[u8],
+    observer: &[u8],
+) -> WriteResult<()> {
+    txn.execute(
+        "UPDATE meetings SET participant_invite_hash = ?2, observer_invite_hash = ?3 WHERE id = ?1",
+        params![meeting.to_string(), participant, observer],
+    )?;
+    Ok(())
+}
+
+/// Inserts a member.
+pub fn insert_user(txn: &Connection, meeting: Uuid, u: &UserRecord) -> WriteResult<()> {
+    txn.execute(
+        "INSERT INTO users (id, meeting_id, name, role, colour, token_hash, joined_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![u.id.to_string(), meeting.to_string(), u.name, u.role, u.colour, u.token_hash, u.joined_at],
+    )?;
+    Ok(())
+}
+
+/// Changes a member's role.
+pub fn update_role(txn: &Connection, user: Uuid, role: &str) -> WriteResult<()> {
+    txn.execute(
+        "UPDATE users SET role = ?2 WHERE id = ?1",
+        params![user.to_string(), role],
+    )?;
+    Ok(())
+}
+
+/// Binds a Yjs client ID to a member for the whole meeting.
+pub fn insert_binding(txn: &Connection, meeting: Uuid, client: u64, user: Uuid) -> WriteResult<()> {
+    txn.execute(
+        "INSERT OR IGNORE INTO client_bindings (meeting_id, client_id, user_id) VALUES (?1, ?2, ?3)",
+        params![meeting.to_string(), client as i64, user.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Everything needed to bring a meeting back into memory.
+pub struct LoadedMeeting {
+    /// The meeting row.
+    pub meeting: MeetingRecord,
+    /// Its members.
+    pub users: Vec<UserRecord>,
+    /// Yjs client ID → member.
+    pub bindings: Vec<(u64, Uuid)>,
+}
+
+fn parse_uuid(s: String, col: usize) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Loads a meeting with its members and bindings; `None` if it does not exist.
+pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeeting>> {
+    let key = id.to_string();
+    let meeting = txn
+        .query_row(
+            "SELECT title, created_at, participant_invite_hash, observer_invite_hash FROM meetings WHERE id = ?1",
+            [&key],
+            |r| {
+                Ok(MeetingRecord {
+                    id,
+                    title: r.get(0)?,
+                    created_at: r.get(1)?,
+                    participant_invite_hash: r.get(2)?,
+                    observer_invite_hash: r.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(meeting) = meeting else {
+        return Ok(None);
+    };
+    let mut stmt = txn.prepare_cached(
+        "SELECT id, name, role, colour, token_hash, joined_at FROM users WHERE meeting_id = ?1 ORDER BY joined_at, rowid",
+    )?;
+    let users = stmt
+        .query_map([&key], |r| {
+            Ok(UserRecord {
+                id: parse_uuid(r.get(0)?, 0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                colour: r.get(3)?,
+                token_hash: r.get(4)?,
+                joined_at: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt =
+        txn.prepare_cached("SELECT client_id, user_id FROM client_bindings WHERE meeting_id = ?1")?;
+    let bindings = stmt
+        .query_map([&key], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, parse_uuid(r.get(1)?, 1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(LoadedMeeting {
+        meeting,
+        users,
+        bindings,
+    }))
+}

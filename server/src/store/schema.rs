@@ -1,0 +1,121 @@
+//! The store's schema and its migrations, by SQLite's `user_version`.
+
+use rusqlite::Connection;
+
+/// Brings the schema up to date.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 1 {
+        let txn = conn.transaction()?;
+        txn.execute_batch(V1)?;
+        txn.pragma_update(None, "user_version", 1)?;
+        txn.commit()?;
+    }
+    if version < 2 {
+        let txn = conn.transaction()?;
+        txn.execute_batch(V2)?;
+        txn.pragma_update(None, "user_version", 2)?;
+        txn.commit()?;
+    }
+    Ok(())
+}
+
+/// Meetings, members, client bindings, room logs.
+const V1: &str = "
+        CREATE TABLE IF NOT EXISTS meetings (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            participant_invite_hash BLOB NOT NULL,
+            observer_invite_hash BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS users (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            colour TEXT NOT NULL,
+            token_hash BLOB NOT NULL UNIQUE,
+            joined_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS users_by_meeting ON users(meeting_id);
+        CREATE TABLE IF NOT EXISTS client_bindings (
+            meeting_id TEXT NOT NULL,
+            client_id INTEGER NOT NULL,
+            user_id TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, client_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS room_updates (
+            room TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (room, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS room_snapshots (
+            room TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS refused_clients (
+            room TEXT NOT NULL,
+            client_id INTEGER NOT NULL,
+            PRIMARY KEY (room, client_id)
+        ) WITHOUT ROWID;
+        ";
+
+/// Amendments and supports, frozen versions, the attribution journal.
+const V2: &str = "
+        ALTER TABLE meetings ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE amendments (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            clause_id TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            decided_at INTEGER,
+            decided_by TEXT,
+            final_text TEXT
+        );
+        CREATE INDEX amendments_by_meeting ON amendments(meeting_id);
+        CREATE TABLE supports (
+            amendment_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (amendment_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE versions (
+            meeting_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            frozen_by TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            snapshot BLOB NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (meeting_id, number)
+        ) WITHOUT ROWID;
+        -- Versions never change: refuse it in the database too.
+        CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions
+            BEGIN SELECT RAISE(ABORT, 'versions never change'); END;
+        CREATE TRIGGER versions_are_kept BEFORE DELETE ON versions
+            BEGIN SELECT RAISE(ABORT, 'versions are never deleted'); END;
+        CREATE TABLE journal (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            meeting_id TEXT NOT NULL,
+            room TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            user_id TEXT NOT NULL,
+            clause_id TEXT,
+            inserted INTEGER NOT NULL,
+            deleted INTEGER NOT NULL,
+            accepted_by TEXT,
+            amendment_id TEXT
+        );
+        CREATE INDEX journal_by_clause ON journal(meeting_id, clause_id, id);
+        CREATE TRIGGER journal_is_append_only BEFORE UPDATE ON journal
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+        CREATE TRIGGER journal_keeps_rows BEFORE DELETE ON journal
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+";

@@ -1,0 +1,295 @@
+//! The meeting's workflow as stored: amendments and their supports, frozen
+//! versions (immutable) and the attribution journal (append-only).
+
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::WriteResult;
+
+/// An amendment as stored.
+#[derive(Debug, Clone)]
+pub struct AmendmentRecord {
+    /// Its id.
+    pub id: Uuid,
+    /// The clause it proposes wording for.
+    pub clause_id: String,
+    /// Who proposed it.
+    pub author_id: Uuid,
+    /// `open`, `accepted` or `rejected`.
+    pub status: String,
+    /// When it was opened, ms since the epoch.
+    pub created_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// Who decided it.
+    pub decided_by: Option<Uuid>,
+    /// Its text when decided.
+    pub final_text: Option<String>,
+    /// Who supports it, in order.
+    pub supporters: Vec<Uuid>,
+}
+
+/// Records a new amendment.
+pub fn insert_amendment(c: &Connection, meeting: Uuid, a: &AmendmentRecord) -> WriteResult<()> {
+    c.execute(
+        "INSERT INTO amendments (id, meeting_id, clause_id, author_id, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![a.id.to_string(), meeting.to_string(), a.clause_id, a.author_id.to_string(), a.status, a.created_at],
+    )?;
+    Ok(())
+}
+
+/// Records a decision on an amendment.
+pub fn decide_amendment(
+    c: &Connection,
+    id: Uuid,
+    status: &str,
+    at: i64,
+    by: Uuid,
+    final_text: &str,
+) -> WriteResult<()> {
+    c.execute(
+        "UPDATE amendments SET status = ?2, decided_at = ?3, decided_by = ?4, final_text = ?5 WHERE id = ?1 AND status = 'open'",
+        params![id.to_string(), status, at, by.to_string(), final_text],
+    )?;
+    Ok(())
+}
+
+/// Records a member's support of an amendment (once).
+pub fn insert_support(c: &Connection, amendment: Uuid, user: Uuid, at: i64) -> WriteResult<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO supports (amendment_id, user_id, created_at) VALUES (?1, ?2, ?3)",
+        params![amendment.to_string(), user.to_string(), at],
+    )?;
+    Ok(())
+}
+
+fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(i)?;
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+    let s: Option<String> = r.get(i)?;
+    Ok(s.and_then(|s| Uuid::parse_str(&s).ok()))
+}
+
+/// A meeting's amendments with their supporters, oldest first.
+pub fn load_amendments(c: &Connection, meeting: Uuid) -> WriteResult<Vec<AmendmentRecord>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, clause_id, author_id, status, created_at, decided_at, decided_by, final_text
+         FROM amendments WHERE meeting_id = ?1 ORDER BY created_at, rowid",
+    )?;
+    let mut out = stmt
+        .query_map([meeting.to_string()], |r| {
+            Ok(AmendmentRecord {
+                id: uuid_col(r, 0)?,
+                clause_id: r.get(1)?,
+                author_id: uuid_col(r, 2)?,
+                status: r.get(3)?,
+                created_at: r.get(4)?,
+                decided_at: r.get(5)?,
+                decided_by: opt_uuid_col(r, 6)?,
+                final_text: r.get(7)?,
+                supporters: Vec::new(),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT s.amendment_id, s.user_id FROM supports s JOIN amendments a ON a.id = s.amendment_id
+         WHERE a.meeting_id = ?1 ORDER BY s.created_at",
+    )?;
+    let supports = stmt
+        .query_map([meeting.to_string()], |r| {
+            Ok((uuid_col(r, 0)?, uuid_col(r, 1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (aid, user) in supports {
+        if let Some(a) = out.iter_mut().find(|a| a.id == aid) {
+            a.supporters.push(user);
+        }
+    }
+    Ok(out)
+}
+
+/// A frozen version as stored.
+#[derive(Debug, Clone)]
+pub struct VersionRecord {
+    /// 1, 2, … within the meeting.
+    pub number: u32,
+    /// When it was frozen, ms since the epoch.
+    pub created_at: i64,
+    /// Who froze it.
+    pub frozen_by: Uuid,
+    /// The agreed text.
+    pub text: String,
+    /// SHA-256 of the text's UTF-8 bytes, hex.
+    pub sha256: String,
+    /// The Yjs snapshot (state vector and delete set) of the draft then.
+    pub snapshot: Vec<u8>,
+    /// The draft's whole state then, from which its attribution rebuilds.
+    pub state: Vec<u8>,
+}
+
+/// Records a version and marks the meeting frozen.
+pub fn insert_version(c: &Connection, meeting: Uuid, v: &VersionRecord) -> WriteResult<()> {
+    c.execute(
+        "INSERT INTO versions (meeting_id, number, created_at, frozen_by, text, sha256, snapshot, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![meeting.to_string(), v.number, v.created_at, v.frozen_by.to_string(), v.text, v.sha256, v.snapshot, v.state],
+    )?;
+    set_frozen(c, meeting, true)
+}
+
+/// Marks the meeting frozen or not.
+pub fn set_frozen(c: &Connection, meeting: Uuid, frozen: bool) -> WriteResult<()> {
+    c.execute(
+        "UPDATE meetings SET frozen = ?2 WHERE id = ?1",
+        params![meeting.to_string(), frozen],
+    )?;
+    Ok(())
+}
+
+/// Whether the meeting is frozen.
+pub fn is_frozen(c: &Connection, meeting: Uuid) -> WriteResult<bool> {
+    Ok(c.query_row(
+        "SELECT frozen FROM meetings WHERE id = ?1",
+        [meeting.to_string()],
+        |r| r.get::<_, bool>(0),
+    )
+    .optional()?
+    .unwrap_or(false))
+}
+
+/// A meeting's versions without their Yjs state, oldest first.
+pub fn load_versions(c: &Connection, meeting: Uuid) -> WriteResult<Vec<VersionRecord>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT number, created_at, frozen_by, text, sha256 FROM versions WHERE meeting_id = ?1 ORDER BY number",
+    )?;
+    stmt.query_map([meeting.to_string()], |r| {
+        Ok(VersionRecord {
+            number: r.get(0)?,
+            created_at: r.get(1)?,
+            frozen_by: uuid_col(r, 2)?,
+            text: r.get(3)?,
+            sha256: r.get(4)?,
+            snapshot: Vec::new(),
+            state: Vec::new(),
+        })
+    })?
+    .collect()
+}
+
+/// One version with its Yjs state.
+pub fn load_version(
+    c: &Connection,
+    meeting: Uuid,
+    number: u32,
+) -> WriteResult<Option<VersionRecord>> {
+    c.query_row(
+        "SELECT number, created_at, frozen_by, text, sha256, snapshot, state FROM versions WHERE meeting_id = ?1 AND number = ?2",
+        params![meeting.to_string(), number],
+        |r| {
+            Ok(VersionRecord {
+                number: r.get(0)?,
+                created_at: r.get(1)?,
+                frozen_by: uuid_col(r, 2)?,
+                text: r.get(3)?,
+                sha256: r.get(4)?,
+                snapshot: r.get(5)?,
+                state: r.get(6)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// One line of the attribution journal: what one accepted update did to
+/// one clause (or to no clause).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// The room, e.g. `draft` or `amendment/{id}`.
+    pub room: String,
+    /// The update's sequence number in that room's log.
+    pub seq: u64,
+    /// When it was accepted, ms since the epoch.
+    pub time: i64,
+    /// The member whose change it is.
+    pub user_id: Uuid,
+    /// The clause touched, if any.
+    pub clause_id: Option<String>,
+    /// UTF-16 code units inserted.
+    pub inserted: u32,
+    /// UTF-16 code units deleted.
+    pub deleted: u32,
+    /// The moderator who accepted it, for an accepted amendment.
+    pub accepted_by: Option<Uuid>,
+    /// The amendment it came from.
+    pub amendment_id: Option<Uuid>,
+}
+
+/// Appends to the journal.
+pub fn append_journal(c: &Connection, meeting: Uuid, e: &JournalEntry) -> WriteResult<()> {
+    c.prepare_cached(
+        "INSERT INTO journal (meeting_id, room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        meeting.to_string(),
+        e.room,
+        e.seq as i64,
+        e.time,
+        e.user_id.to_string(),
+        e.clause_id,
+        e.inserted,
+        e.deleted,
+        e.accepted_by.map(|u| u.to_string()),
+        e.amendment_id.map(|u| u.to_string()),
+    ])?;
+    Ok(())
+}
+
+/// The journal of one clause, oldest first.
+pub fn clause_journal(
+    c: &Connection,
+    meeting: Uuid,
+    clause: &str,
+) -> WriteResult<Vec<JournalEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id
+         FROM journal WHERE meeting_id = ?1 AND clause_id = ?2 ORDER BY id",
+    )?;
+    stmt.query_map(params![meeting.to_string(), clause], |r| {
+        Ok(JournalEntry {
+            room: r.get(0)?,
+            seq: r.get::<_, i64>(1)? as u64,
+            time: r.get(2)?,
+            user_id: uuid_col(r, 3)?,
+            clause_id: r.get(4)?,
+            inserted: r.get(5)?,
+            deleted: r.get(6)?,
+            accepted_by: opt_uuid_col(r, 7)?,
+            amendment_id: opt_uuid_col(r, 8)?,
+        })
+    })?
+    .collect()
+}
+
+/// Who wrote how much of each clause, by the journal: `(clause, user,
+/// inserted, deleted)`, for the meeting report.
+pub fn journal_totals(c: &Connection, meeting: Uuid) -> WriteResult<Vec<(String, Uuid, u64, u64)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT clause_id, user_id, SUM(inserted), SUM(deleted) FROM journal
+         WHERE meeting_id = ?1 AND clause_id IS NOT NULL GROUP BY clause_id, user_id",
+    )?;
+    stmt.query_map([meeting.to_string()], |r| {
+        Ok((
+            r.get(0)?,
+            uuid_col(r, 1)?,
+            r.get::<_, i64>(2)? as u64,
+            r.get::<_, i64>(3)? as u64,
+        ))
+    })?
+    .collect()
+}

@@ -438,6 +438,7 @@ fn user_record(m: &Member, token: &str) -> UserRecord {
 mod tests {
     use super::*;
     use std::time::Duration;
+    use yrs::{Map, ReadTxn, Transact};
 
     fn sizes() -> RoomSizes {
         RoomSizes {

@@ -243,7 +243,6 @@ fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::params;
 
     #[tokio::test]
     async fn appended_updates_survive_reopen_and_compaction() {

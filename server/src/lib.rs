@@ -17,6 +17,7 @@ pub mod meeting_room;
 pub mod room;
 pub mod session;
 pub mod store;
+pub mod workflow;
 pub mod ws;
 
 use std::future::Future;

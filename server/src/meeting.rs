@@ -185,6 +185,9 @@ pub struct Meeting {
     sizes: RoomSizes,
     /// When the meeting was last looked up, ms since the epoch.
     last_used: AtomicI64,
+    /// Serialises the workflow's commands (amend, decide, freeze, reopen),
+    /// which check the state, await the store, then change the state.
+    pub commands: tokio::sync::Mutex<()>,
 }
 
 /// What became of an update, for the connection that sent it.
@@ -230,6 +233,7 @@ impl Meeting {
             store,
             sizes,
             last_used: AtomicI64::new(now_ms()),
+            commands: tokio::sync::Mutex::new(()),
         })
     }
 

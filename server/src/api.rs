@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use draftroom_shared::{CreateMeeting, GrantEditor, Join, RotateInvites};
@@ -130,4 +130,207 @@ pub async fn method_not_allowed() -> AppError {
         draftroom_shared::ErrorCode::MethodNotAllowed,
         "this path does not take that method",
     )
+}
+
+/// `{"clause_id"}` of a new amendment.
+#[derive(serde::Deserialize)]
+pub struct OpenAmendment {
+    clause_id: String,
+}
+
+/// The id in a path that must be a UUID.
+fn path_uuid(s: &str, what: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(s).map_err(|_| AppError::not_found(format!("no such {what}")))
+}
+
+/// `POST /api/meetings/{id}/amendments`
+pub async fn open_amendment(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<OpenAmendment>,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, me) = member(&app, &id, &headers).await?;
+    let opened = app
+        .hub
+        .open_amendment(&meeting, &me, &body.clause_id)
+        .await?;
+    let a = opened.amendment;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": a.id,
+            "room": format!("amendment/{}", a.id),
+            "clause_id": a.clause_id,
+            "text": opened.text,
+        })),
+    ))
+}
+
+/// `GET /api/meetings/{id}/amendments`
+pub async fn list_amendments(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, _) = member(&app, &id, &headers).await?;
+    Ok(Json(app.hub.amendments_view(&meeting).await?))
+}
+
+/// `POST /api/meetings/{id}/amendments/{aid}/{support|accept|reject}`
+pub async fn decide_amendment(
+    State(app): State<Arc<AppState>>,
+    Path((id, aid, action)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, me) = member(&app, &id, &headers).await?;
+    let aid = path_uuid(&aid, "amendment")?;
+    match action.as_str() {
+        "support" => {
+            let supporters = app.hub.support(&meeting, &me, aid).await?;
+            Ok(Json(json!({ "id": aid, "supporters": supporters })))
+        }
+        "accept" => {
+            let (clause_id, text) = app.hub.accept(&meeting, &me, aid).await?;
+            Ok(Json(json!({
+                "id": aid, "status": "accepted", "clause_id": clause_id, "text": text,
+            })))
+        }
+        "reject" => {
+            app.hub.reject(&meeting, &me, aid).await?;
+            Ok(Json(json!({ "id": aid, "status": "rejected" })))
+        }
+        _ => Err(AppError::not_found("no such API path")),
+    }
+}
+
+/// `POST /api/meetings/{id}/freeze`
+pub async fn freeze(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, me) = member(&app, &id, &headers).await?;
+    let v = app.hub.freeze(&meeting, &me).await?;
+    Ok(Json(json!({
+        "version": v.number, "sha256": v.sha256, "text": v.text, "created_at": v.created_at,
+    })))
+}
+
+/// `POST /api/meetings/{id}/reopen`
+pub async fn reopen(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, me) = member(&app, &id, &headers).await?;
+    app.hub.reopen(&meeting, &me).await?;
+    Ok(Json(json!({ "phase": "drafting" })))
+}
+
+/// `GET /api/meetings/{id}/versions`
+pub async fn versions(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, _) = member(&app, &id, &headers).await?;
+    Ok(Json(app.hub.versions_view(&meeting)))
+}
+
+/// `?format=` of a version or the report.
+#[derive(serde::Deserialize, Default)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+fn version_number(s: &str) -> Result<u32, AppError> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::not_found(format!("no version {s}")))
+}
+
+fn typed(content_type: &'static str, body: String) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// `GET /api/meetings/{id}/versions/{n}?format=json|md|txt`
+pub async fn version(
+    State(app): State<Arc<AppState>>,
+    Path((id, n)): Path<(String, String)>,
+    Query(q): Query<FormatQuery>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, AppError> {
+    let (meeting, _) = member(&app, &id, &headers).await?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "md" | "txt") {
+        return Err(AppError::bad_request("format must be json, md or txt"));
+    }
+    let v = app.hub.version(&meeting, version_number(&n)?).await?;
+    Ok(match format {
+        "txt" => typed("text/plain; charset=utf-8", v.text),
+        "md" => {
+            let title = meeting.state().title.clone();
+            let mut md = format!(
+                "# {title}\n\nVersion {}, frozen {} by {}.\n\n",
+                v.version,
+                crate::report::format_time(v.created_at),
+                v.frozen_by_name
+            );
+            for (i, c) in v.clauses.iter().enumerate() {
+                md.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
+            }
+            md.push_str(&format!("\nSHA-256 of the text: `{}`\n", v.sha256));
+            typed("text/markdown; charset=utf-8", md)
+        }
+        _ => Json(v).into_response(),
+    })
+}
+
+/// `GET /api/meetings/{id}/versions/{a}/diff/{b}`
+pub async fn version_diff(
+    State(app): State<Arc<AppState>>,
+    Path((id, a, b)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, _) = member(&app, &id, &headers).await?;
+    Ok(Json(app.hub.version_diff(
+        &meeting,
+        version_number(&a)?,
+        version_number(&b)?,
+    )?))
+}
+
+/// `GET /api/meetings/{id}/clauses/{clause_id}/{history|authors}`
+pub async fn clause(
+    State(app): State<Arc<AppState>>,
+    Path((id, clause, what)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, _) = member(&app, &id, &headers).await?;
+    match what.as_str() {
+        "history" => Ok(Json(app.hub.clause_history(&meeting, &clause).await?)),
+        "authors" => Ok(Json(app.hub.clause_authors(&meeting, &clause).await?)),
+        _ => Err(AppError::not_found("no such API path")),
+    }
+}
+
+/// `GET /api/meetings/{id}/report?format=md|html`
+pub async fn report(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(q): Query<FormatQuery>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, AppError> {
+    let (meeting, _) = member(&app, &id, &headers).await?;
+    let format = q.format.as_deref().unwrap_or("md");
+    if !matches!(format, "md" | "html") {
+        return Err(AppError::bad_request("format must be md or html"));
+    }
+    let report = app.hub.report(&meeting).await?;
+    Ok(match format {
+        "html" => typed("text/html; charset=utf-8", report.html()),
+        _ => typed("text/markdown; charset=utf-8", report.markdown()),
+    })
 }

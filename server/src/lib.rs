@@ -14,6 +14,8 @@ pub mod hub;
 pub mod live_room;
 pub mod meeting;
 pub mod meeting_room;
+pub mod records;
+pub mod report;
 pub mod room;
 pub mod session;
 pub mod store;
@@ -125,6 +127,24 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/meetings/{id}/join", post(api::join))
         .route("/meetings/{id}/editors", post(api::grant_editor))
         .route("/meetings/{id}/invites/rotate", post(api::rotate_invites))
+        .route(
+            "/meetings/{id}/amendments",
+            post(api::open_amendment).get(api::list_amendments),
+        )
+        .route(
+            "/meetings/{id}/amendments/{aid}/{action}",
+            post(api::decide_amendment),
+        )
+        .route("/meetings/{id}/freeze", post(api::freeze))
+        .route("/meetings/{id}/reopen", post(api::reopen))
+        .route("/meetings/{id}/versions", get(api::versions))
+        .route("/meetings/{id}/versions/{n}", get(api::version))
+        .route(
+            "/meetings/{id}/versions/{a}/diff/{b}",
+            get(api::version_diff),
+        )
+        .route("/meetings/{id}/clauses/{clause}/{what}", get(api::clause))
+        .route("/meetings/{id}/report", get(api::report))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     let router = Router::new()

@@ -45,7 +45,9 @@ fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
     if by.role == Role::Moderator {
         Ok(())
     } else {
-        Err(AppError::forbidden(format!("only the moderator may {what}")))
+        Err(AppError::forbidden(format!(
+            "only the moderator may {what}"
+        )))
     }
 }
 
@@ -125,7 +127,7 @@ impl Hub {
             )
             .await;
         // The starting text and the amendment's row commit together.
-        let seq = {
+        let (seq, insert) = {
             let mut doc = room.room.doc();
             let applied = doc.server_write(|txn| {
                 let t = txn.get_or_insert_text(draft::AMENDMENT_TEXT);
@@ -135,15 +137,15 @@ impl Hub {
                 Some(a) => {
                     room.room
                         .persist(meeting.store(), &a, 0, &mut doc, None, Some(insert));
-                    Some(a.seq)
+                    (Some(a.seq), None)
                 }
-                None => {
-                    drop(doc);
-                    meeting.store().call(move |c| insert(c)).await?;
-                    None
-                }
+                None => (None, Some(insert)),
             }
         };
+        if let Some(insert) = insert {
+            // An empty clause: no text to write, only the row.
+            meeting.store().call(move |c| insert(c)).await?;
+        }
         if let Some(seq) = seq {
             room.room
                 .wait_durable(seq)
@@ -248,9 +250,7 @@ impl Hub {
             let client = fresh_client(&st, &doc);
             let state = doc.diff(&StateVector::default());
             let update = draft::rewrite_clause(&state, &a.clause_id, &text, client)
-                .ok_or_else(|| {
-                    AppError::conflict("its clause has been deleted from the draft")
-                })?;
+                .ok_or_else(|| AppError::conflict("its clause has been deleted from the draft"))?;
             let now = now_ms();
             let decided = Amendment {
                 status: Status::Accepted,
@@ -319,7 +319,12 @@ impl Hub {
     }
 
     /// Turns an amendment down; its room stays readable and stops changing.
-    pub async fn reject(&self, meeting: &Arc<Meeting>, by: &Member, id: Uuid) -> Result<(), AppError> {
+    pub async fn reject(
+        &self,
+        meeting: &Arc<Meeting>,
+        by: &Member,
+        id: Uuid,
+    ) -> Result<(), AppError> {
         require_moderator(by, "reject amendments")?;
         let _serial = meeting.commands.lock().await;
         let (_room, text) = self.amendment_room(meeting, id).await?;
@@ -454,4 +459,3 @@ impl Hub {
         Ok(())
     }
 }
-

@@ -8,9 +8,12 @@
 //!
 //! Build the server first: `cargo build -p draftroom-server`.
 
+mod amendments;
 mod api;
+mod attribution;
 mod hostile;
 mod meeting_room;
 mod restart;
 mod roles;
 mod sync;
+mod versions;

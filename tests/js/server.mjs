@@ -5,6 +5,7 @@
 // this file (built with `cargo build -p draftroom-server`).
 
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join as pathJoin, resolve } from 'node:path'
@@ -375,3 +376,31 @@ export function findClause (doc, id) {
 
 /** Every clause's text, in order. */
 export const allTexts = (doc) => doc.getArray('clauses').toArray().map(clauseText)
+
+// ------------------------------------------------ amendments, versions
+
+/**
+ * fetch without judging the status: `{ status, contentType, text, json }`
+ * (`json` is the parsed body, or undefined when it is not JSON).
+ */
+export async function apiRaw (base, method, path, { body, token } = {}) {
+  const headers = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (token) headers.authorization = `Bearer ${token}`
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const text = await res.text()
+  let json
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), text, json }
+}
+
+/** Hex SHA-256 of the UTF-8 bytes of `text`. */
+export const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex')

@@ -6,12 +6,14 @@
 //! integration tests check the external interface of DESIGN.md and nothing
 //! behind it.
 
+pub mod commands;
 pub mod fixture;
 pub mod http;
 pub mod rooms;
 pub mod server;
 pub mod yclient;
 
+pub use commands::{assert_error, utf16_len};
 pub use fixture::{Meeting, random_client_id};
 pub use http::HttpResponse;
 pub use rooms::{

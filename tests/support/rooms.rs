@@ -128,6 +128,26 @@ pub fn clients(doc: &Doc) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `amendments`: amendment id to `{clause_id, author, status, supporters,
+/// created_at, decided_at, decided_by, text}`.
+pub fn amendments(doc: &Doc) -> JsonMap<String, Value> {
+    root_map_json(doc, "amendments")
+}
+
+/// `versions`: version number (decimal) to `{version, created_at,
+/// frozen_by, sha256, text}`.
+pub fn versions(doc: &Doc) -> JsonMap<String, Value> {
+    root_map_json(doc, "versions")
+}
+
+/// The text of an `amendment/{id}` room: its root `text`.
+pub fn amendment_text(doc: &Doc) -> String {
+    let txn = doc.transact();
+    txn.get_text("text")
+        .map(|text| text.get_string(&txn))
+        .unwrap_or_default()
+}
+
 /// A root map as JSON, whether its values are plain or nested Y types.
 fn root_map_json(doc: &Doc, name: &str) -> JsonMap<String, Value> {
     let txn = doc.transact();

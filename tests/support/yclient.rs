@@ -261,6 +261,44 @@ impl YClient {
         .await
     }
 
+    /// The text of an `amendment/{id}` room (its root `text`).
+    pub fn amendment_text(&self) -> String {
+        rooms::amendment_text(&self.doc)
+    }
+
+    /// Appends `text` to an amendment room's text.
+    pub fn push_amendment_text(&self, text: &str) {
+        let root = self.doc.get_or_insert_text("text");
+        self.edit(|txn| root.push(txn, text));
+    }
+
+    /// Replaces the first `old` in an amendment room's text with `new`, as
+    /// one transaction (a deletion and an insertion at a UTF-16 offset).
+    pub fn replace_amendment_text(&self, old: &str, new: &str) {
+        let current = self.amendment_text();
+        let at = current
+            .find(old)
+            .unwrap_or_else(|| panic!("{old:?} is not in the amendment {current:?}"));
+        let offset = current[..at].encode_utf16().count() as u32;
+        let len = old.encode_utf16().count() as u32;
+        let root = self.doc.get_or_insert_text("text");
+        self.edit(|txn| {
+            root.remove_range(txn, offset, len);
+            root.insert(txn, offset, new);
+        });
+    }
+
+    /// Waits until an amendment room's text equals `expected`.
+    pub async fn wait_for_amendment_text(&self, expected: &str) -> anyhow::Result<()> {
+        self.wait_until(
+            &format!("amendment text {expected:?}"),
+            crate::WAIT,
+            |doc| rooms::amendment_text(doc) == expected,
+        )
+        .await
+        .map_err(|e| e.context(format!("amendment text now {:?}", self.amendment_text())))
+    }
+
     /// Reasons of every permission-denied message received so far.
     pub fn denials(&self) -> Vec<String> {
         self.seen.lock().unwrap().denials.clone()

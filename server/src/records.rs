@@ -1,0 +1,362 @@
+//! Read views of a meeting's record: amendments with their current text,
+//! a clause's change history and authors, versions and their differences,
+//! and the data of the meeting report.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use draftroom_shared::RoomName;
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, OffsetKind, Options, TextRef, Transact, Update};
+
+use crate::draft;
+use crate::error::AppError;
+use crate::hub::Hub;
+use crate::meeting::{Meeting, MeetingState, Status, Version};
+use crate::report::{AmendmentLine, AuthorShare, ClauseLine, Report, VersionLine};
+use crate::store;
+
+/// A run of characters of one clause written by one member.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Span {
+    /// The member (None: a client ID bound to nobody).
+    pub user_id: Option<Uuid>,
+    /// Their name.
+    pub name: String,
+    /// Their colour.
+    pub colour: String,
+    /// Start in UTF-16 code units.
+    pub start: u32,
+    /// Length in UTF-16 code units.
+    pub length: u32,
+    /// The characters.
+    pub text: String,
+}
+
+/// Who wrote which characters of `text`, by the client-ID bindings.
+fn spans(doc: &Doc, text: &TextRef, st: &MeetingState) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let mut pos = 0;
+    for (client, run) in draft::attribution(doc, text) {
+        let user = st.bindings.get(&client).copied();
+        let len = draft::utf16_len(&run);
+        match out.last_mut() {
+            Some(last) if last.user_id == user => {
+                last.length += len;
+                last.text.push_str(&run);
+            }
+            _ => {
+                let member = user.and_then(|u| st.members.get(&u));
+                out.push(Span {
+                    user_id: user,
+                    name: member.map_or_else(|| "unknown".to_owned(), |m| m.name.clone()),
+                    colour: member.map_or_else(|| "#999999".to_owned(), |m| m.colour.clone()),
+                    start: pos,
+                    length: len,
+                    text: run,
+                });
+            }
+        }
+        pos += len;
+    }
+    out
+}
+
+/// Each clause's id, text and per-member share of its characters.
+fn clause_lines(doc: &Doc, st: &MeetingState) -> Vec<ClauseLine> {
+    let texts: Vec<(String, TextRef)> = draft::clauses(&doc.transact());
+    texts
+        .into_iter()
+        .map(|(id, text)| {
+            let spans = spans(doc, &text, st);
+            let mut authors: Vec<AuthorShare> = Vec::new();
+            for s in &spans {
+                match authors.iter_mut().find(|a| a.user_id == s.user_id) {
+                    Some(a) => a.characters += s.length,
+                    None => authors.push(AuthorShare {
+                        user_id: s.user_id,
+                        name: s.name.clone(),
+                        characters: s.length,
+                    }),
+                }
+            }
+            authors.sort_by_key(|a| std::cmp::Reverse(a.characters));
+            let text = spans.iter().map(|s| s.text.as_str()).collect();
+            ClauseLine { id, text, authors }
+        })
+        .collect()
+}
+
+/// A scratch document holding a stored state.
+fn doc_from_state(state: &[u8]) -> Result<Doc, AppError> {
+    let doc = Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        skip_gc: true,
+        ..Options::default()
+    });
+    let update = Update::decode_v1(state).map_err(|e| {
+        tracing::error!(error = %e, "a stored version does not decode");
+        AppError::new(
+            draftroom_shared::ErrorCode::Internal,
+            "the stored version is damaged",
+        )
+    })?;
+    doc.transact_mut().apply_update(update).map_err(|_| {
+        AppError::new(
+            draftroom_shared::ErrorCode::Internal,
+            "the stored version is damaged",
+        )
+    })?;
+    Ok(doc)
+}
+
+/// One version in full.
+#[derive(Debug, Serialize)]
+pub struct VersionView {
+    /// Its number.
+    pub version: u32,
+    /// When it was frozen.
+    pub created_at: i64,
+    /// Who froze it.
+    pub frozen_by: Uuid,
+    /// Their name.
+    pub frozen_by_name: String,
+    /// SHA-256 of the text.
+    pub sha256: String,
+    /// The agreed text.
+    pub text: String,
+    /// Its clauses and who wrote them, as they were then.
+    pub clauses: Vec<ClauseLine>,
+}
+
+fn version_line(v: &Version, st: &MeetingState) -> VersionLine {
+    VersionLine {
+        version: v.number,
+        created_at: v.created_at,
+        frozen_by: v.frozen_by,
+        frozen_by_name: st.name_of(v.frozen_by),
+        sha256: v.sha256.clone(),
+    }
+}
+
+/// Word-level changes from `a` to `b`: `(op, text)` runs.
+pub fn word_diff(a: &str, b: &str) -> Vec<(&'static str, String)> {
+    let diff = similar::TextDiff::from_words(a, b);
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let op = match change.tag() {
+            similar::ChangeTag::Equal => "equal",
+            similar::ChangeTag::Delete => "delete",
+            similar::ChangeTag::Insert => "insert",
+        };
+        match out.last_mut() {
+            Some((last, text)) if *last == op => text.push_str(change.value()),
+            _ => out.push((op, change.value().to_owned())),
+        }
+    }
+    out
+}
+
+impl Hub {
+    /// Every amendment with its current text.
+    pub async fn amendments_view(&self, meeting: &Arc<Meeting>) -> Result<Value, AppError> {
+        let list = meeting.state().amendments.clone();
+        let mut out = Vec::with_capacity(list.len());
+        for a in list {
+            let text = if a.status == Status::Open {
+                self.amendment_room(meeting, a.id).await?.1
+            } else {
+                a.text.clone()
+            };
+            let st = meeting.state();
+            out.push(json!({
+                "id": a.id,
+                "clause_id": a.clause_id,
+                "author_id": a.author,
+                "author_name": st.name_of(a.author),
+                "status": a.status.as_str(),
+                "supporters": a.supporters,
+                "created_at": a.created_at,
+                "decided_at": a.decided_at,
+                "decided_by": a.decided_by,
+                "text": text,
+            }));
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// The accepted changes to one clause, oldest first.
+    pub async fn clause_history(
+        &self,
+        meeting: &Arc<Meeting>,
+        clause: &str,
+    ) -> Result<Value, AppError> {
+        let id = meeting.id;
+        let key = clause.to_owned();
+        let entries = self
+            .store()
+            .call(move |c| store::clause_journal(c, id, &key))
+            .await?;
+        if entries.is_empty() {
+            let draft = meeting
+                .hold_room(RoomName::Draft)
+                .await
+                .map_err(|e| AppError::not_found(e.to_string()))?;
+            if draft::clause_text(draft.room.doc().doc(), clause).is_none() {
+                return Err(AppError::not_found("no such clause in this meeting"));
+            }
+        }
+        let st = meeting.state();
+        Ok(Value::Array(
+            entries
+                .into_iter()
+                .map(|e| {
+                    json!({
+                        "time": e.time,
+                        "user_id": e.user_id,
+                        "user_name": st.name_of(e.user_id),
+                        "room": e.room,
+                        "inserted": e.inserted,
+                        "deleted": e.deleted,
+                        "accepted_by": e.accepted_by,
+                        "accepted_by_name": e.accepted_by.map(|u| st.name_of(u)),
+                        "amendment_id": e.amendment_id,
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    /// Who wrote which characters of a clause's current text.
+    pub async fn clause_authors(
+        &self,
+        meeting: &Arc<Meeting>,
+        clause: &str,
+    ) -> Result<Value, AppError> {
+        let draft = meeting
+            .hold_room(RoomName::Draft)
+            .await
+            .map_err(|e| AppError::not_found(e.to_string()))?;
+        let doc = draft.room.doc();
+        let text = draft::clauses(&doc.doc().transact())
+            .into_iter()
+            .find(|(id, _)| id == clause)
+            .map(|(_, t)| t)
+            .ok_or_else(|| AppError::not_found("no such clause in the draft"))?;
+        let st = meeting.state();
+        let spans = spans(doc.doc(), &text, &st);
+        let full: String = spans.iter().map(|s| s.text.as_str()).collect();
+        Ok(json!({ "clause_id": clause, "text": full, "spans": spans }))
+    }
+
+    /// The versions, oldest first.
+    pub fn versions_view(&self, meeting: &Arc<Meeting>) -> Vec<VersionLine> {
+        let st = meeting.state();
+        st.versions.iter().map(|v| version_line(v, &st)).collect()
+    }
+
+    /// One version in full, its attribution rebuilt from its stored state.
+    pub async fn version(
+        &self,
+        meeting: &Arc<Meeting>,
+        number: u32,
+    ) -> Result<VersionView, AppError> {
+        let id = meeting.id;
+        let record = self
+            .store()
+            .call(move |c| store::load_version(c, id, number))
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no version {number}")))?;
+        let doc = doc_from_state(&record.state)?;
+        let st = meeting.state();
+        Ok(VersionView {
+            version: record.number,
+            created_at: record.created_at,
+            frozen_by: record.frozen_by,
+            frozen_by_name: st.name_of(record.frozen_by),
+            sha256: record.sha256,
+            text: record.text,
+            clauses: clause_lines(&doc, &st),
+        })
+    }
+
+    /// Word-level differences between two versions.
+    pub fn version_diff(&self, meeting: &Arc<Meeting>, a: u32, b: u32) -> Result<Value, AppError> {
+        let st = meeting.state();
+        let text = |n: u32| {
+            st.versions
+                .iter()
+                .find(|v| v.number == n)
+                .map(|v| v.text.clone())
+                .ok_or_else(|| AppError::not_found(format!("no version {n}")))
+        };
+        let (ta, tb) = (text(a)?, text(b)?);
+        let changes: Vec<Value> = word_diff(&ta, &tb)
+            .into_iter()
+            .map(|(op, text)| json!({ "op": op, "text": text }))
+            .collect();
+        Ok(json!({ "from": a, "to": b, "changes": changes }))
+    }
+
+    /// Everything the meeting report shows.
+    pub async fn report(&self, meeting: &Arc<Meeting>) -> Result<Report, AppError> {
+        let latest = meeting.state().versions.last().map(|v| v.number);
+        let (agreed, clauses) = match latest {
+            Some(n) => {
+                let v = self.version(meeting, n).await?;
+                (Some((v.version, v.created_at, v.text)), v.clauses)
+            }
+            None => {
+                let draft = meeting
+                    .hold_room(RoomName::Draft)
+                    .await
+                    .map_err(|e| AppError::not_found(e.to_string()))?;
+                let doc = draft.room.doc();
+                let st = meeting.state();
+                (None, clause_lines(doc.doc(), &st))
+            }
+        };
+        let amendments = meeting.state().amendments.clone();
+        let mut lines = Vec::with_capacity(amendments.len());
+        for a in amendments {
+            let text = if a.status == Status::Open {
+                self.amendment_room(meeting, a.id).await?.1
+            } else {
+                a.text.clone()
+            };
+            let st = meeting.state();
+            lines.push(AmendmentLine {
+                clause: clauses
+                    .iter()
+                    .position(|c| c.id == a.clause_id)
+                    .map(|i| i + 1),
+                author: st.name_of(a.author),
+                supporters: a.supporters.iter().map(|u| st.name_of(*u)).collect(),
+                status: a.status.as_str(),
+                text,
+                decided_at: a.decided_at,
+            });
+        }
+        let st = meeting.state();
+        let mut members: Vec<_> = st.members.values().cloned().collect();
+        members.sort_by_key(|m| m.joined_at);
+        let roles: HashMap<Uuid, &'static str> =
+            members.iter().map(|m| (m.id, m.role.as_str())).collect();
+        Ok(Report {
+            title: st.title.clone(),
+            created_at: st.created_at,
+            members: members
+                .iter()
+                .map(|m| (m.name.clone(), roles[&m.id]))
+                .collect(),
+            frozen: st.frozen,
+            agreed,
+            clauses,
+            amendments: lines,
+            versions: st.versions.iter().map(|v| version_line(v, &st)).collect(),
+        })
+    }
+}

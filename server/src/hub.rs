@@ -444,6 +444,7 @@ mod tests {
         RoomSizes {
             backlog: 16,
             compact_every: 1000,
+            idle: Duration::from_secs(30),
         }
     }
 

@@ -109,6 +109,7 @@ pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError>
     let sizes = RoomSizes {
         backlog: config.limits.relay_backlog,
         compact_every: config.limits.compact_every,
+        idle: config.limits.room_idle,
     };
     let state = AppState {
         hub: Hub::new(store, sizes),

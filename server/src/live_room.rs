@@ -222,4 +222,6 @@ pub struct RoomSizes {
     pub backlog: usize,
     /// Updates in the log before a snapshot is taken.
     pub compact_every: usize,
+    /// How long a room nobody uses stays loaded.
+    pub idle: std::time::Duration,
 }

@@ -211,8 +211,7 @@ pub struct HeldRoom {
 
 impl Drop for HeldRoom {
     fn drop(&mut self) {
-        self.meeting
-            .leave(&self.room, std::time::Duration::from_secs(30));
+        self.meeting.leave(&self.room);
     }
 }
 
@@ -353,8 +352,10 @@ impl Meeting {
         }
     }
 
-    /// Counts a connection out; the room unloads after `idle` unused.
-    pub fn leave(self: &Arc<Self>, room: &Arc<Room>, idle: std::time::Duration) {
+    /// Counts a connection out; the room unloads after it has been unused
+    /// for the configured idle time.
+    pub fn leave(self: &Arc<Self>, room: &Arc<Room>) {
+        let idle = self.sizes.idle;
         if room.connections.fetch_sub(1, Ordering::SeqCst) != 1 || room.name == RoomName::Meeting {
             return;
         }

@@ -162,7 +162,7 @@ async fn connect(
         }
         _ = &mut writer => {}
     }
-    meeting.leave(&room, limits.room_idle);
+    meeting.leave(&room);
     tracing::debug!(conn, "disconnected");
 }
 

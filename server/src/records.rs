@@ -74,12 +74,14 @@ fn clause_lines(doc: &Doc, st: &MeetingState) -> Vec<ClauseLine> {
             let spans = spans(doc, &text, st);
             let mut authors: Vec<AuthorShare> = Vec::new();
             for s in &spans {
+                // Characters as a reader counts them, not UTF-16 units.
+                let n = s.text.chars().count() as u32;
                 match authors.iter_mut().find(|a| a.user_id == s.user_id) {
-                    Some(a) => a.characters += s.length,
+                    Some(a) => a.characters += n,
                     None => authors.push(AuthorShare {
                         user_id: s.user_id,
                         name: s.name.clone(),
-                        characters: s.length,
+                        characters: n,
                     }),
                 }
             }

@@ -12,7 +12,7 @@ pub struct AuthorShare {
     pub user_id: Option<Uuid>,
     /// Their name.
     pub name: String,
-    /// UTF-16 code units of the clause they wrote.
+    /// Characters (Unicode scalar values) of the clause they wrote.
     pub characters: u32,
 }
 

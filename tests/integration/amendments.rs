@@ -5,10 +5,11 @@
 //! the wire, and the server-written `meeting` room follows every step.
 
 use draftroom_tests::rooms::amendments;
-use draftroom_tests::{Meeting, QUIET, Server, WAIT, YClient, assert_error};
+use draftroom_tests::{Meeting, QUIET, Server, WAIT, YClient, assert_error, new_doc};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use uuid::Uuid;
+use yrs::{Text as _, Transact as _};
 
 /// The clause the moderator writes.
 const CLAUSE: &str = "Kraków jest miastem otwartym";
@@ -119,6 +120,19 @@ async fn a_participants_amendment_is_typed_live_and_written_by_its_author_only()
         let denials = intruder.wait_denials(1).await?;
         println!("{who} writing the amendment denied: {denials:?}");
     }
+    // The back door: text already in a document when it connects arrives as
+    // sync step 2, and is refused all the same.
+    let offline = new_doc(None);
+    let text = offline.get_or_insert_text("text");
+    text.push(&mut offline.transact_mut(), "NAPISANE OFFLINE");
+    let intruder = YClient::connect_with_doc(
+        &server.ws_url(meeting.id(), &room(&aid), &other.token),
+        offline,
+    )
+    .await?;
+    intruder.wait_synced().await?;
+    let denials = intruder.wait_denials(1).await?;
+    println!("another participant's offline text denied: {denials:?}");
 
     // Round trip: the author's next keystroke reaches the watcher only after
     // the server has decided on every refused write before it.
@@ -191,10 +205,19 @@ async fn support_is_counted_once_and_only_from_participants_and_editors() -> any
     let other = server
         .join(id, &meeting.created.participant_invite, "Anna Ślusarczyk")
         .await?;
+    // The second time without a body at all, which the command also takes.
     for attempt in ["first", "second"] {
-        let (status, body) = server
-            .amendment_command(id, &aid, "support", &other.token)
-            .await?;
+        let (status, body) = if attempt == "first" {
+            server
+                .amendment_command(id, &aid, "support", &other.token)
+                .await?
+        } else {
+            let path = format!("/api/meetings/{id}/amendments/{aid}/support");
+            let response = server
+                .request("POST", &path, Some(&other.token), None)
+                .await?;
+            (response.status, response.json())
+        };
         assert_eq!(status, 200, "{attempt} support: {body}");
         assert_eq!(body["id"], aid.as_str(), "{body}");
         assert_eq!(

@@ -246,6 +246,98 @@ async fn history_and_authors_are_for_members_and_known_clauses() -> anyhow::Resu
     Ok(())
 }
 
+/// The server's diff works in the units the document counts (UTF-16), so
+/// a change after an emoji (two units) lands where the author made it, and
+/// no span splits a surrogate pair.
+#[tokio::test]
+async fn an_amendment_after_emoji_lands_in_place_and_spans_stay_whole() -> anyhow::Result<()> {
+    const BEFORE: &str = "🏙️ Kraków — miasto otwarte, żywe 🎭 i zielone";
+    const AFTER: &str = "🏙️ Kraków — miasto gościnne, żywe 🎭 i zieleńsze 🌳";
+    let server = Server::start();
+    let meeting = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let id = meeting.id();
+    let moderator_id = server.moderator_id(&meeting).await?;
+    let participant_id = meeting.participant.user_id.to_string();
+    let (moderator, observer, clause_ids) = server.draft_with_clauses(&meeting, &[BEFORE]).await?;
+
+    let aid = server
+        .open_amendment_ok(id, &meeting.participant.token, &clause_ids[0])
+        .await?;
+    let room = format!("amendment/{aid}");
+    let author = server
+        .connect_room(id, &room, &meeting.participant.token)
+        .await?;
+    author.wait_for_amendment_text(BEFORE).await?;
+    author.replace_amendment_text("otwarte", "gościnne");
+    author.replace_amendment_text("zielone", "zieleńsze 🌳");
+    let watcher = server
+        .connect_room(id, &room, &meeting.observer.token)
+        .await?;
+    watcher.wait_for_amendment_text(AFTER).await?;
+    let (status, body) = server
+        .amendment_command(id, &aid, "accept", meeting.moderator_token())
+        .await?;
+    assert_eq!(status, 200, "accept: {body}");
+    assert_eq!(body["text"], AFTER, "{body}");
+    observer.wait_for_text(AFTER).await?;
+    moderator.wait_for_text(AFTER).await?;
+    let fresh = server
+        .connect_room(id, "draft", &meeting.editor.token)
+        .await?;
+    fresh.wait_for_text(AFTER).await?;
+
+    let (status, authors) = server
+        .get(
+            &format!("/api/meetings/{id}/clauses/{}/authors", clause_ids[0]),
+            Some(&meeting.observer.token),
+        )
+        .await?;
+    assert_eq!(status, 200, "authors: {authors}");
+    assert_eq!(authors["text"], AFTER, "{authors}");
+    let units: Vec<u16> = AFTER.encode_utf16().collect();
+    let mut owner = vec![String::new(); units.len()];
+    let mut next = 0;
+    for (user, text, start, length) in spans(&authors) {
+        assert_eq!(start, next, "spans are contiguous: {authors}");
+        let end = (start + length) as usize;
+        assert!(end <= units.len(), "span past the end: {authors}");
+        let slice = String::from_utf16(&units[start as usize..end]).ok();
+        assert_eq!(
+            slice.as_deref(),
+            Some(text.as_str()),
+            "span ({start}, {length}) is {text:?} in {authors}"
+        );
+        assert!(
+            user == moderator_id || user == participant_id,
+            "{user} wrote nothing here: {authors}"
+        );
+        owner[start as usize..end].fill(user);
+        next = end as u64;
+    }
+    assert_eq!(next, units.len() as u64, "spans cover the text: {authors}");
+    let owner_of = |needle: &str| -> Vec<&str> {
+        let at = AFTER.find(needle).expect("in AFTER");
+        let from = AFTER[..at].encode_utf16().count();
+        owner[from..from + utf16_len(needle) as usize]
+            .iter()
+            .map(String::as_str)
+            .collect()
+    };
+    for kept in ["🏙️ Kraków — miasto ", ", żywe 🎭 i ziele"] {
+        assert!(
+            owner_of(kept).iter().all(|u| *u == moderator_id),
+            "{kept:?} is the moderator's: {authors}"
+        );
+    }
+    for new in ["ń", "🌳"] {
+        assert!(
+            owner_of(new).iter().all(|u| *u == participant_id),
+            "{new:?} is the participant's: {authors}"
+        );
+    }
+    Ok(())
+}
+
 /// The spans of an `/authors` answer as (user id, text, start, length).
 fn spans(authors: &Value) -> Vec<(String, String, u64, u64)> {
     authors["spans"]

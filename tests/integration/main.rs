@@ -13,6 +13,7 @@ mod api;
 mod attribution;
 mod hostile;
 mod meeting_room;
+mod record;
 mod restart;
 mod roles;
 mod sync;

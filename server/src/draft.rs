@@ -256,10 +256,32 @@ pub fn attribution(doc: &Doc, text: &TextRef) -> Vec<(u64, String)> {
     out
 }
 
+/// The pieces a clause is diffed in: each word (a run of letters and
+/// digits) whole, every other character alone. A changed word is replaced
+/// whole, so it is all its new author's; unchanged words and punctuation
+/// keep their items, so their authors.
+pub fn tokens(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, ch) in s.char_indices() {
+        if ch.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else {
+            if let Some(st) = start.take() {
+                out.push(&s[st..i]);
+            }
+            out.push(&s[i..i + ch.len_utf8()]);
+        }
+    }
+    if let Some(st) = start {
+        out.push(&s[st..]);
+    }
+    out
+}
+
 /// The clause `id`'s text as it is in `state`, rewritten to `new_text` as a
-/// minimal character diff made by `client`: the update that does it, or
-/// None if the clause is not there. Characters the diff keeps keep their
-/// items, so their authors.
+/// minimal diff (of [`tokens`]) made by `client`: the update that does it,
+/// or None if the clause is not there.
 pub fn rewrite_clause(state: &[u8], id: &str, new_text: &str, client: u64) -> Option<Vec<u8>> {
     let scratch = Doc::with_options(Options {
         client_id: ClientID::new(client),
@@ -274,26 +296,23 @@ pub fn rewrite_clause(state: &[u8], id: &str, new_text: &str, client: u64) -> Op
     let mut txn = scratch.transact_mut();
     let text = clauses(&txn).into_iter().find(|(cid, _)| cid == id)?.1;
     let old = text.get_string(&txn);
-    let diff = similar::TextDiff::configure()
-        .algorithm(similar::Algorithm::Myers)
-        .diff_chars(old.as_str(), new_text);
-    // Runs of one kind of change, so a changed word is one edit.
-    let mut runs: Vec<(similar::ChangeTag, String)> = Vec::new();
-    for change in diff.iter_all_changes() {
-        match runs.last_mut() {
-            Some((tag, run)) if *tag == change.tag() => run.push_str(change.value()),
-            _ => runs.push((change.tag(), change.value().to_owned())),
-        }
-    }
+    let (old_tokens, new_tokens) = (tokens(&old), tokens(new_text));
+    let len = |ts: &[&str]| ts.iter().map(|t| utf16_len(t)).sum::<u32>();
     let mut pos = 0u32;
-    for (tag, part) in runs {
-        let n = utf16_len(&part);
-        match tag {
-            similar::ChangeTag::Equal => pos += n,
-            similar::ChangeTag::Delete => text.remove_range(&mut txn, pos, n),
-            similar::ChangeTag::Insert => {
-                text.insert(&mut txn, pos, &part);
-                pos += n;
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_tokens, &new_tokens) {
+        let (old_range, new_range) = (op.old_range(), op.new_range());
+        match op.tag() {
+            similar::DiffTag::Equal => pos += len(&old_tokens[old_range]),
+            similar::DiffTag::Delete | similar::DiffTag::Insert | similar::DiffTag::Replace => {
+                let removed = len(&old_tokens[old_range]);
+                if removed > 0 {
+                    text.remove_range(&mut txn, pos, removed);
+                }
+                let inserted: String = new_tokens[new_range].concat();
+                if !inserted.is_empty() {
+                    text.insert(&mut txn, pos, &inserted);
+                    pos += utf16_len(&inserted);
+                }
             }
         }
     }
@@ -304,4 +323,65 @@ pub fn rewrite_clause(state: &[u8], id: &str, new_text: &str, client: u64) -> Op
 pub fn full_state(doc: &Doc) -> Vec<u8> {
     doc.transact()
         .encode_state_as_update_v1(&StateVector::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{In, WriteTxn};
+
+    #[test]
+    fn tokens_keep_words_whole_and_everything_else_alone() {
+        assert_eq!(
+            tokens("Kraków, miasto 🤝 2030!"),
+            vec!["Kraków", ",", " ", "miasto", " ", "🤝", " ", "2030", "!"]
+        );
+        assert_eq!(tokens("").len(), 0);
+        assert_eq!(tokens("żółć").concat(), "żółć");
+    }
+
+    fn doc(client: u64) -> Doc {
+        Doc::with_options(Options {
+            client_id: ClientID::new(client),
+            offset_kind: OffsetKind::Utf16,
+            skip_gc: true,
+            ..Options::default()
+        })
+    }
+
+    #[test]
+    fn a_rewrite_changes_only_changed_words_and_credits_them_to_its_client() {
+        let moderator = doc(1);
+        {
+            let mut txn = moderator.transact_mut();
+            let clauses = txn.get_or_insert_array(CLAUSES);
+            clauses.push_back(
+                &mut txn,
+                yrs::MapPrelim::from([
+                    ("id".to_owned(), In::from("c1")),
+                    (
+                        "text".to_owned(),
+                        In::from(yrs::TextPrelim::new("Kraków 🏛️ jest miastem otwartym.")),
+                    ),
+                ]),
+            );
+        }
+        let new_text = "Kraków 🏛️ jest miastem gościnnym i współodpowiedzialnym 🤝.";
+        let update = rewrite_clause(&full_state(&moderator), "c1", new_text, 2).unwrap();
+        moderator
+            .transact_mut()
+            .apply_update(Update::decode_v1(&update).unwrap())
+            .unwrap();
+        assert_eq!(clause_text(&moderator, "c1").as_deref(), Some(new_text));
+        let text = clauses(&moderator.transact()).remove(0).1;
+        assert_eq!(
+            attribution(&moderator, &text),
+            vec![
+                (1, "Kraków 🏛️ jest miastem ".to_owned()),
+                (2, "gościnnym i współodpowiedzialnym 🤝".to_owned()),
+                (1, ".".to_owned()),
+            ]
+        );
+        assert!(rewrite_clause(&full_state(&moderator), "nope", "x", 3).is_none());
+    }
 }

@@ -323,13 +323,15 @@ async fn an_amendment_after_emoji_lands_in_place_and_spans_stay_whole() -> anyho
             .map(String::as_str)
             .collect()
     };
-    for kept in ["🏙️ Kraków — miasto ", ", żywe 🎭 i ziele"] {
+    // Unchanged words keep their author; a changed word is its new
+    // author's whole, not letter by letter.
+    for kept in ["🏙️ Kraków — miasto ", ", żywe 🎭 i "] {
         assert!(
             owner_of(kept).iter().all(|u| *u == moderator_id),
             "{kept:?} is the moderator's: {authors}"
         );
     }
-    for new in ["ń", "🌳"] {
+    for new in ["gościnne", "zieleńsze", "🌳"] {
         assert!(
             owner_of(new).iter().all(|u| *u == participant_id),
             "{new:?} is the participant's: {authors}"

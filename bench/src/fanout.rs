@@ -1,0 +1,344 @@
+//! Fan-out: one writer types into one clause at a steady rate while N
+//! read-only followers watch. Latency is measured from the writer's send of
+//! a keystroke to each follower's receipt of it; at the end every follower
+//! must have received every keystroke, in order, and a sample of followers
+//! must hold exactly the writer's text.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{
+    Array, ClientID, Doc, GetString, Map, MapPrelim, OffsetKind, Options, ReadTxn, Text,
+    TextPrelim, TextRef, Transact, Update, WriteTxn,
+};
+
+use crate::client;
+use crate::proc;
+use crate::target::Target;
+
+/// What a fan-out run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Read-only followers.
+    pub followers: usize,
+    /// Keystrokes the writer types.
+    pub keystrokes: usize,
+    /// Keystrokes per second.
+    pub rate: f64,
+    /// The server's process, for CPU and memory.
+    pub server_pid: Option<u32>,
+    /// Followers that also keep a full document, to check the text.
+    pub checkers: usize,
+}
+
+/// One row of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Always "fanout".
+    pub scenario: &'static str,
+    /// The server measured.
+    pub server: &'static str,
+    /// Followers.
+    pub followers: usize,
+    /// Keystrokes typed.
+    pub keystrokes: usize,
+    /// Median latency, ms.
+    pub p50_ms: f64,
+    /// 99th percentile latency, ms.
+    pub p99_ms: f64,
+    /// Worst latency, ms.
+    pub max_ms: f64,
+    /// Frames received by all followers per second while typing.
+    pub frames_per_s: f64,
+    /// Server CPU while typing, % of one core.
+    pub server_cpu_pct: f64,
+    /// Server resident memory per idle follower connection, KiB.
+    pub rss_per_conn_kib: f64,
+    /// Server resident memory with all followers connected, MiB.
+    pub server_rss_mib: f64,
+    /// Seconds to connect and sync every follower.
+    pub connect_s: f64,
+    /// Every follower got every keystroke in order, and the sampled texts match.
+    pub delivered_all: bool,
+}
+
+/// What a follower saw.
+struct Seen {
+    /// (arrival, writer clock reached), clock strictly increasing.
+    arrivals: Vec<(Instant, u32)>,
+    /// Frames received after sync.
+    frames: usize,
+    /// Whether clocks only ever grew (nothing reordered).
+    in_order: bool,
+    /// The text, for checkers.
+    text: Option<String>,
+}
+
+fn server_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
+}
+
+fn first_text(doc: &Doc) -> Option<TextRef> {
+    let txn = doc.transact();
+    let clauses = txn.get_array("clauses")?;
+    let clause: yrs::MapRef = clauses.get(&txn, 0)?.cast().ok()?;
+    clause.get(&txn, "text")?.cast().ok()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn follow(
+    url: String,
+    writer: u64,
+    synced_at: u32,
+    goal: Arc<AtomicU32>,
+    synced: Arc<AtomicUsize>,
+    check: bool,
+) -> anyhow::Result<Seen> {
+    let mut ws = client::connect(&url).await?;
+    let doc = check.then(server_doc);
+    let mut seen = Seen {
+        arrivals: Vec::new(),
+        frames: 0,
+        in_order: true,
+        text: None,
+    };
+    let mut last = 0u32;
+    let mut is_synced = false;
+    loop {
+        let goal_now = goal.load(Ordering::Acquire);
+        if is_synced && last >= goal_now {
+            break;
+        }
+        let frame = match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => b,
+            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(e))) => bail!("follower lost its connection: {e}"),
+            Ok(None) => bail!("follower's connection ended"),
+            Err(_) => bail!("follower waited 60 s for a frame (clock {last})"),
+        };
+        let now = Instant::now();
+        let Some(update) = client::update_of(&frame) else {
+            continue;
+        };
+        let decoded = Update::decode_v1(&update)?;
+        let clock = client::reach(&decoded, writer);
+        if let Some(doc) = &doc {
+            doc.transact_mut().apply_update(decoded)?;
+        }
+        if is_synced {
+            seen.frames += 1;
+        }
+        if clock > last {
+            if is_synced {
+                seen.arrivals.push((now, clock));
+            }
+            last = clock;
+        } else if clock != 0 && clock < last {
+            seen.in_order = false;
+        }
+        if !is_synced && last >= synced_at {
+            is_synced = true;
+            synced.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+    if let Some(doc) = &doc {
+        seen.text = first_text(doc).map(|t| t.get_string(&doc.transact()));
+    }
+    let _ = ws.close(None).await;
+    Ok(seen)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3
+}
+
+/// Runs one fan-out measurement.
+pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
+    let urls = target
+        .new_room(&format!("fanout-{}", plan.followers))
+        .await?;
+    let client_id = u64::from(rand_u32());
+    let doc = Doc::with_options(Options {
+        client_id: ClientID::new(client_id),
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    });
+    let mut writer = client::connect(&urls.writer).await?;
+    let (text, first) = {
+        let mut txn = doc.transact_mut();
+        let clauses = txn.get_or_insert_array("clauses");
+        let clause = clauses.push_back(
+            &mut txn,
+            MapPrelim::from([
+                ("id".to_owned(), yrs::In::from("c1")),
+                ("text".to_owned(), yrs::In::from(TextPrelim::new("Misja: "))),
+            ]),
+        );
+        let text: TextRef = clause
+            .get(&txn, "text")
+            .context("text")?
+            .cast()
+            .map_err(|_| anyhow::anyhow!("text is no Y.Text"))?;
+        (text, txn.encode_update_v1())
+    };
+    writer
+        .send(WsMessage::Binary(
+            Message::Sync(SyncMessage::Update(first)).encode_v1().into(),
+        ))
+        .await?;
+    let base_clock = doc.transact().state_vector().get(&ClientID::new(client_id));
+    let (mut sink, mut stream) = writer.split();
+    // The writer reads everything it is sent, as a browser would.
+    let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let pid = plan.server_pid;
+    let rss_base = pid.map_or(0, proc::rss_kib);
+    let goal = Arc::new(AtomicU32::new(u32::MAX));
+    let synced = Arc::new(AtomicUsize::new(0));
+    let connect_start = Instant::now();
+    let mut tasks = Vec::with_capacity(plan.followers);
+    for i in 0..plan.followers {
+        tasks.push(tokio::spawn(follow(
+            urls.follower.clone(),
+            client_id,
+            base_clock,
+            goal.clone(),
+            synced.clone(),
+            i < plan.checkers,
+        )));
+        // Connect in waves so the listen backlog keeps up.
+        if i % 200 == 199 {
+            while synced.load(Ordering::Acquire) + 400 < i {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while synced.load(Ordering::Acquire) < plan.followers {
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {} followers synced",
+                synced.load(Ordering::Acquire),
+                plan.followers
+            );
+        }
+        if let Some(done) = tasks.iter().position(|t| t.is_finished()) {
+            let t = tasks.swap_remove(done);
+            t.await??;
+            bail!("a follower ended before typing began");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let connect_s = connect_start.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_idle = pid.map_or(0, proc::rss_kib);
+
+    let cpu0 = pid.map_or(0.0, proc::cpu_seconds);
+    let start = Instant::now();
+    let phrase: Vec<char> = "Kraków — miasto współodpowiedzialnych mieszkańców. "
+        .chars()
+        .collect();
+    let pace = Duration::from_secs_f64(1.0 / plan.rate);
+    let mut sent: Vec<(u32, Instant)> = Vec::with_capacity(plan.keystrokes);
+    for i in 0..plan.keystrokes {
+        tokio::time::sleep_until((start + pace * i as u32).into()).await;
+        let (update, clock) = {
+            let mut txn = doc.transact_mut();
+            let len = text.len(&txn);
+            text.insert(&mut txn, len, &phrase[i % phrase.len()].to_string());
+            let u = txn.encode_update_v1();
+            drop(txn);
+            (
+                u,
+                doc.transact().state_vector().get(&ClientID::new(client_id)),
+            )
+        };
+        sent.push((clock, Instant::now()));
+        sink.send(WsMessage::Binary(
+            Message::Sync(SyncMessage::Update(update))
+                .encode_v1()
+                .into(),
+        ))
+        .await?;
+    }
+    let final_clock = sent.last().map_or(base_clock, |(c, _)| *c);
+    goal.store(final_clock, Ordering::Release);
+    let written = text.get_string(&doc.transact());
+
+    let mut latencies: Vec<Duration> = Vec::with_capacity(plan.followers * plan.keystrokes);
+    let mut frames = 0usize;
+    let mut last_arrival = start;
+    let mut delivered_all = true;
+    let mut failures = 0;
+    for t in tasks {
+        let seen = match t.await? {
+            Ok(s) => s,
+            Err(e) => {
+                failures += 1;
+                if failures <= 3 {
+                    eprintln!("follower failed: {e:#}");
+                }
+                delivered_all = false;
+                continue;
+            }
+        };
+        frames += seen.frames;
+        delivered_all &= seen.in_order;
+        if let Some(text) = &seen.text {
+            delivered_all &= *text == written;
+        }
+        let mut k = 0;
+        for (at, clock) in &seen.arrivals {
+            while k < sent.len() && sent[k].0 <= *clock {
+                latencies.push(at.saturating_duration_since(sent[k].1));
+                k += 1;
+            }
+            last_arrival = last_arrival.max(*at);
+        }
+        delivered_all &= k == sent.len();
+    }
+    let elapsed = last_arrival.duration_since(start).as_secs_f64().max(1e-9);
+    let cpu1 = pid.map_or(0.0, proc::cpu_seconds);
+    drain.abort();
+    latencies.sort();
+    Ok(Row {
+        scenario: "fanout",
+        server: urls.server,
+        followers: plan.followers,
+        keystrokes: plan.keystrokes,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+        max_ms: percentile(&latencies, 1.0),
+        frames_per_s: frames as f64 / elapsed,
+        server_cpu_pct: (cpu1 - cpu0) / elapsed * 100.0,
+        rss_per_conn_kib: rss_idle.saturating_sub(rss_base) as f64 / plan.followers.max(1) as f64,
+        server_rss_mib: rss_idle as f64 / 1024.0,
+        connect_s,
+        delivered_all,
+    })
+}
+
+/// A random non-zero 32-bit client ID, as Yjs makes them.
+pub fn rand_u32() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(1);
+    (nanos ^ std::process::id().rotate_left(16)) | 1
+}

@@ -96,12 +96,22 @@ pub struct ClauseChange {
     pub deleted: u32,
 }
 
+/// What the observers saw since the last [`Tracker::take`].
+#[derive(Default)]
+struct Seen {
+    /// `(clause id, inserted, deleted)` per text event, in order.
+    texts: Vec<(String, u32, u32)>,
+    /// Clauses were added, removed or replaced: compare the list.
+    structure: bool,
+}
+
 /// Watches a document for what each transaction did to which clause.
+/// Typing costs one lookup of the clause it touched; only a change to the
+/// list of clauses walks the list.
 pub struct Tracker {
-    /// `(clause index after the change, inserted, deleted)` per text event.
-    events: Arc<Mutex<Vec<(u32, u32, u32)>>>,
-    /// Clause ids and text lengths as of the last look.
-    known: Vec<(String, u32)>,
+    seen: Arc<Mutex<Seen>>,
+    /// Clause id → text length, as of the last look.
+    known: HashMap<String, u32>,
     /// Inserted and deleted lengths of an amendment's root text, if that
     /// is what is watched.
     text_events: Arc<Mutex<(u32, u32)>>,
@@ -131,27 +141,47 @@ fn lengths<T: ReadTxn>(txn: &T) -> Vec<(String, u32)> {
         .collect()
 }
 
+/// The id of the clause at `index`.
+fn clause_id_at<T: ReadTxn>(txn: &T, array: &ArrayRef, index: u32) -> Option<String> {
+    let map: MapRef = array.get(txn, index)?.cast().ok()?;
+    match map.get(txn, "id")? {
+        Out::Any(Any::String(s)) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
 impl Tracker {
     /// Starts watching the draft's clauses in `doc`.
     pub fn draft(doc: &Doc) -> Tracker {
-        let events: Arc<Mutex<Vec<(u32, u32, u32)>>> = Arc::default();
-        let sink = events.clone();
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let sink = seen.clone();
         let array: ArrayRef = doc.get_or_insert_array(CLAUSES);
+        let lookup = array.clone();
         array.observe_deep("draftroom-tracker", move |txn, evs| {
             let mut out = sink.lock().unwrap_or_else(|p| p.into_inner());
             for e in evs.iter() {
-                if let Event::Text(t) = e {
-                    let path = e.path();
-                    if let Some(PathSegment::Index(i)) = path.front() {
-                        let (ins, del) = delta_counts(t.delta(txn));
-                        out.push((*i, ins, del));
+                match e {
+                    Event::Text(t) => {
+                        let path = e.path();
+                        let id = match path.front() {
+                            Some(PathSegment::Index(i)) => clause_id_at(txn, &lookup, *i),
+                            _ => None,
+                        };
+                        match id {
+                            Some(id) => {
+                                let (ins, del) = delta_counts(t.delta(txn));
+                                out.texts.push((id, ins, del));
+                            }
+                            None => out.structure = true,
+                        }
                     }
+                    _ => out.structure = true,
                 }
             }
         });
-        let known = lengths(&doc.transact());
+        let known = lengths(&doc.transact()).into_iter().collect();
         Tracker {
-            events,
+            seen,
             known,
             text_events: Arc::default(),
         }
@@ -169,60 +199,58 @@ impl Tracker {
             out.1 += del;
         });
         Tracker {
-            events: Arc::default(),
-            known: Vec::new(),
+            seen: Arc::default(),
+            known: HashMap::new(),
             text_events,
         }
     }
 
     /// What the transactions since the last call did, per clause.
     pub fn take(&mut self, doc: &Doc) -> Vec<ClauseChange> {
-        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()));
+        let seen = std::mem::take(&mut *self.seen.lock().unwrap_or_else(|p| p.into_inner()));
         let (tins, tdel) =
             std::mem::take(&mut *self.text_events.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut out: Vec<ClauseChange> = Vec::new();
         if tins + tdel > 0 {
-            out.push(ClauseChange {
+            return vec![ClauseChange {
                 clause_id: None,
                 inserted: tins,
                 deleted: tdel,
-            });
-            return out;
+            }];
         }
-        let now = lengths(&doc.transact());
-        let mut per: HashMap<String, (u32, u32)> = HashMap::new();
-        let mut order: Vec<String> = Vec::new();
-        let mut add = |id: &str, ins: u32, del: u32| {
-            let e = per.entry(id.to_owned()).or_insert_with(|| {
-                order.push(id.to_owned());
-                (0, 0)
-            });
-            e.0 += ins;
-            e.1 += del;
+        let mut out: Vec<ClauseChange> = Vec::new();
+        let mut add = |id: &str, ins: u32, del: u32| match out
+            .iter_mut()
+            .find(|c| c.clause_id.as_deref() == Some(id))
+        {
+            Some(c) => {
+                c.inserted += ins;
+                c.deleted += del;
+            }
+            None => out.push(ClauseChange {
+                clause_id: Some(id.to_owned()),
+                inserted: ins,
+                deleted: del,
+            }),
         };
-        for (i, ins, del) in events {
-            if let Some((id, _)) = now.get(i as usize) {
-                add(id, ins, del);
+        for (id, ins, del) in &seen.texts {
+            add(id, *ins, *del);
+            if let Some(len) = self.known.get_mut(id) {
+                *len = (*len + ins).saturating_sub(*del);
             }
         }
-        for (id, len) in &now {
-            if !self.known.iter().any(|(k, _)| k == id) {
-                add(id, *len, 0);
+        if seen.structure {
+            let now: HashMap<String, u32> = lengths(&doc.transact()).into_iter().collect();
+            for (id, len) in &now {
+                if !self.known.contains_key(id) {
+                    add(id, *len, 0);
+                }
             }
-        }
-        for (id, len) in &self.known {
-            if !now.iter().any(|(k, _)| k == id) {
-                add(id, 0, *len);
+            for (id, len) in &self.known {
+                if !now.contains_key(id) {
+                    add(id, 0, *len);
+                }
             }
-        }
-        self.known = now;
-        for id in order {
-            let (inserted, deleted) = per[&id];
-            out.push(ClauseChange {
-                clause_id: Some(id),
-                inserted,
-                deleted,
-            });
+            self.known = now;
         }
         out
     }

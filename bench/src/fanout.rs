@@ -5,7 +5,7 @@
 //! must hold exactly the writer's text.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -96,68 +96,106 @@ fn first_text(doc: &Doc) -> Option<TextRef> {
     clause.get(&txn, "text")?.cast().ok()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Reads frames until synced (decoding, to know when), then only stamps
+/// and keeps them, so that a follower costs the generator next to nothing
+/// while latency is measured; everything is decoded afterwards.
 async fn follow(
     url: String,
     writer: u64,
     synced_at: u32,
-    goal: Arc<AtomicU32>,
+    mut goal: tokio::sync::watch::Receiver<u32>,
     synced: Arc<AtomicUsize>,
     check: bool,
 ) -> anyhow::Result<Seen> {
     let mut ws = client::connect(&url).await?;
-    let doc = check.then(server_doc);
+    let mut initial: Vec<Vec<u8>> = Vec::new();
+    let mut reached = 0u32;
+    while reached < synced_at {
+        let frame = next_frame(&mut ws, reached).await?;
+        if let Some(update) = client::update_of(&frame) {
+            reached = reached.max(client::reach(&Update::decode_v1(&update)?, writer));
+            initial.push(update);
+        }
+    }
+    synced.fetch_add(1, Ordering::AcqRel);
+    let mut raw: Vec<(Instant, bytes::Bytes)> = Vec::new();
+    // Frames are kept undecoded while the writer types; once it says how far
+    // it went, what came so far is looked at, and reading stops at the goal.
+    let mut goal_now = u32::MAX;
+    loop {
+        if goal_now == u32::MAX {
+            tokio::select! {
+                frame = next_frame(&mut ws, reached) => raw.push((Instant::now(), frame?)),
+                changed = goal.changed() => {
+                    changed?;
+                    goal_now = *goal.borrow();
+                    for (_, frame) in &raw {
+                        if let Some(u) = client::update_of(frame) {
+                            reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
+                        }
+                    }
+                }
+            }
+        } else {
+            if reached >= goal_now {
+                break;
+            }
+            let frame = next_frame(&mut ws, reached).await?;
+            if let Some(u) = client::update_of(&frame) {
+                reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
+            }
+            raw.push((Instant::now(), frame));
+        }
+    }
+    let _ = ws.close(None).await;
     let mut seen = Seen {
         arrivals: Vec::new(),
         frames: 0,
         in_order: true,
         text: None,
     };
-    let mut last = 0u32;
-    let mut is_synced = false;
-    loop {
-        let goal_now = goal.load(Ordering::Acquire);
-        if is_synced && last >= goal_now {
-            break;
+    let doc = check.then(server_doc);
+    if let Some(doc) = &doc {
+        for u in &initial {
+            doc.transact_mut().apply_update(Update::decode_v1(u)?)?;
         }
-        let frame = match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
-            Ok(Some(Ok(WsMessage::Binary(b)))) => b,
-            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
-            Ok(Some(Ok(_))) => continue,
-            Ok(Some(Err(e))) => bail!("follower lost its connection: {e}"),
-            Ok(None) => bail!("follower's connection ended"),
-            Err(_) => bail!("follower waited 60 s for a frame (clock {last})"),
-        };
-        let now = Instant::now();
+    }
+    let mut last = synced_at;
+    for (at, frame) in raw {
         let Some(update) = client::update_of(&frame) else {
             continue;
         };
+        seen.frames += 1;
         let decoded = Update::decode_v1(&update)?;
         let clock = client::reach(&decoded, writer);
         if let Some(doc) = &doc {
             doc.transact_mut().apply_update(decoded)?;
         }
-        if is_synced {
-            seen.frames += 1;
-        }
         if clock > last {
-            if is_synced {
-                seen.arrivals.push((now, clock));
-            }
+            seen.arrivals.push((at, clock));
             last = clock;
         } else if clock != 0 && clock < last {
             seen.in_order = false;
-        }
-        if !is_synced && last >= synced_at {
-            is_synced = true;
-            synced.fetch_add(1, Ordering::AcqRel);
         }
     }
     if let Some(doc) = &doc {
         seen.text = first_text(doc).map(|t| t.get_string(&doc.transact()));
     }
-    let _ = ws.close(None).await;
     Ok(seen)
+}
+
+/// The next binary frame, or why there is none.
+async fn next_frame(ws: &mut client::Ws, reached: u32) -> anyhow::Result<bytes::Bytes> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => return Ok(b),
+            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(e))) => bail!("follower lost its connection: {e}"),
+            Ok(None) => bail!("follower's connection ended"),
+            Err(_) => bail!("follower waited 60 s for a frame (clock {reached})"),
+        }
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -209,7 +247,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
 
     let pid = plan.server_pid;
     let rss_base = pid.map_or(0, proc::rss_kib);
-    let goal = Arc::new(AtomicU32::new(u32::MAX));
+    let (goal_tx, goal) = tokio::sync::watch::channel(u32::MAX);
     let synced = Arc::new(AtomicUsize::new(0));
     let connect_start = Instant::now();
     let mut tasks = Vec::with_capacity(plan.followers);
@@ -278,7 +316,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         .await?;
     }
     let final_clock = sent.last().map_or(base_clock, |(c, _)| *c);
-    goal.store(final_clock, Ordering::Release);
+    goal_tx.send_replace(final_clock);
     let written = text.get_string(&doc.transact());
 
     let mut latencies: Vec<Duration> = Vec::with_capacity(plan.followers * plan.keystrokes);

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod connection;
 pub mod draft;
 pub mod error;
 pub mod hub;

@@ -19,6 +19,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
 
+step "microbenchmarks build and run once (divan --test)"
+cargo bench -q -p draftroom-server --bench hot_paths -- --test
+
+step "load generator smoke run (release build, 50 followers)"
+bash bench/run.sh smoke
+
 step "npm ci (yjs, y-websocket, ws)"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use draftroom_shared::{RoomName, close};
 use futures_util::SinkExt;
@@ -221,7 +222,7 @@ impl Link {
                         if origin == self.conn {
                             continue;
                         }
-                        WsMessage::Binary(frame.to_vec().into())
+                        WsMessage::Binary(frame)
                     }
                     Ok(Relay::Fail(reason)) => return Some((close::INTERNAL, reason.to_string())),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -331,10 +332,10 @@ fn coalesce(
     conn: u64,
     origin: u64,
     update: Arc<[u8]>,
-    frame: Arc<[u8]>,
+    frame: Bytes,
     relay: &mut broadcast::Receiver<Relay>,
     held: &mut Option<Relay>,
-) -> Result<Option<axum::body::Bytes>, ()> {
+) -> Result<Option<Bytes>, ()> {
     let mut first = (origin != conn).then_some((update, frame));
     let mut more: Vec<Arc<[u8]>> = Vec::new();
     while more.len() < MAX_COALESCE {
@@ -365,7 +366,7 @@ fn coalesce(
         return Ok(None);
     };
     if more.is_empty() {
-        return Ok(Some(axum::body::Bytes::from(frame.to_vec())));
+        return Ok(Some(frame));
     }
     let mut all: Vec<&[u8]> = Vec::with_capacity(more.len() + 1);
     all.push(&update);

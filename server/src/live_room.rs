@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use axum::body::Bytes;
+
 use draftroom_shared::RoomName;
 use rusqlite::Connection;
 use tokio::sync::{broadcast, watch};
@@ -29,15 +31,15 @@ pub enum Relay {
         origin: u64,
         /// The Yjs update itself, for merging with its neighbours.
         update: Arc<[u8]>,
-        /// The update as a protocol message.
-        frame: Arc<[u8]>,
+        /// The update as a protocol message (cloning shares the bytes).
+        frame: Bytes,
     },
     /// A presence change, as a protocol message.
     Awareness {
         /// Connection it came from.
         origin: u64,
         /// The encoded message.
-        frame: Arc<[u8]>,
+        frame: Bytes,
     },
     /// The room failed; connections close with this reason and resync.
     Fail(Arc<str>),
@@ -140,7 +142,7 @@ impl Room {
             })
             .unwrap_or_default();
         let meeting = self.meeting;
-        let frame: Arc<[u8]> = Message::Sync(SyncMessage::Update(applied.update.clone()))
+        let frame: Bytes = Message::Sync(SyncMessage::Update(applied.update.clone()))
             .encode_v1()
             .into();
         let key = self.key.clone();

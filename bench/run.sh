@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs a benchmark scenario against Draftroom and, side by side in the same
+# run, against the stock y-websocket server; writes JSON and a chart to
+# bench/results/.
+#
+#   bench/run.sh fanout [FOLLOWERS]     # default 100,1000,5000,10000
+#   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenario=${1:-fanout}
+followers=${2:-100,1000,5000,10000}
+results=bench/results
+mkdir -p "$results"
+
+# Ten thousand sockets a side need file descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+cargo build --release -q -p draftroom-server -p draftroom-bench
+load=target/release/draftroom-load
+data=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
+trap cleanup EXIT
+
+start_draftroom() {
+  target/release/draftroom serve --listen 127.0.0.1:0 --data "$data" --web none \
+    >"$data/out" 2>"$data/log" &
+  pids+=($!)
+  draftroom_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^listening on ' "$data/out" 2>/dev/null && break
+    sleep 0.05
+  done
+  draftroom_url=$(sed -n 's/^listening on //p' "$data/out")
+}
+
+start_peer() {
+  local port=$((20000 + RANDOM % 20000))
+  bench/peer/start.sh "$port" >"$data/peer.out" 2>&1 &
+  pids+=($!)
+  peer_pid=$!
+  for _ in $(seq 600); do
+    grep -q 'running at' "$data/peer.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  peer_url="ws://127.0.0.1:$port"
+}
+
+case "$scenario" in
+  smoke)
+    start_draftroom
+    "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --followers 50 --keystrokes 40 --rate 20
+    ;;
+  fanout)
+    start_draftroom
+    "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --followers "$followers" --json "$results/fanout-draftroom.json"
+    start_peer
+    "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
+      --followers "$followers" --json "$results/fanout-y-websocket.json"
+    python3 bench/chart.py "$results"/fanout-*.json --out "$results/fanout.svg"
+    ;;
+  *)
+    echo "unknown scenario $scenario (fanout, smoke)" >&2
+    exit 2
+    ;;
+esac

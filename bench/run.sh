@@ -4,6 +4,7 @@
 # bench/results/.
 #
 #   bench/run.sh fanout [FOLLOWERS]     # default 100,1000,5000,10000
+#   bench/run.sh history [JOINERS]      # long history, first sync, join storm; default 1000
 #   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 start_draftroom() {
-  target/release/draftroom serve --listen 127.0.0.1:0 --data "$data" --web none \
+  target/release/draftroom serve --listen 127.0.0.1:0 --data "$data" --web none "$@" \
     >"$data/out" 2>"$data/log" &
   pids+=($!)
   draftroom_pid=$!
@@ -61,8 +62,21 @@ case "$scenario" in
       --followers "$followers" --json "$results/fanout-y-websocket.json"
     python3 bench/chart.py "$results"/fanout-*.json --out "$results/fanout.svg"
     ;;
+  history)
+    joiners=${2:-1000}
+    trace=../shared/data/editing-traces/automerge-paper.json.gz
+    # The replay sends one writer's 259,778 edits as fast as it can: lift
+    # the per-connection rate limit, and unload idle rooms after a second
+    # so that the first sync afterwards is a cold load from the store.
+    start_draftroom --messages-per-sec 100000000 --message-burst 100000000 --room-idle-secs 1
+    "$load" history --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --trace "$trace" --joiners "$joiners" --json "$results/history-draftroom.json"
+    start_peer
+    "$load" history --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
+      --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
+    ;;
   *)
-    echo "unknown scenario $scenario (fanout, smoke)" >&2
+    echo "unknown scenario $scenario (fanout, history, smoke)" >&2
     exit 2
     ;;
 esac

@@ -10,8 +10,10 @@
 
 mod client;
 mod fanout;
+mod history;
 mod proc;
 mod target;
+mod trace;
 
 use anyhow::{Context, bail};
 
@@ -25,6 +27,9 @@ struct Args {
     rate: f64,
     server_pid: Option<u32>,
     json: Option<String>,
+    trace: String,
+    joiners: usize,
+    unload_wait: f64,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -40,6 +45,9 @@ fn parse_args() -> anyhow::Result<Args> {
         rate: 20.0,
         server_pid: None,
         json: None,
+        trace: "../shared/data/editing-traces/automerge-paper.json.gz".into(),
+        joiners: 1000,
+        unload_wait: 3.0,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -55,6 +63,9 @@ fn parse_args() -> anyhow::Result<Args> {
             "--rate" => a.rate = v.parse()?,
             "--server-pid" => a.server_pid = Some(v.parse()?),
             "--json" => a.json = Some(v),
+            "--trace" => a.trace = v,
+            "--joiners" => a.joiners = v.parse()?,
+            "--unload-wait-secs" => a.unload_wait = v.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -116,7 +127,47 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        other => bail!("unknown scenario {other}; known: fanout"),
+        "history" => {
+            let plan = history::Plan {
+                trace: args.trace.clone(),
+                joiners: args.joiners,
+                server_pid: args.server_pid,
+                unload_wait: std::time::Duration::from_secs_f64(args.unload_wait),
+            };
+            let row = history::run(&target, &plan).await?;
+            println!("server             {}", row.server);
+            println!("edits replayed     {}", row.edits);
+            println!(
+                "ingest             {:.2} s, {:.0} edits/s",
+                row.ingest_s, row.edits_per_s
+            );
+            println!(
+                "first sync         {:.1} ms ({}), {} bytes, text {}",
+                row.first_sync_ms,
+                if row.cold {
+                    "cold: room loaded from the store"
+                } else {
+                    "warm: room in memory"
+                },
+                row.first_sync_bytes,
+                if row.text_ok {
+                    "matches the trace"
+                } else {
+                    "DIFFERS"
+                }
+            );
+            println!(
+                "join storm         {} followers within 1 s: all synced after {:.2} s, peak server RSS {:.0} MiB, {:.0} MiB a second later",
+                row.joiners, row.join_all_synced_s, row.join_peak_rss_mib, row.after_storm_rss_mib
+            );
+            if let Some(path) = &args.json {
+                std::fs::write(path, serde_json::to_string_pretty(&[&row])?)?;
+            }
+            if !row.text_ok {
+                std::process::exit(1);
+            }
+        }
+        other => bail!("unknown scenario {other}; known: fanout, history"),
     }
     Ok(())
 }

@@ -233,7 +233,7 @@ impl Link {
                             "connection fell behind the room; catching it up with the full state"
                         );
                         let (seq, state) = {
-                            let doc = room.doc();
+                            let mut doc = room.doc();
                             (doc.seq(), doc.diff(&yrs::StateVector::default()))
                         };
                         let bytes = Message::Sync(SyncMessage::Update(state)).encode_v1();

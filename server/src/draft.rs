@@ -10,7 +10,7 @@ use yrs::types::text::{ChangeKind, YChange};
 use yrs::types::{Delta, Event, PathSegment};
 use yrs::updates::decoder::Decode;
 use yrs::{
-    Any, Array, ArrayRef, ClientID, DeepObservable, Doc, GetString, Map, MapRef, Observable,
+    Any, Array, ArrayRef, ClientID, DeepObservable, Doc, GetString, IdSet, Map, MapRef, Observable,
     OffsetKind, Options, Out, ReadTxn, Snapshot, StateVector, Text, TextRef, Transact, Update,
 };
 
@@ -141,6 +141,13 @@ fn lengths<T: ReadTxn>(txn: &T) -> Vec<(String, u32)> {
         .collect()
 }
 
+/// Clock units (UTF-16 code units, for text) in an ID set.
+fn id_set_len(set: &IdSet) -> u32 {
+    set.iter()
+        .map(|(_, ranges)| ranges.iter().map(|r| r.end - r.start).sum::<u32>())
+        .sum()
+}
+
 /// The id of the clause at `index`.
 fn clause_id_at<T: ReadTxn>(txn: &T, array: &ArrayRef, index: u32) -> Option<String> {
     let map: MapRef = array.get(txn, index)?.cast().ok()?;
@@ -159,6 +166,7 @@ impl Tracker {
         let lookup = array.clone();
         array.observe_deep("draftroom-tracker", move |txn, evs| {
             let mut out = sink.lock().unwrap_or_else(|p| p.into_inner());
+            let single = evs.iter().count() == 1;
             for e in evs.iter() {
                 match e {
                     Event::Text(t) => {
@@ -167,13 +175,20 @@ impl Tracker {
                             Some(PathSegment::Index(i)) => clause_id_at(txn, &lookup, *i),
                             _ => None,
                         };
-                        match id {
-                            Some(id) => {
-                                let (ins, del) = delta_counts(t.delta(txn));
-                                out.texts.push((id, ins, del));
-                            }
-                            None => out.structure = true,
-                        }
+                        let Some(id) = id else {
+                            out.structure = true;
+                            continue;
+                        };
+                        // A text event's delta walks the whole text; when it is
+                        // the transaction's only change (typing), the
+                        // transaction's own insert and delete sets say the same
+                        // in constant time.
+                        let (ins, del) = if single {
+                            (id_set_len(txn.insert_set()), id_set_len(txn.delete_set()))
+                        } else {
+                            delta_counts(t.delta(txn))
+                        };
+                        out.texts.push((id, ins, del));
                     }
                     _ => out.structure = true,
                 }

@@ -4,6 +4,7 @@
 //! apply it. Persistence and relaying are the caller's business.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use thiserror::Error;
 
 use crate::draft::{ClauseChange, Tracker};
@@ -139,6 +140,8 @@ pub struct RoomDoc {
     since_snapshot: usize,
     /// Watches what each transaction changes, for the journal.
     tracker: Option<Tracker>,
+    /// The whole state as of a sequence number, for new clients.
+    full_state: Option<(u64, Arc<[u8]>)>,
 }
 
 impl RoomDoc {
@@ -175,6 +178,7 @@ impl RoomDoc {
             refused: refused.into_iter().collect(),
             since_snapshot,
             tracker,
+            full_state: None,
         })
     }
 
@@ -220,9 +224,22 @@ impl RoomDoc {
         self.doc.transact().state_vector()
     }
 
-    /// What a peer with state vector `sv` is missing, for sync step 2.
-    pub fn diff(&self, sv: &StateVector) -> Vec<u8> {
-        self.doc.transact().encode_state_as_update_v1(sv)
+    /// What a peer with state vector `sv` is missing, for sync step 2. The
+    /// whole state (what a new client asks for) is encoded once per change
+    /// of the room, however many join: a join storm costs copies, not
+    /// encodings.
+    pub fn diff(&mut self, sv: &StateVector) -> Vec<u8> {
+        if !sv.is_empty() {
+            return self.doc.transact().encode_state_as_update_v1(sv);
+        }
+        match &self.full_state {
+            Some((seq, state)) if *seq == self.seq => state.to_vec(),
+            _ => {
+                let state: Arc<[u8]> = self.doc.transact().encode_state_as_update_v1(sv).into();
+                self.full_state = Some((self.seq, state.clone()));
+                state.to_vec()
+            }
+        }
     }
 
     /// Client IDs with items in `update` that the room does not have yet.

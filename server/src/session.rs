@@ -226,7 +226,7 @@ impl Session {
         for message in messages {
             match message {
                 Message::Sync(SyncMessage::SyncStep1(sv)) => {
-                    let doc = self.room.doc();
+                    let mut doc = self.room.doc();
                     let diff = doc.diff(&sv);
                     let seq = doc.seq();
                     drop(doc);

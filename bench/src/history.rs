@@ -1,0 +1,300 @@
+//! Long history and join storm. A real typing history (by default the
+//! automerge-paper trace, 259,778 edits) is replayed through the server
+//! into one clause as fast as it takes it; then, once the room has been
+//! unloaded, one client's first sync measures the cold load from the store;
+//! then N followers join within one second and the time until every one
+//! holds the whole document is measured, with the server's peak memory.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{
+    Array, ClientID, Doc, GetString, Map, MapPrelim, OffsetKind, Options, ReadTxn, Text,
+    TextPrelim, TextRef, Transact, Update, WriteTxn,
+};
+
+use crate::client::{self, Ws};
+use crate::proc;
+use crate::target::Target;
+use crate::trace;
+
+/// What a history run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The `.json.gz` trace.
+    pub trace: String,
+    /// Followers in the join storm.
+    pub joiners: usize,
+    /// The server's process, for memory.
+    pub server_pid: Option<u32>,
+    /// How long to wait, everyone gone, for the room to unload (Draftroom).
+    pub unload_wait: Duration,
+}
+
+/// One row of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Always "history".
+    pub scenario: &'static str,
+    /// The server measured.
+    pub server: &'static str,
+    /// Edits replayed.
+    pub edits: usize,
+    /// Seconds from the first edit sent to the last one relayed.
+    pub ingest_s: f64,
+    /// Edits per second the server took (durably, for Draftroom).
+    pub edits_per_s: f64,
+    /// Milliseconds from connecting to holding the document, first client
+    /// after the room was unloaded (cold) or, for a server that keeps
+    /// nothing once everyone has left, with one client kept connected (warm).
+    pub first_sync_ms: f64,
+    /// Whether that first sync was from a cold (unloaded) room.
+    pub cold: bool,
+    /// Bytes of that first sync.
+    pub first_sync_bytes: usize,
+    /// The synced text equals the trace's end.
+    pub text_ok: bool,
+    /// Followers in the join storm.
+    pub joiners: usize,
+    /// Seconds from the storm's start until every joiner held the document.
+    pub join_all_synced_s: f64,
+    /// Server resident memory at its peak during the storm, MiB.
+    pub join_peak_rss_mib: f64,
+    /// Server resident memory a second after the storm, every joiner still
+    /// connected and idle, MiB.
+    pub after_storm_rss_mib: f64,
+}
+
+fn new_doc(client: Option<u64>) -> Doc {
+    Doc::with_options(Options {
+        client_id: client.map_or_else(|| ClientID::new(1), ClientID::new),
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
+}
+
+fn clause_text(doc: &Doc) -> Option<String> {
+    let txn = doc.transact();
+    let clause: yrs::MapRef = txn.get_array("clauses")?.get(&txn, 0)?.cast().ok()?;
+    let text: TextRef = clause.get(&txn, "text")?.cast().ok()?;
+    Some(text.get_string(&txn))
+}
+
+/// Reads until an update reaches `goal` in `writer`'s clock.
+async fn follow_until(ws: &mut Ws, writer: u64, goal: u32) -> anyhow::Result<()> {
+    let mut reached = 0;
+    while reached < goal {
+        match tokio::time::timeout(Duration::from_secs(120), ws.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => {
+                if let Some(u) = client::update_of(&b) {
+                    reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
+                }
+            }
+            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => bail!("connection lost: {e}"),
+            Ok(None) => bail!("connection ended"),
+            Err(_) => bail!("nothing for 120 s at clock {reached} of {goal}"),
+        }
+    }
+    Ok(())
+}
+
+/// Connects and waits for the first sync step 2; its bytes and the time.
+async fn first_sync(url: &str) -> anyhow::Result<(Ws, Vec<u8>, Duration)> {
+    let start = Instant::now();
+    let mut ws = client::connect(url).await?;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => {
+                if let Ok(Message::Sync(SyncMessage::SyncStep2(u))) = Message::decode_v1(&b) {
+                    return Ok((ws, u, start.elapsed()));
+                }
+            }
+            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => bail!("connection lost: {e}"),
+            Ok(None) => bail!("connection ended"),
+            Err(_) => bail!("no sync step 2 within 60 s"),
+        }
+    }
+}
+
+/// Runs the long-history replay, the first sync and the join storm.
+pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
+    let trace = trace::load(&plan.trace)?;
+    let ascii = trace.end.is_ascii() && trace.patches.iter().all(|p| p.ins.is_ascii());
+    let urls = target.new_room("history").await?;
+    let client_id = u64::from(crate::fanout::rand_u32());
+    let doc = new_doc(Some(client_id));
+    let mut writer = client::connect(&urls.writer).await?;
+    let mut checker = client::connect(&urls.follower).await?;
+    let (text, first) = {
+        let mut txn = doc.transact_mut();
+        let clauses = txn.get_or_insert_array("clauses");
+        let clause = clauses.push_back(
+            &mut txn,
+            MapPrelim::from([
+                ("id".to_owned(), yrs::In::from("c1")),
+                (
+                    "text".to_owned(),
+                    yrs::In::from(TextPrelim::new(trace.start.as_str())),
+                ),
+            ]),
+        );
+        let text: TextRef = clause
+            .get(&txn, "text")
+            .context("text")?
+            .cast()
+            .map_err(|_| anyhow::anyhow!("text is no Y.Text"))?;
+        (text, txn.encode_update_v1())
+    };
+    writer
+        .send(WsMessage::Binary(
+            Message::Sync(SyncMessage::Update(first)).encode_v1().into(),
+        ))
+        .await?;
+    let (mut sink, mut stream) = writer.split();
+    let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+
+    // Replay: every edit is one update, sent as fast as the socket takes them.
+    let start = Instant::now();
+    let mut mirror: Vec<char> = if ascii {
+        Vec::new()
+    } else {
+        trace.start.chars().collect()
+    };
+    for (i, p) in trace.patches.iter().enumerate() {
+        let update = {
+            let mut txn = doc.transact_mut();
+            let at = if ascii {
+                p.pos as u32
+            } else {
+                mirror[..p.pos].iter().map(|c| c.len_utf16() as u32).sum()
+            };
+            if p.del > 0 {
+                let len = if ascii {
+                    p.del as u32
+                } else {
+                    mirror[p.pos..p.pos + p.del]
+                        .iter()
+                        .map(|c| c.len_utf16() as u32)
+                        .sum()
+                };
+                text.remove_range(&mut txn, at, len);
+            }
+            if !p.ins.is_empty() {
+                text.insert(&mut txn, at, &p.ins);
+            }
+            txn.encode_update_v1()
+        };
+        if !ascii {
+            mirror.splice(p.pos..p.pos + p.del, p.ins.chars());
+        }
+        sink.feed(WsMessage::Binary(
+            Message::Sync(SyncMessage::Update(update))
+                .encode_v1()
+                .into(),
+        ))
+        .await?;
+        if i % 256 == 255 {
+            sink.flush().await?;
+        }
+    }
+    sink.flush().await?;
+    let goal = doc.transact().state_vector().get(&ClientID::new(client_id));
+    follow_until(&mut checker, client_id, goal).await?;
+    let ingest_s = start.elapsed().as_secs_f64();
+    let written = text.get_string(&doc.transact());
+    if written != trace.end {
+        bail!("the writer's replay does not end at the trace's end text");
+    }
+
+    // First sync: cold after an unload for Draftroom; the stock server
+    // forgets a room once everyone left, so one client stays (warm).
+    let cold = matches!(target, Target::Draftroom(_));
+    let keeper = if cold {
+        drain.abort();
+        let _ = sink.close().await;
+        let _ = checker.close(None).await;
+        tokio::time::sleep(plan.unload_wait).await;
+        None
+    } else {
+        Some((sink, checker, drain))
+    };
+    let (first_ws, state, first_sync_time) = first_sync(&urls.follower).await?;
+    let synced = new_doc(None);
+    synced
+        .transact_mut()
+        .apply_update(Update::decode_v1(&state)?)?;
+    let text_ok = clause_text(&synced).as_deref() == Some(trace.end.as_str());
+
+    // Join storm: joiners spread evenly over one second.
+    let pid = plan.server_pid;
+    let storm_start = Instant::now();
+    let mut tasks = Vec::with_capacity(plan.joiners);
+    for i in 0..plan.joiners {
+        let url = urls.follower.clone();
+        let at = storm_start + Duration::from_secs_f64(i as f64 / plan.joiners.max(1) as f64);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            let (ws, state, _) = first_sync(&url).await?;
+            anyhow::Ok((ws, state.len(), Instant::now()))
+        }));
+    }
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampled = peak.clone();
+    let sampler = tokio::spawn(async move {
+        loop {
+            sampled.fetch_max(
+                pid.map_or(0, proc::rss_kib),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let mut last = storm_start;
+    let mut sockets = Vec::with_capacity(plan.joiners);
+    for t in tasks {
+        let (ws, bytes, at) = t.await??;
+        if bytes != state.len() {
+            bail!(
+                "a joiner got {bytes} bytes, the first client {}",
+                state.len()
+            );
+        }
+        last = last.max(at);
+        sockets.push(ws);
+    }
+    sampler.abort();
+    let peak_rss = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .max(pid.map_or(0, proc::rss_kib));
+    let join_all_synced_s = last.duration_since(storm_start).as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after_storm_rss = pid.map_or(0, proc::rss_kib);
+    drop(sockets);
+    drop(first_ws);
+    drop(keeper);
+    Ok(Row {
+        scenario: "history",
+        server: urls.server,
+        edits: trace.patches.len(),
+        ingest_s,
+        edits_per_s: trace.patches.len() as f64 / ingest_s,
+        first_sync_ms: first_sync_time.as_secs_f64() * 1e3,
+        cold,
+        first_sync_bytes: state.len(),
+        text_ok,
+        joiners: plan.joiners,
+        join_all_synced_s,
+        join_peak_rss_mib: peak_rss as f64 / 1024.0,
+        after_storm_rss_mib: after_storm_rss as f64 / 1024.0,
+    })
+}

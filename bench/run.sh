@@ -5,6 +5,7 @@
 #
 #   bench/run.sh fanout [FOLLOWERS]     # default 100,1000,5000,10000
 #   bench/run.sh history [JOINERS]      # long history, first sync, join storm; default 1000
+#   bench/run.sh slow                   # 1,000 followers at 100 keystrokes/s, without and with 1% that stop reading
 #   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,20 @@ case "$scenario" in
       --followers "$followers" --json "$results/fanout-y-websocket.json"
     python3 bench/chart.py "$results"/fanout-*.json --out "$results/fanout.svg"
     ;;
+  slow)
+    start_draftroom
+    for pct in 0 1; do
+      "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+        --followers 1000 --keystrokes 2000 --rate 100 --slow-percent "$pct" \
+        --json "$results/slow-$pct-draftroom.json"
+    done
+    start_peer
+    for pct in 0 1; do
+      "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
+        --followers 1000 --keystrokes 2000 --rate 100 --slow-percent "$pct" \
+        --json "$results/slow-$pct-y-websocket.json"
+    done
+    ;;
   history)
     joiners=${2:-1000}
     trace=../shared/data/editing-traces/automerge-paper.json.gz
@@ -76,7 +91,7 @@ case "$scenario" in
       --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
     ;;
   *)
-    echo "unknown scenario $scenario (fanout, history, smoke)" >&2
+    echo "unknown scenario $scenario (fanout, history, slow, smoke)" >&2
     exit 2
     ;;
 esac

@@ -37,6 +37,8 @@ pub struct Plan {
     pub server_pid: Option<u32>,
     /// Followers that also keep a full document, to check the text.
     pub checkers: usize,
+    /// Extra followers that sync, then stop reading (not in the figures).
+    pub slow: usize,
 }
 
 /// One row of results.
@@ -68,6 +70,10 @@ pub struct Row {
     pub connect_s: f64,
     /// Every follower got every keystroke in order, and the sampled texts match.
     pub delivered_all: bool,
+    /// Followers that stopped reading during the run.
+    pub slow_followers: usize,
+    /// Server resident memory right after the typing, MiB.
+    pub server_rss_after_mib: f64,
 }
 
 /// What a follower saw.
@@ -184,6 +190,28 @@ async fn follow(
     Ok(seen)
 }
 
+/// A follower that syncs, then stops reading until released, as a phone
+/// whose browser went to the background does.
+async fn stall(
+    url: String,
+    writer: u64,
+    synced_at: u32,
+    mut release: tokio::sync::watch::Receiver<bool>,
+    synced: Arc<AtomicUsize>,
+) -> anyhow::Result<()> {
+    let mut ws = client::connect(&url).await?;
+    let mut reached = 0;
+    while reached < synced_at {
+        let frame = next_frame(&mut ws, reached).await?;
+        if let Some(update) = client::update_of(&frame) {
+            reached = reached.max(client::reach(&Update::decode_v1(&update)?, writer));
+        }
+    }
+    synced.fetch_add(1, Ordering::AcqRel);
+    let _ = release.wait_for(|r| *r).await;
+    Ok(())
+}
+
 /// The next binary frame, or why there is none.
 async fn next_frame(ws: &mut client::Ws, reached: u32) -> anyhow::Result<bytes::Bytes> {
     loop {
@@ -251,6 +279,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let synced = Arc::new(AtomicUsize::new(0));
     let connect_start = Instant::now();
     let mut tasks = Vec::with_capacity(plan.followers);
+    let mut stalled = Vec::with_capacity(plan.slow);
+    let (release_tx, release) = tokio::sync::watch::channel(false);
     for i in 0..plan.followers {
         tasks.push(tokio::spawn(follow(
             urls.follower.clone(),
@@ -260,6 +290,18 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
             synced.clone(),
             i < plan.checkers,
         )));
+        if plan.slow > 0
+            && i % (plan.followers / plan.slow).max(1) == 0
+            && stalled.len() < plan.slow
+        {
+            stalled.push(tokio::spawn(stall(
+                urls.follower.clone(),
+                client_id,
+                base_clock,
+                release.clone(),
+                synced.clone(),
+            )));
+        }
         // Connect in waves so the listen backlog keeps up.
         if i % 200 == 199 {
             while synced.load(Ordering::Acquire) + 400 < i {
@@ -268,7 +310,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         }
     }
     let deadline = Instant::now() + Duration::from_secs(120);
-    while synced.load(Ordering::Acquire) < plan.followers {
+    while synced.load(Ordering::Acquire) < plan.followers + stalled.len() {
         if Instant::now() > deadline {
             bail!(
                 "only {} of {} followers synced",
@@ -353,6 +395,12 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     }
     let elapsed = last_arrival.duration_since(start).as_secs_f64().max(1e-9);
     let cpu1 = pid.map_or(0.0, proc::cpu_seconds);
+    let rss_after = pid.map_or(0, proc::rss_kib);
+    let slow_followers = stalled.len();
+    release_tx.send_replace(true);
+    for s in stalled {
+        let _ = s.await;
+    }
     drain.abort();
     latencies.sort();
     Ok(Row {
@@ -369,6 +417,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         server_rss_mib: rss_idle as f64 / 1024.0,
         connect_s,
         delivered_all,
+        slow_followers,
+        server_rss_after_mib: rss_after as f64 / 1024.0,
     })
 }
 

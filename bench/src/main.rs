@@ -30,6 +30,7 @@ struct Args {
     trace: String,
     joiners: usize,
     unload_wait: f64,
+    slow_percent: f64,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -48,6 +49,7 @@ fn parse_args() -> anyhow::Result<Args> {
         trace: "../shared/data/editing-traces/automerge-paper.json.gz".into(),
         joiners: 1000,
         unload_wait: 3.0,
+        slow_percent: 0.0,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -66,6 +68,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--trace" => a.trace = v,
             "--joiners" => a.joiners = v.parse()?,
             "--unload-wait-secs" => a.unload_wait = v.parse()?,
+            "--slow-percent" => a.slow_percent = v.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -99,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
                     rate: args.rate,
                     server_pid: args.server_pid,
                     checkers: n.min(20),
+                    slow: (n as f64 * args.slow_percent / 100.0).round() as usize,
                 };
                 let row = fanout::run(&target, &plan).await?;
                 println!(
@@ -114,6 +118,12 @@ async fn main() -> anyhow::Result<()> {
                     row.connect_s,
                     if row.delivered_all { "yes" } else { "NO" }
                 );
+                if row.slow_followers > 0 {
+                    println!(
+                        "{:<12} {} followers stopped reading; server RSS {:.1} MiB idle, {:.1} MiB after typing",
+                        "", row.slow_followers, row.server_rss_mib, row.server_rss_after_mib
+                    );
+                }
                 let ok = row.delivered_all;
                 rows.push(row);
                 if !ok {

@@ -5,6 +5,7 @@
 #
 #   bench/run.sh fanout [FOLLOWERS]     # default 100,1000,5000,10000
 #   bench/run.sh history [JOINERS]      # long history, first sync, join storm; default 1000
+#   bench/run.sh meetings               # 200 meetings × (3 writers + 20 followers)
 #   bench/run.sh slow                   # 1,000 followers at 100 keystrokes/s, without and with 1% that stop reading
 #   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
 set -euo pipefail
@@ -63,6 +64,14 @@ case "$scenario" in
       --followers "$followers" --json "$results/fanout-y-websocket.json"
     python3 bench/chart.py "$results"/fanout-*.json --out "$results/fanout.svg"
     ;;
+  meetings)
+    start_draftroom
+    "$load" meetings --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --meetings 200 --keystrokes 50 --rate 5 --json "$results/meetings-draftroom.json"
+    start_peer
+    "$load" meetings --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
+      --meetings 200 --keystrokes 50 --rate 5 --json "$results/meetings-y-websocket.json"
+    ;;
   slow)
     start_draftroom
     for pct in 0 1; do
@@ -91,7 +100,7 @@ case "$scenario" in
       --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
     ;;
   *)
-    echo "unknown scenario $scenario (fanout, history, slow, smoke)" >&2
+    echo "unknown scenario $scenario (fanout, history, meetings, slow, smoke)" >&2
     exit 2
     ;;
 esac

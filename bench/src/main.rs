@@ -11,6 +11,7 @@
 mod client;
 mod fanout;
 mod history;
+mod many;
 mod proc;
 mod target;
 mod trace;
@@ -31,6 +32,7 @@ struct Args {
     joiners: usize,
     unload_wait: f64,
     slow_percent: f64,
+    meetings: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -50,6 +52,7 @@ fn parse_args() -> anyhow::Result<Args> {
         joiners: 1000,
         unload_wait: 3.0,
         slow_percent: 0.0,
+        meetings: 200,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -69,6 +72,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--joiners" => a.joiners = v.parse()?,
             "--unload-wait-secs" => a.unload_wait = v.parse()?,
             "--slow-percent" => a.slow_percent = v.parse()?,
+            "--meetings" => a.meetings = v.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -177,7 +181,36 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        other => bail!("unknown scenario {other}; known: fanout, history"),
+        "meetings" => {
+            let plan = many::Plan {
+                meetings: args.meetings,
+                writers: 3,
+                followers: 20,
+                keystrokes: args.keystrokes,
+                rate: args.rate,
+                server_pid: args.server_pid,
+            };
+            let row = many::run(&target, &plan).await?;
+            println!(
+                "{}: {} meetings, {} connections, {} updates: converged {} ({:.2} s after the last keystroke), server CPU {:.0}%, RSS {:.0} MiB ({:.1} KiB per connection)",
+                row.server,
+                row.meetings,
+                row.connections,
+                row.updates,
+                if row.converged { "yes" } else { "NO" },
+                row.converge_s,
+                row.server_cpu_pct,
+                row.server_rss_mib,
+                row.rss_per_conn_kib
+            );
+            if let Some(path) = &args.json {
+                std::fs::write(path, serde_json::to_string_pretty(&[&row])?)?;
+            }
+            if !row.converged {
+                std::process::exit(1);
+            }
+        }
+        other => bail!("unknown scenario {other}; known: fanout, history, meetings"),
     }
     Ok(())
 }

@@ -53,7 +53,7 @@ impl Default for Limits {
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             room_idle: Duration::from_secs(30),
-            relay_backlog: 4096,
+            relay_backlog: 256,
             compact_every: 1000,
         }
     }

@@ -84,6 +84,11 @@ fn text_of(doc: &Doc) -> String {
         .unwrap_or_default()
 }
 
+/// A document shared by a connection's reader and its typist.
+type SharedDoc = Arc<Mutex<Doc>>;
+/// A connection's background reader.
+type Reader = tokio::task::JoinHandle<anyhow::Result<()>>;
+
 /// A connection whose document follows the room in the background.
 struct Member {
     doc: Arc<Mutex<Doc>>,
@@ -98,11 +103,11 @@ async fn join(url: &str, client_id: u64) -> anyhow::Result<Member> {
     let d = doc.clone();
     let reader = tokio::spawn(async move {
         while let Some(msg) = stream.next().await {
-            if let WsMessage::Binary(b) = msg? {
-                if let Some(u) = client::update_of(&b) {
-                    let update = Update::decode_v1(&u)?;
-                    d.lock().expect("doc").transact_mut().apply_update(update)?;
-                }
+            if let WsMessage::Binary(b) = msg?
+                && let Some(u) = client::update_of(&b)
+            {
+                let update = Update::decode_v1(&u)?;
+                d.lock().expect("doc").transact_mut().apply_update(update)?;
             }
         }
         anyhow::Ok(())

@@ -192,10 +192,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let start = Instant::now();
     let pace = Duration::from_secs_f64(1.0 / plan.rate);
     let mut typing = Vec::new();
-    let mut all: Vec<(
-        Vec<Arc<Mutex<Doc>>>,
-        Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    )> = Vec::new();
+    let mut all: Vec<(Vec<SharedDoc>, Vec<Reader>)> = Vec::new();
     for (w_i, (writers, followers)) in meetings.into_iter().enumerate() {
         let mut docs = Vec::new();
         let mut readers = Vec::new();

@@ -11,16 +11,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use draftroom_shared::{RoomName, close};
 use futures_util::SinkExt;
+use futures_util::StreamExt;
+use hyper_util::rt::TokioIo;
 use tokio::sync::{broadcast, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 
 use crate::AppState;
 use crate::meeting::{Meeting, Member, OpenError, Relay, Room};
 use crate::session::{RateLimit, Reply, Session, SessionError};
+
+/// The upgraded socket of a connection.
+pub type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+/// Messages larger than this go out as fragments of this size, so that the
+/// socket's write buffer, which never shrinks, stays this small after a
+/// large message (a new client's whole document, say).
+pub const FRAGMENT: usize = 16 * 1024;
 
 /// Source of connection ids (0 is the server's own).
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -30,7 +44,7 @@ type Ending = Option<(u16, String)>;
 
 /// What woke the loop.
 enum Event {
-    Frame(Option<Result<WsMessage, axum::Error>>),
+    Frame(Option<Result<WsMessage, WsError>>),
     Relayed(Result<Relay, broadcast::error::RecvError>),
     Durable,
     Ping,
@@ -43,7 +57,7 @@ pub async fn serve(
     meeting: Arc<Meeting>,
     member: Member,
     name: RoomName,
-    mut socket: WebSocket,
+    mut socket: Socket,
 ) {
     let room = match meeting.join_room(name).await {
         Ok(room) => room,
@@ -99,15 +113,16 @@ pub async fn serve(
         )
         .await;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), SinkExt::close(&mut socket)).await;
     drop(session);
     meeting.leave(&room);
     tracing::debug!(conn, "disconnected");
 }
 
-fn close_frame(code: u16, reason: String) -> WsMessage {
+/// A close message with this code and reason.
+pub fn close_frame(code: u16, reason: String) -> WsMessage {
     WsMessage::Close(Some(CloseFrame {
-        code,
+        code: CloseCode::from(code),
         reason: truncate(reason).into(),
     }))
 }
@@ -129,7 +144,7 @@ struct Link {
 impl Link {
     async fn run(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         session: &mut Session,
         room: &Arc<Room>,
         ping_interval: Duration,
@@ -158,7 +173,7 @@ impl Link {
             }
             let waiting = !self.pending.is_empty();
             let event = tokio::select! {
-                frame = socket.recv() => Event::Frame(frame),
+                frame = socket.next() => Event::Frame(frame),
                 _ = self.durable.changed(), if waiting => Event::Durable,
                 relayed = next_relayed(&mut self.held, &mut self.relay), if !waiting => Event::Relayed(relayed),
                 _ = ping.tick() => Event::Ping,
@@ -193,7 +208,9 @@ impl Link {
                             return Some((1003, "text frames are not part of the protocol".into()));
                         }
                         Some(Ok(WsMessage::Close(_))) => return None,
-                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
+                            continue;
+                        }
                     }
                 }
                 Event::Durable => continue,
@@ -248,7 +265,7 @@ impl Link {
                         tracing::info!(silent_ms = silent.as_millis() as u64, "no answer to pings");
                         return Some((close::TIMEOUT, "no answer to pings".into()));
                     }
-                    WsMessage::Ping(Default::default())
+                    WsMessage::Ping(Bytes::new())
                 }
                 Event::Shutdown => {
                     return Some((close::GOING_AWAY, "the server is shutting down".into()));
@@ -260,9 +277,29 @@ impl Link {
         }
     }
 
-    /// Sends one message; false if the peer is gone or stopped reading.
-    async fn send(&self, socket: &mut WebSocket, msg: WsMessage) -> bool {
-        match tokio::time::timeout(self.send_timeout, socket.send(msg)).await {
+    /// Sends one message, a large one as fragments; false if the peer is
+    /// gone or stopped reading.
+    async fn send(&self, socket: &mut Socket, msg: WsMessage) -> bool {
+        let sent = async {
+            match msg {
+                WsMessage::Binary(bytes) if bytes.len() > FRAGMENT => {
+                    let count = bytes.len().div_ceil(FRAGMENT);
+                    for i in 0..count {
+                        let part = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
+                        let opcode = if i == 0 {
+                            OpCode::Data(Data::Binary)
+                        } else {
+                            OpCode::Data(Data::Continue)
+                        };
+                        let frame = Frame::message(part, opcode, i + 1 == count);
+                        socket.send(WsMessage::Frame(frame)).await?;
+                    }
+                    Ok(())
+                }
+                msg => socket.send(msg).await,
+            }
+        };
+        match tokio::time::timeout(self.send_timeout, sent).await {
             Ok(Ok(())) => true,
             Ok(Err(_)) => false,
             Err(_) => {
@@ -274,25 +311,16 @@ impl Link {
 }
 
 /// Which read errors deserve a close frame rather than a silent drop.
-fn read_error_close(e: &axum::Error) -> Option<(u16, String)> {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    use tokio_tungstenite::tungstenite::error::CapacityError;
-    let inner = std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<WsError>())
-        .or_else(|| {
-            let e: &(dyn std::error::Error + 'static) = e;
-            e.downcast_ref::<WsError>()
-        });
-    match inner {
-        Some(WsError::Capacity(CapacityError::MessageTooLong { size, max_size })) => Some((
+fn read_error_close(e: &WsError) -> Option<(u16, String)> {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+    match e {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Some((
             close::TOO_BIG,
             format!("message of {size} bytes is over the limit of {max_size}"),
         )),
-        Some(WsError::Capacity(_)) => Some((close::TOO_BIG, "message too big".into())),
-        Some(WsError::Protocol(
-            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
-        )) => None,
-        Some(WsError::Protocol(p)) => Some((close::PROTOCOL_ERROR, truncate(p.to_string()))),
+        WsError::Capacity(_) => Some((close::TOO_BIG, "message too big".into())),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(p) => Some((close::PROTOCOL_ERROR, truncate(p.to_string()))),
         _ => None,
     }
 }

@@ -1,20 +1,31 @@
-//! The WebSocket endpoint `/ws/{meeting}/{room}?token=T`: authenticates the
-//! connection, then runs two halves until either ends. The reader feeds
-//! frames to the [`Session`]; the writer sends its replies, the room's
-//! relayed frames and pings, and closes the socket with a code that says why.
+//! The WebSocket endpoint `/ws/{meeting}/{room}?token=T`: checks the
+//! upgrade, answers 101, authenticates, and hands the socket to
+//! [`connection::serve`]. Refusals after the upgrade are close frames
+//! (4401, 4404), since browsers cannot read the status of a failed upgrade.
+//!
+//! The upgrade is done here on top of hyper, not with axum's WebSocket, so
+//! that the connection owns a tokio-tungstenite stream and can send large
+//! messages as fragments (see [`connection`]).
 
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use draftroom_shared::{RoomName, close};
+use futures_util::SinkExt;
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::connection;
+use crate::connection::{self, Socket};
+use crate::error::AppError;
 use crate::meeting::{Meeting, Member};
 
 /// Query of the WebSocket URL.
@@ -23,23 +34,56 @@ pub struct WsQuery {
     token: Option<String>,
 }
 
-/// Upgrades, then authenticates; refusals are close frames, since browsers
-/// cannot read the status of a failed upgrade.
+fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Checks the upgrade request, answers 101, then authenticates and runs the
+/// connection on the upgraded socket.
 pub async fn handler(
     State(app): State<Arc<AppState>>,
     Path((meeting, room)): Path<(String, String)>,
     Query(query): Query<WsQuery>,
-    ws: WebSocketUpgrade,
+    mut req: Request,
 ) -> Response {
-    let limits = &app.config.limits;
-    let ws = ws
-        .max_message_size(limits.max_message_bytes)
-        .max_frame_size(limits.max_message_bytes)
+    let headers = req.headers();
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(|k| derive_accept_key(k.as_bytes()));
+    let is_upgrade = header_has(headers, header::CONNECTION, "upgrade")
+        && header_has(headers, header::UPGRADE, "websocket")
+        && headers
+            .get(header::SEC_WEBSOCKET_VERSION)
+            .is_some_and(|v| v == "13");
+    let (Some(accept), true) = (key, is_upgrade) else {
+        return AppError::bad_request("this path takes a WebSocket upgrade (version 13)")
+            .into_response();
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let limits = app.config.limits.clone();
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes))
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .max_write_buffer_size(limits.max_message_bytes * 4);
+        .max_write_buffer_size(connection::FRAGMENT * 4);
     let target = resolve(&app, &meeting, &room, query.token.as_deref()).await;
-    ws.on_upgrade(move |socket| async move {
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "upgrade failed");
+                return;
+            }
+        };
+        let socket: Socket =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
         match target {
             Err((code, reason)) => {
                 tracing::debug!(code, reason, "websocket refused");
@@ -47,10 +91,19 @@ pub async fn handler(
             }
             Ok((meeting, member, name)) => {
                 let span = tracing::info_span!("conn", meeting = %meeting.id, room = %name, user = %member.id);
-                connection::serve(app, meeting, member, name, socket).instrument(span).await;
+                connection::serve(app, meeting, member, name, socket)
+                    .instrument(span)
+                    .await;
             }
         }
-    })
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .expect("a valid 101 response")
 }
 
 async fn resolve(
@@ -75,11 +128,9 @@ async fn resolve(
     Ok((meeting, member, name))
 }
 
-async fn close_now(mut socket: WebSocket, code: u16, reason: &str) {
+async fn close_now(mut socket: Socket, code: u16, reason: &str) {
     let _ = socket
-        .send(WsMessage::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
+        .send(connection::close_frame(code, reason.to_owned()))
         .await;
+    let _ = SinkExt::close(&mut socket).await;
 }

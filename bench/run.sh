@@ -7,6 +7,7 @@
 #   bench/run.sh history [JOINERS]      # long history, first sync, join storm; default 1000
 #   bench/run.sh meetings               # 200 meetings × (3 writers + 20 followers)
 #   bench/run.sh slow                   # 1,000 followers at 100 keystrokes/s, without and with 1% that stop reading
+#   bench/run.sh saturation             # the raw send() ceiling, then 1,000 followers at 1,000 keystrokes/s
 #   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,15 @@ case "$scenario" in
       --followers "$followers" --json "$results/fanout-y-websocket.json"
     python3 bench/chart.py "$results"/fanout-*.json --out "$results/fanout.svg"
     ;;
+  saturation)
+    "$load" ceiling --followers 1000
+    start_draftroom --messages-per-sec 100000 --message-burst 100000
+    "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --followers 1000 --keystrokes 5000 --rate 1000 --json "$results/saturation-draftroom.json"
+    start_peer
+    "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
+      --followers 1000 --keystrokes 5000 --rate 1000 --json "$results/saturation-y-websocket.json"
+    ;;
   meetings)
     start_draftroom
     "$load" meetings --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
@@ -100,7 +110,7 @@ case "$scenario" in
       --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
     ;;
   *)
-    echo "unknown scenario $scenario (fanout, history, meetings, slow, smoke)" >&2
+    echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, smoke)" >&2
     exit 2
     ;;
 esac

@@ -60,6 +60,9 @@ pub struct Row {
     pub max_ms: f64,
     /// Frames received by all followers per second while typing.
     pub frames_per_s: f64,
+    /// Keystrokes delivered to all followers per second (a frame may carry
+    /// several when the server merges them for a follower that is behind).
+    pub updates_per_s: f64,
     /// Server CPU while typing, % of one core.
     pub server_cpu_pct: f64,
     /// Server resident memory per idle follower connection, KiB.
@@ -412,6 +415,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         p99_ms: percentile(&latencies, 0.99),
         max_ms: percentile(&latencies, 1.0),
         frames_per_s: frames as f64 / elapsed,
+        updates_per_s: latencies.len() as f64 / elapsed,
         server_cpu_pct: (cpu1 - cpu0) / elapsed * 100.0,
         rss_per_conn_kib: rss_idle.saturating_sub(rss_base) as f64 / plan.followers.max(1) as f64,
         server_rss_mib: rss_idle as f64 / 1024.0,

@@ -8,6 +8,7 @@
 //! Targets: `draftroom=http://HOST:PORT` (a meeting is created; the writer
 //! is its moderator, followers are observers) or `y-websocket=ws://HOST:PORT`.
 
+mod ceiling;
 mod client;
 mod fanout;
 mod history;
@@ -81,7 +82,21 @@ fn parse_args() -> anyhow::Result<Args> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The ceiling's raw sender runs as a child process of its own.
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some("raw-server") {
+        let followers = raw.get(1).context("followers")?.parse()?;
+        let seconds = raw.get(2).context("seconds")?.parse()?;
+        return ceiling::serve(followers, seconds);
+    }
     let args = parse_args()?;
+    if args.scenario == "ceiling" {
+        for &n in &args.followers {
+            let fps = ceiling::run(n, 5.0).await?;
+            println!("raw send() loop to {n} sockets: {fps:.0} frames/s delivered");
+        }
+        return Ok(());
+    }
     let target = args.target.clone().context("--target is required")?;
     match args.scenario.as_str() {
         "fanout" => {
@@ -110,13 +125,14 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let row = fanout::run(&target, &plan).await?;
                 println!(
-                    "{:<12} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>12.0} {:>8.1} {:>12.1} {:>9.2} {:>6}",
+                    "{:<12} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>12.0} {:>12.0} {:>8.1} {:>12.1} {:>9.2} {:>6}",
                     row.server,
                     row.followers,
                     row.p50_ms,
                     row.p99_ms,
                     row.max_ms,
                     row.frames_per_s,
+                    row.updates_per_s,
                     row.server_cpu_pct,
                     row.rss_per_conn_kib,
                     row.connect_s,

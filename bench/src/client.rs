@@ -8,12 +8,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::Context;
 use futures_util::SinkExt;
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{StateVector, Update};
+
+use anyhow::bail;
+use futures_util::StreamExt;
+use yrs::{
+    Array, ClientID, Doc, GetString, Map, OffsetKind, Options, ReadTxn, StateVector, TextRef,
+    Transact, Update,
+};
 
 /// A client socket.
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
@@ -71,4 +78,53 @@ pub fn reach(update: &Update, client: u64) -> u32 {
         .flat_map(|(_, ranges)| ranges.iter().map(|r| r.end).collect::<Vec<_>>())
         .max()
         .unwrap_or(0)
+}
+
+/// A client document counting in UTF-16 units, as a browser's does.
+pub fn doc(client: Option<u64>) -> Doc {
+    Doc::with_options(Options {
+        client_id: client.map_or_else(ClientID::random, ClientID::new),
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
+}
+
+/// The text of the draft's first clause, once it exists.
+pub fn first_clause(doc: &Doc) -> Option<TextRef> {
+    let txn = doc.transact();
+    let clause: yrs::MapRef = txn.get_array("clauses")?.get(&txn, 0)?.cast().ok()?;
+    clause.get(&txn, "text")?.cast().ok()
+}
+
+/// That text as a string ("" while there is none).
+pub fn first_clause_text(doc: &Doc) -> String {
+    first_clause(doc)
+        .map(|t| t.get_string(&doc.transact()))
+        .unwrap_or_default()
+}
+
+/// The next binary frame, or why there is none within `wait`.
+pub async fn next_frame(ws: &mut Ws, wait: Duration) -> anyhow::Result<bytes::Bytes> {
+    loop {
+        match tokio::time::timeout(wait, ws.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => return Ok(b),
+            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(e))) => bail!("connection lost: {e}"),
+            Ok(None) => bail!("connection ended"),
+            Err(_) => bail!("no frame within {wait:?}"),
+        }
+    }
+}
+
+/// Reads until the updates received reach `goal` in `writer`'s clock.
+pub async fn read_until(ws: &mut Ws, writer: u64, goal: u32, wait: Duration) -> anyhow::Result<()> {
+    let mut reached = 0;
+    while reached < goal {
+        let frame = next_frame(ws, wait).await?;
+        if let Some(u) = update_of(&frame) {
+            reached = reached.max(reach(&Update::decode_v1(&u)?, writer));
+        }
+    }
+    Ok(())
 }

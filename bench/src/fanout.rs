@@ -16,8 +16,8 @@ use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Array, ClientID, Doc, GetString, Map, MapPrelim, OffsetKind, Options, ReadTxn, Text,
-    TextPrelim, TextRef, Transact, Update, WriteTxn,
+    Array, ClientID, GetString, Map, MapPrelim, ReadTxn, Text, TextPrelim, TextRef, Transact,
+    Update, WriteTxn,
 };
 
 use crate::client;
@@ -79,6 +79,9 @@ pub struct Row {
     pub server_rss_after_mib: f64,
 }
 
+/// How long a follower waits for a frame before it gives up.
+const WAIT: Duration = Duration::from_secs(60);
+
 /// What a follower saw.
 struct Seen {
     /// (arrival, writer clock reached), clock strictly increasing.
@@ -89,20 +92,6 @@ struct Seen {
     in_order: bool,
     /// The text, for checkers.
     text: Option<String>,
-}
-
-fn server_doc() -> Doc {
-    Doc::with_options(Options {
-        offset_kind: OffsetKind::Utf16,
-        ..Options::default()
-    })
-}
-
-fn first_text(doc: &Doc) -> Option<TextRef> {
-    let txn = doc.transact();
-    let clauses = txn.get_array("clauses")?;
-    let clause: yrs::MapRef = clauses.get(&txn, 0)?.cast().ok()?;
-    clause.get(&txn, "text")?.cast().ok()
 }
 
 /// Reads frames until synced (decoding, to know when), then only stamps
@@ -120,7 +109,7 @@ async fn follow(
     let mut initial: Vec<Vec<u8>> = Vec::new();
     let mut reached = 0u32;
     while reached < synced_at {
-        let frame = next_frame(&mut ws, reached).await?;
+        let frame = client::next_frame(&mut ws, WAIT).await?;
         if let Some(update) = client::update_of(&frame) {
             reached = reached.max(client::reach(&Update::decode_v1(&update)?, writer));
             initial.push(update);
@@ -134,7 +123,7 @@ async fn follow(
     loop {
         if goal_now == u32::MAX {
             tokio::select! {
-                frame = next_frame(&mut ws, reached) => raw.push((Instant::now(), frame?)),
+                frame = client::next_frame(&mut ws, WAIT) => raw.push((Instant::now(), frame?)),
                 changed = goal.changed() => {
                     changed?;
                     goal_now = *goal.borrow();
@@ -149,7 +138,7 @@ async fn follow(
             if reached >= goal_now {
                 break;
             }
-            let frame = next_frame(&mut ws, reached).await?;
+            let frame = client::next_frame(&mut ws, WAIT).await?;
             if let Some(u) = client::update_of(&frame) {
                 reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
             }
@@ -163,7 +152,7 @@ async fn follow(
         in_order: true,
         text: None,
     };
-    let doc = check.then(server_doc);
+    let doc = check.then(|| client::doc(None));
     if let Some(doc) = &doc {
         for u in &initial {
             doc.transact_mut().apply_update(Update::decode_v1(u)?)?;
@@ -188,7 +177,7 @@ async fn follow(
         }
     }
     if let Some(doc) = &doc {
-        seen.text = first_text(doc).map(|t| t.get_string(&doc.transact()));
+        seen.text = Some(client::first_clause_text(doc));
     }
     Ok(seen)
 }
@@ -203,30 +192,10 @@ async fn stall(
     synced: Arc<AtomicUsize>,
 ) -> anyhow::Result<()> {
     let mut ws = client::connect(&url).await?;
-    let mut reached = 0;
-    while reached < synced_at {
-        let frame = next_frame(&mut ws, reached).await?;
-        if let Some(update) = client::update_of(&frame) {
-            reached = reached.max(client::reach(&Update::decode_v1(&update)?, writer));
-        }
-    }
+    client::read_until(&mut ws, writer, synced_at, WAIT).await?;
     synced.fetch_add(1, Ordering::AcqRel);
     let _ = release.wait_for(|r| *r).await;
     Ok(())
-}
-
-/// The next binary frame, or why there is none.
-async fn next_frame(ws: &mut client::Ws, reached: u32) -> anyhow::Result<bytes::Bytes> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
-            Ok(Some(Ok(WsMessage::Binary(b)))) => return Ok(b),
-            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
-            Ok(Some(Ok(_))) => continue,
-            Ok(Some(Err(e))) => bail!("follower lost its connection: {e}"),
-            Ok(None) => bail!("follower's connection ended"),
-            Err(_) => bail!("follower waited 60 s for a frame (clock {reached})"),
-        }
-    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -242,11 +211,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         .new_room(&format!("fanout-{}", plan.followers))
         .await?;
     let client_id = u64::from(rand_u32());
-    let doc = Doc::with_options(Options {
-        client_id: ClientID::new(client_id),
-        offset_kind: OffsetKind::Utf16,
-        ..Options::default()
-    });
+    let doc = client::doc(Some(client_id));
     let mut writer = client::connect(&urls.writer).await?;
     let (text, first) = {
         let mut txn = doc.transact_mut();

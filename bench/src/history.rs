@@ -15,8 +15,8 @@ use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Array, ClientID, Doc, GetString, Map, MapPrelim, OffsetKind, Options, ReadTxn, Text,
-    TextPrelim, TextRef, Transact, Update, WriteTxn,
+    Array, ClientID, GetString, Map, MapPrelim, ReadTxn, Text, TextPrelim, TextRef, Transact,
+    Update, WriteTxn,
 };
 
 use crate::client::{self, Ws};
@@ -71,41 +71,6 @@ pub struct Row {
     pub after_storm_rss_mib: f64,
 }
 
-fn new_doc(client: Option<u64>) -> Doc {
-    Doc::with_options(Options {
-        client_id: client.map_or_else(|| ClientID::new(1), ClientID::new),
-        offset_kind: OffsetKind::Utf16,
-        ..Options::default()
-    })
-}
-
-fn clause_text(doc: &Doc) -> Option<String> {
-    let txn = doc.transact();
-    let clause: yrs::MapRef = txn.get_array("clauses")?.get(&txn, 0)?.cast().ok()?;
-    let text: TextRef = clause.get(&txn, "text")?.cast().ok()?;
-    Some(text.get_string(&txn))
-}
-
-/// Reads until an update reaches `goal` in `writer`'s clock.
-async fn follow_until(ws: &mut Ws, writer: u64, goal: u32) -> anyhow::Result<()> {
-    let mut reached = 0;
-    while reached < goal {
-        match tokio::time::timeout(Duration::from_secs(120), ws.next()).await {
-            Ok(Some(Ok(WsMessage::Binary(b)))) => {
-                if let Some(u) = client::update_of(&b) {
-                    reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
-                }
-            }
-            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
-            Ok(Some(Ok(_))) => {}
-            Ok(Some(Err(e))) => bail!("connection lost: {e}"),
-            Ok(None) => bail!("connection ended"),
-            Err(_) => bail!("nothing for 120 s at clock {reached} of {goal}"),
-        }
-    }
-    Ok(())
-}
-
 /// Connects and waits for the first sync step 2; its bytes and the time.
 async fn first_sync(url: &str) -> anyhow::Result<(Ws, Vec<u8>, Duration)> {
     let start = Instant::now();
@@ -132,7 +97,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let ascii = trace.end.is_ascii() && trace.patches.iter().all(|p| p.ins.is_ascii());
     let urls = target.new_room("history").await?;
     let client_id = u64::from(crate::fanout::rand_u32());
-    let doc = new_doc(Some(client_id));
+    let doc = client::doc(Some(client_id));
     let mut writer = client::connect(&urls.writer).await?;
     let mut checker = client::connect(&urls.follower).await?;
     let (text, first) = {
@@ -209,7 +174,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     }
     sink.flush().await?;
     let goal = doc.transact().state_vector().get(&ClientID::new(client_id));
-    follow_until(&mut checker, client_id, goal).await?;
+    client::read_until(&mut checker, client_id, goal, Duration::from_secs(120)).await?;
     let ingest_s = start.elapsed().as_secs_f64();
     let written = text.get_string(&doc.transact());
     if written != trace.end {
@@ -229,11 +194,11 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         Some((sink, checker, drain))
     };
     let (first_ws, state, first_sync_time) = first_sync(&urls.follower).await?;
-    let synced = new_doc(None);
+    let synced = client::doc(None);
     synced
         .transact_mut()
         .apply_update(Update::decode_v1(&state)?)?;
-    let text_ok = clause_text(&synced).as_deref() == Some(trace.end.as_str());
+    let text_ok = client::first_clause_text(&synced) == trace.end;
 
     // Join storm: joiners spread evenly over one second.
     let pid = plan.server_pid;

@@ -13,10 +13,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{
-    Array, ClientID, Doc, GetString, Map, MapPrelim, OffsetKind, Options, ReadTxn, Text,
-    TextPrelim, TextRef, Transact, Update, WriteTxn,
-};
+use yrs::{Array, Doc, MapPrelim, Text, TextPrelim, Transact, Update, WriteTxn};
 
 use crate::client;
 use crate::proc;
@@ -64,26 +61,6 @@ pub struct Row {
     pub rss_per_conn_kib: f64,
 }
 
-fn doc(client: u64) -> Doc {
-    Doc::with_options(Options {
-        client_id: ClientID::new(client),
-        offset_kind: OffsetKind::Utf16,
-        ..Options::default()
-    })
-}
-
-fn clause(doc: &Doc) -> Option<TextRef> {
-    let txn = doc.transact();
-    let c: yrs::MapRef = txn.get_array("clauses")?.get(&txn, 0)?.cast().ok()?;
-    c.get(&txn, "text")?.cast().ok()
-}
-
-fn text_of(doc: &Doc) -> String {
-    clause(doc)
-        .map(|t| t.get_string(&doc.transact()))
-        .unwrap_or_default()
-}
-
 /// A document shared by a connection's reader and its typist.
 type SharedDoc = Arc<Mutex<Doc>>;
 /// A connection's background reader.
@@ -99,7 +76,7 @@ struct Member {
 async fn join(url: &str, client_id: u64) -> anyhow::Result<Member> {
     let ws = client::connect(url).await?;
     let (sink, mut stream) = ws.split();
-    let doc = Arc::new(Mutex::new(doc(client_id)));
+    let doc = Arc::new(Mutex::new(client::doc(Some(client_id))));
     let d = doc.clone();
     let reader = tokio::spawn(async move {
         while let Some(msg) = stream.next().await {
@@ -178,7 +155,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
             wait_for(
                 "the clause to reach everyone",
                 Duration::from_secs(60),
-                || clause(&d.lock().expect("doc")).is_some(),
+                || client::first_clause(&d.lock().expect("doc")).is_some(),
             )
             .await?;
         }
@@ -212,7 +189,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
                     tokio::time::sleep_until((start + offset + pace * i as u32).into()).await;
                     let update = {
                         let d = member.doc.lock().expect("doc");
-                        let text = clause(&d).context("clause")?;
+                        let text = client::first_clause(&d).context("clause")?;
                         let mut txn = d.transact_mut();
                         let len = text.len(&txn);
                         // Somewhere in the text, as people edit, not only at its end.
@@ -250,7 +227,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
             || {
                 let texts: Vec<String> = docs
                     .iter()
-                    .map(|d| text_of(&d.lock().expect("doc")))
+                    .map(|d| client::first_clause_text(&d.lock().expect("doc")))
                     .collect();
                 texts
                     .iter()

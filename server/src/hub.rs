@@ -413,7 +413,8 @@ impl Hub {
     }
 }
 
-fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
+/// 403 unless `by` is the moderator; `what` completes "only the moderator may …".
+pub(crate) fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
     if by.role == Role::Moderator {
         Ok(())
     } else {

@@ -14,7 +14,7 @@ use yrs::{ReadTxn, StateVector, Text, Transact, WriteTxn};
 use crate::auth;
 use crate::draft;
 use crate::error::AppError;
-use crate::hub::Hub;
+use crate::hub::{Hub, require_moderator};
 use crate::meeting::{
     Amendment, ExtraWrite, HeldRoom, Journal, Meeting, MeetingState, Member, OpenError, Status,
     Version, now_ms,
@@ -38,16 +38,6 @@ fn open_error(e: OpenError, what: &str) -> AppError {
             tracing::error!(error = %why, "room could not be loaded");
             AppError::new(ErrorCode::Unavailable, "storage is failing; try again")
         }
-    }
-}
-
-fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
-    if by.role == Role::Moderator {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!(
-            "only the moderator may {what}"
-        )))
     }
 }
 

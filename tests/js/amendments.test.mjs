@@ -7,7 +7,7 @@
 // Run: cd tests/js && npm install && npm test
 // (needs target/debug/draftroom, or DRAFTROOM_BIN=/path/to/draftroom).
 
-import { after, afterEach, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 
 import {
@@ -24,7 +24,9 @@ import {
   insertClause,
   join,
   sha256Hex,
-  startServer,
+  serverPerFile,
+  sleep,
+  stateVector,
   waitUntil
 } from './server.mjs'
 
@@ -44,47 +46,9 @@ const AMENDED = PREFIX + 'gościnnym' + APPENDED
 const T = 15000 // generous timeout for anything that should arrive
 const QUIET = 700 // window in which something must NOT arrive
 
-let server
-let base
-const clients = new Set()
+const env = serverPerFile()
+const { client, drop } = env
 
-before(async () => {
-  server = await startServer()
-  base = server.url
-})
-
-/** Destroy one client's provider and doc (the doc's awareness holds an interval). */
-function drop (c) {
-  if (!clients.delete(c)) return
-  c.provider.destroy()
-  c.doc.destroy()
-}
-
-function closeAll () {
-  for (const c of [...clients]) drop(c)
-}
-
-afterEach(closeAll)
-
-after(async () => {
-  closeAll()
-  if (server) {
-    if (process.env.DRAFTROOM_TEST_LOG) process.stderr.write(server.output())
-    await server.stop()
-  }
-})
-
-/** Connect a stock provider (fresh Y.Doc) and have it destroyed after the test. */
-async function client (meetingId, room, token, opts) {
-  const c = await connect(base, meetingId, room, token, opts)
-  clients.add(c)
-  return c
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The decoded state vector of a doc: Map clientID -> clock. */
-const stateVector = (doc) => Y.decodeStateVector(Y.encodeStateVector(doc))
 
 /**
  * Connect to the `meeting` room as `token` and return `{ room, moderatorId }`
@@ -145,11 +109,11 @@ function ownersFromAuthors (authors, clauseId, text) {
 
 describe('amendments: typed live, accepted into the draft', () => {
   test('a participant\'s amendment is watched live, accepted for everyone, and attributed per character', async () => {
-    const meeting = await createMeeting(base, 'Misja Miasta Krakowa', MODERATOR)
-    const editor = await join(base, meeting.id, meeting.participant_invite, EDITOR)
-    await grantEditor(base, meeting.id, meeting.moderator_token, editor.user_id)
-    const participant = await join(base, meeting.id, meeting.participant_invite, PARTICIPANT)
-    const observer = await join(base, meeting.id, meeting.observer_invite, OBSERVER)
+    const meeting = await createMeeting(env.base, 'Misja Miasta Krakowa', MODERATOR)
+    const editor = await join(env.base, meeting.id, meeting.participant_invite, EDITOR)
+    await grantEditor(env.base, meeting.id, meeting.moderator_token, editor.user_id)
+    const participant = await join(env.base, meeting.id, meeting.participant_invite, PARTICIPANT)
+    const observer = await join(env.base, meeting.id, meeting.observer_invite, OBSERVER)
     assert.equal(participant.role, 'participant')
     assert.equal(observer.role, 'observer')
     const { moderatorId } = await meetingRoom(meeting.id, observer.token)
@@ -163,7 +127,7 @@ describe('amendments: typed live, accepted into the draft', () => {
     await waitClause(obs.doc, clauseId, CLAUSE, 'the observer')
 
     // The participant opens an amendment on it.
-    const opened = await api(base, 'POST', `/api/meetings/${meeting.id}/amendments`, {
+    const opened = await api(env.base, 'POST', `/api/meetings/${meeting.id}/amendments`, {
       body: { clause_id: clauseId },
       token: participant.token,
       expect: 201
@@ -207,13 +171,13 @@ describe('amendments: typed live, accepted into the draft', () => {
 
     // The REST listing shows it open, with its current text.
     await waitUntil(async () => {
-      const list = await api(base, 'GET', `/api/meetings/${meeting.id}/amendments`, { token: observer.token })
+      const list = await api(env.base, 'GET', `/api/meetings/${meeting.id}/amendments`, { token: observer.token })
       const a = list.find((x) => x.id === aid)
       return a && a.status === 'open' && a.text === AMENDED && a.author_id === participant.user_id && a.author_name === PARTICIPANT
     }, { timeout: T, message: 'GET .../amendments to list it open, by the participant, with the typed text' })
 
     // The moderator accepts it.
-    const accepted = await api(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/accept`, {
+    const accepted = await api(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/accept`, {
       token: meeting.moderator_token,
       expect: 200
     })
@@ -239,7 +203,7 @@ describe('amendments: typed live, accepted into the draft', () => {
     // Attribution: 'Kraków jest miastem ' stays the moderator's; the words
     // the amendment changed are the participant's, whole words (a changed
     // word is replaced, not patched letter by letter).
-    const authors = await api(base, 'GET', `/api/meetings/${meeting.id}/clauses/${clauseId}/authors`, { token: observer.token })
+    const authors = await api(env.base, 'GET', `/api/meetings/${meeting.id}/clauses/${clauseId}/authors`, { token: observer.token })
     const owners = ownersFromAuthors(authors, clauseId, AMENDED)
     const spansJson = JSON.stringify(authors.spans)
     for (const s of authors.spans) {
@@ -259,7 +223,7 @@ describe('amendments: typed live, accepted into the draft', () => {
     assert.ok(owners.filter((u) => u === participant.user_id).length >= AMENDED.length - CLAUSE.length)
 
     // History: the accepted amendment is one entry by the participant, accepted by the moderator.
-    const history = await api(base, 'GET', `/api/meetings/${meeting.id}/clauses/${clauseId}/history`, { token: observer.token })
+    const history = await api(env.base, 'GET', `/api/meetings/${meeting.id}/clauses/${clauseId}/history`, { token: observer.token })
     assert.ok(Array.isArray(history) && history.length >= 2, `history has the moderator's write and the accepted amendment (${JSON.stringify(history)})`)
     assert.equal(history[0].user_id, moderatorId, `the first entry is the moderator's (${JSON.stringify(history)})`)
     assert.equal(history[0].amendment_id, null)
@@ -290,10 +254,10 @@ describe('amendments: typed live, accepted into the draft', () => {
 
 describe('meeting room: amendments map', () => {
   test('an amendment shows in root map `amendments`, with supporters and its status going open → accepted live', async () => {
-    const meeting = await createMeeting(base, 'Misja Miasta Krakowa', MODERATOR)
-    const author = await join(base, meeting.id, meeting.participant_invite, PARTICIPANT)
-    const supporter = await join(base, meeting.id, meeting.participant_invite, SUPPORTER)
-    const observer = await join(base, meeting.id, meeting.observer_invite, OBSERVER)
+    const meeting = await createMeeting(env.base, 'Misja Miasta Krakowa', MODERATOR)
+    const author = await join(env.base, meeting.id, meeting.participant_invite, PARTICIPANT)
+    const supporter = await join(env.base, meeting.id, meeting.participant_invite, SUPPORTER)
+    const observer = await join(env.base, meeting.id, meeting.observer_invite, OBSERVER)
     const { room, moderatorId } = await meetingRoom(meeting.id, observer.token)
     const amendments = room.doc.getMap('amendments')
 
@@ -314,7 +278,7 @@ describe('meeting room: amendments map', () => {
     await waitClause(obs.doc, clauseId, CLAUSE, 'the observer')
     assert.equal(amendments.size, 0, 'no amendments yet')
 
-    const opened = await api(base, 'POST', `/api/meetings/${meeting.id}/amendments`, {
+    const opened = await api(env.base, 'POST', `/api/meetings/${meeting.id}/amendments`, {
       body: { clause_id: clauseId },
       token: author.token,
       expect: 201
@@ -336,7 +300,7 @@ describe('meeting room: amendments map', () => {
     assert.equal(e1.text, '', 'text is "" while open')
 
     // Another participant supports it: live in the meeting room.
-    const supported = await api(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, {
+    const supported = await api(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, {
       token: supporter.token,
       expect: 200
     })
@@ -348,15 +312,15 @@ describe('meeting room: amendments map', () => {
     })
     assert.equal(entry().status, 'open')
     // Supporting twice counts once; the author and the moderator may not support.
-    const again = await api(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, {
+    const again = await api(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, {
       body: {},
       token: supporter.token,
       expect: 200
     })
     assert.deepEqual(again.supporters, [supporter.user_id], 'a second support by the same user is counted once')
-    const own = await apiRaw(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: author.token })
+    const own = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: author.token })
     assert.equal(own.status, 409, `the author supporting their own amendment: ${own.text}`)
-    const byModerator = await apiRaw(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: meeting.moderator_token })
+    const byModerator = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: meeting.moderator_token })
     assert.equal(byModerator.status, 403, `the moderator supporting: ${byModerator.text}`)
 
     // The author types a wording; the server has it before the moderator decides.
@@ -365,11 +329,11 @@ describe('meeting room: amendments map', () => {
     await waitText(text, CLAUSE, 'the author in the amendment room')
     text.insert(text.length, APPENDED)
     await waitUntil(async () => {
-      const list = await api(base, 'GET', `/api/meetings/${meeting.id}/amendments`, { token: observer.token })
+      const list = await api(env.base, 'GET', `/api/meetings/${meeting.id}/amendments`, { token: observer.token })
       return list.find((x) => x.id === aid)?.text === CLAUSE + APPENDED
     }, { timeout: T, message: 'the server to hold the typed wording' })
 
-    await api(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/accept`, {
+    await api(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/accept`, {
       token: meeting.moderator_token,
       expect: 200
     })
@@ -390,7 +354,7 @@ describe('meeting room: amendments map', () => {
     await waitClause(obs.doc, clauseId, CLAUSE + APPENDED, 'the observer on draft')
 
     // Decided: no more support.
-    const late = await apiRaw(base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: supporter.token })
+    const late = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: supporter.token })
     assert.equal(late.status, 409, `supporting an accepted amendment: ${late.text}`)
 
     // A client that connects now gets the same map.
@@ -401,10 +365,10 @@ describe('meeting room: amendments map', () => {
 
 describe('freeze and reopen', () => {
   test('freeze records version 1 with the SHA-256 of the text, refuses draft writes live, and reopen lets a new client edit', async () => {
-    const meeting = await createMeeting(base, 'Misja Miasta Krakowa', MODERATOR)
-    const editor = await join(base, meeting.id, meeting.participant_invite, EDITOR)
-    await grantEditor(base, meeting.id, meeting.moderator_token, editor.user_id)
-    const observer = await join(base, meeting.id, meeting.observer_invite, OBSERVER)
+    const meeting = await createMeeting(env.base, 'Misja Miasta Krakowa', MODERATOR)
+    const editor = await join(env.base, meeting.id, meeting.participant_invite, EDITOR)
+    await grantEditor(env.base, meeting.id, meeting.moderator_token, editor.user_id)
+    const observer = await join(env.base, meeting.id, meeting.observer_invite, OBSERVER)
     const { room, moderatorId } = await meetingRoom(meeting.id, observer.token)
     const meetingMap = room.doc.getMap('meeting')
     const versions = room.doc.getMap('versions')
@@ -426,7 +390,7 @@ describe('freeze and reopen', () => {
     const text = first + '\n\n' + second
 
     // Freeze while the moderator's provider is connected.
-    const frozen = await api(base, 'POST', `/api/meetings/${meeting.id}/freeze`, {
+    const frozen = await api(env.base, 'POST', `/api/meetings/${meeting.id}/freeze`, {
       token: meeting.moderator_token,
       expect: 200
     })
@@ -434,7 +398,7 @@ describe('freeze and reopen', () => {
     assert.equal(frozen.text, text, 'the frozen text is the clauses joined by a blank line')
     assert.equal(frozen.sha256, sha256Hex(text), 'sha256 is the hex SHA-256 of the UTF-8 text')
     assert.ok(frozen.created_at !== undefined && frozen.created_at !== null, 'created_at is set')
-    const txt = await apiRaw(base, 'GET', `/api/meetings/${meeting.id}/versions/1?format=txt`, { token: observer.token })
+    const txt = await apiRaw(env.base, 'GET', `/api/meetings/${meeting.id}/versions/1?format=txt`, { token: observer.token })
     assert.equal(txt.status, 200, txt.text)
     assert.equal(txt.text, text, 'versions/1?format=txt is exactly the text')
     assert.equal(sha256Hex(txt.text), frozen.sha256)
@@ -453,7 +417,7 @@ describe('freeze and reopen', () => {
     assert.equal(v1.frozen_by, moderatorId)
     assert.ok(v1.created_at !== undefined && v1.created_at !== null)
 
-    const twice = await apiRaw(base, 'POST', `/api/meetings/${meeting.id}/freeze`, { token: meeting.moderator_token })
+    const twice = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/freeze`, { token: meeting.moderator_token })
     assert.equal(twice.status, 409, `freezing a frozen draft: ${twice.text}`)
 
     // The moderator's next local edit is refused: permission denied, reason mentions frozen.
@@ -480,7 +444,7 @@ describe('freeze and reopen', () => {
     drop(during)
 
     // Reopen: drafting again, live in the meeting room; version 1 stays.
-    const reopened = await api(base, 'POST', `/api/meetings/${meeting.id}/reopen`, {
+    const reopened = await api(env.base, 'POST', `/api/meetings/${meeting.id}/reopen`, {
       token: meeting.moderator_token,
       expect: 200
     })
@@ -490,7 +454,7 @@ describe('freeze and reopen', () => {
       message: `meeting.phase back to 'drafting' (has ${JSON.stringify(meetingMap.toJSON())})`
     })
     assert.deepEqual(versions.get('1'), v1)
-    const again = await apiRaw(base, 'POST', `/api/meetings/${meeting.id}/reopen`, { token: meeting.moderator_token })
+    const again = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/reopen`, { token: meeting.moderator_token })
     assert.equal(again.status, 409, `reopening a draft that is not frozen: ${again.text}`)
 
     // The moderator drops the diverged copy; a new Y.Doc edits again.

@@ -4,7 +4,7 @@
 // Run: cd tests/js && npm install && npm test
 // (needs target/debug/draftroom, or DRAFTROOM_BIN=/path/to/draftroom).
 
-import { after, afterEach, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 
 import {
@@ -21,7 +21,9 @@ import {
   insertClause,
   join,
   rawClose,
-  startServer,
+  serverPerFile,
+  sleep,
+  stateVector,
   waitUntil
 } from './server.mjs'
 
@@ -41,53 +43,18 @@ const MISSION_3 = 'Podstawą tej współpracy jest współodpowiedzialność i w
 const T = 10000 // generous timeout for anything that should arrive
 const QUIET = 500 // window in which something must NOT arrive
 
-let server
-let base
-const clients = []
-
-before(async () => {
-  server = await startServer()
-  base = server.url
-})
-
-/** Destroy the provider and the doc (the doc's awareness holds an interval). */
-function closeAll () {
-  for (const c of clients.splice(0)) {
-    c.provider.destroy()
-    c.doc.destroy()
-  }
-}
-
-afterEach(closeAll)
-
-after(async () => {
-  closeAll()
-  if (server) {
-    if (process.env.DRAFTROOM_TEST_LOG) process.stderr.write(server.output())
-    await server.stop()
-  }
-})
-
-/** Connect a stock provider and have it destroyed after the test. */
-async function client (meetingId, room, token, opts) {
-  const c = await connect(base, meetingId, room, token, opts)
-  clients.push(c)
-  return c
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const env = serverPerFile()
+const { client, closeAll } = env
 
 /** A meeting with a participant the moderator made an editor. */
 async function meetingWithEditor (title = 'Misja Miasta Krakowa') {
-  const meeting = await createMeeting(base, title, MODERATOR)
-  const editor = await join(base, meeting.id, meeting.participant_invite, EDITOR)
+  const meeting = await createMeeting(env.base, title, MODERATOR)
+  const editor = await join(env.base, meeting.id, meeting.participant_invite, EDITOR)
   assert.equal(editor.role, 'participant')
-  await grantEditor(base, meeting.id, meeting.moderator_token, editor.user_id)
+  await grantEditor(env.base, meeting.id, meeting.moderator_token, editor.user_id)
   return { meeting, editor }
 }
 
-/** The decoded state vector of a doc: Map clientID -> clock. */
-const stateVector = (doc) => Y.decodeStateVector(Y.encodeStateVector(doc))
 
 describe('draft room: live co-editing with the stock client', () => {
   test('edits flow both ways with Polish letters and emoji, at UTF-16 offsets', async () => {
@@ -174,7 +141,7 @@ describe('draft room: live co-editing with the stock client', () => {
     await waitUntil(() => JSON.stringify(allTexts(ed.doc)) === JSON.stringify(expectedTexts), { timeout: T, message: 'editor sees the deletions' })
 
     // An observer joins late, while the others are still connected.
-    const observer = await join(base, meeting.id, meeting.observer_invite, OBSERVER)
+    const observer = await join(env.base, meeting.id, meeting.observer_invite, OBSERVER)
     assert.equal(observer.role, 'observer')
     const obs = await client(meeting.id, 'draft', observer.token)
     assert.deepEqual(allTexts(obs.doc), expectedTexts)
@@ -188,7 +155,7 @@ describe('draft room: live co-editing with the stock client', () => {
     const modJson = mod.doc.getArray('clauses').toJSON()
     closeAll()
     await sleep(300)
-    const late = await join(base, meeting.id, meeting.participant_invite, LATECOMER)
+    const late = await join(env.base, meeting.id, meeting.participant_invite, LATECOMER)
     const lat = await client(meeting.id, 'draft', late.token)
     assert.deepEqual(allTexts(lat.doc), expectedTexts)
     assert.deepEqual(lat.doc.getArray('clauses').toJSON(), modJson)
@@ -207,7 +174,7 @@ describe('draft room: read-only roles are refused', () => {
     const ed = await client(meeting.id, 'draft', editor.token)
     const id = insertClause(mod.doc, MISSION_2)
 
-    const member = await join(base, meeting.id, meeting[invite], name)
+    const member = await join(env.base, meeting.id, meeting[invite], name)
     assert.equal(member.role, expectedRole)
     const ro = await client(meeting.id, 'draft', member.token)
     await waitUntil(() => findClause(ro.doc, id), { timeout: T, message: `the ${expectedRole} to see the clause` })
@@ -287,14 +254,14 @@ describe('draft room: read-only roles are refused', () => {
   })
 
   test('editor rights granted during a live connection apply on that connection', async () => {
-    const meeting = await createMeeting(base, 'Misja Miasta Krakowa', MODERATOR)
+    const meeting = await createMeeting(env.base, 'Misja Miasta Krakowa', MODERATOR)
     const mod = await client(meeting.id, 'draft', meeting.moderator_token)
     const id = insertClause(mod.doc, MISSION_1)
-    const p = await join(base, meeting.id, meeting.participant_invite, EDITOR)
+    const p = await join(env.base, meeting.id, meeting.participant_invite, EDITOR)
     const pc = await client(meeting.id, 'draft', p.token)
     await waitUntil(() => findClause(pc.doc, id), { timeout: T, message: 'the participant to see the clause' })
 
-    await grantEditor(base, meeting.id, meeting.moderator_token, p.user_id)
+    await grantEditor(env.base, meeting.id, meeting.moderator_token, p.user_id)
     const text = findClause(pc.doc, id).get('text')
     text.insert(text.length, ' — poprawka Grzegorza ✍️')
     await waitUntil(() => clauseText(findClause(mod.doc, id)) === MISSION_1 + ' — poprawka Grzegorza ✍️', {
@@ -308,9 +275,9 @@ describe('draft room: read-only roles are refused', () => {
 describe('meeting room: server-written state', () => {
   test('title, participants with roles (live editor grant), client IDs bound to users; read-only for all', async () => {
     const title = 'Misja Miasta Krakowa — wersja robocza'
-    const meeting = await createMeeting(base, title, MODERATOR)
-    const participant = await join(base, meeting.id, meeting.participant_invite, EDITOR)
-    const observer = await join(base, meeting.id, meeting.observer_invite, OBSERVER)
+    const meeting = await createMeeting(env.base, title, MODERATOR)
+    const participant = await join(env.base, meeting.id, meeting.participant_invite, EDITOR)
+    const observer = await join(env.base, meeting.id, meeting.observer_invite, OBSERVER)
     assert.equal(participant.role, 'participant')
     assert.equal(observer.role, 'observer')
     assert.notEqual(participant.user_id, observer.user_id)
@@ -351,7 +318,7 @@ describe('meeting room: server-written state', () => {
     // Granting editor rights shows live, on the open connection.
     let roleUpdates = 0
     participants.observe((e) => { if (e.keysChanged.has(participant.user_id)) roleUpdates++ })
-    await grantEditor(base, meeting.id, meeting.moderator_token, participant.user_id)
+    await grantEditor(env.base, meeting.id, meeting.moderator_token, participant.user_id)
     await waitUntil(() => participants.get(participant.user_id)?.role === 'editor', {
       timeout: T,
       message: `the participant's role to become editor (has ${JSON.stringify(participants.get(participant.user_id))})`
@@ -401,13 +368,13 @@ describe('meeting room: server-written state', () => {
 
 describe('authentication', () => {
   test('a bad or missing token closes the socket with 4401 and leaks nothing', async () => {
-    const meeting = await createMeeting(base, 'Misja Miasta Krakowa', MODERATOR)
+    const meeting = await createMeeting(env.base, 'Misja Miasta Krakowa', MODERATOR)
     const mod = await client(meeting.id, 'draft', meeting.moderator_token)
     insertClause(mod.doc, MISSION_1)
     await sleep(100)
-    const other = await createMeeting(base, 'Inne spotkanie', LATECOMER)
+    const other = await createMeeting(env.base, 'Inne spotkanie', LATECOMER)
 
-    const wsBase = server.wsUrl + '/ws/' + meeting.id
+    const wsBase = env.wsUrl + '/ws/' + meeting.id
     const cases = [
       ['token=nope', `${wsBase}/draft?token=nope`],
       ['no token', `${wsBase}/draft`],
@@ -424,12 +391,12 @@ describe('authentication', () => {
 
     // The stock provider sees 4401 as final: it emits `closed` and stops.
     const doc = new Y.Doc()
-    const provider = new WebsocketProvider(server.wsUrl + '/ws/' + meeting.id, 'draft', doc, {
+    const provider = new WebsocketProvider(env.wsUrl + '/ws/' + meeting.id, 'draft', doc, {
       params: { token: 'nope' },
       WebSocketPolyfill: WebSocket,
       disableBc: true
     })
-    clients.push({ provider, doc })
+    env.adopt({ provider, doc })
     const closed = []
     provider.on('closed', (e) => closed.push(e.code))
     await waitUntil(() => closed.length > 0, { timeout: T, message: 'the stock provider to report closed' })

@@ -6,6 +6,7 @@
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { after, afterEach, before } from 'node:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join as pathJoin, resolve } from 'node:path'
@@ -25,7 +26,7 @@ export const serverBinary = () =>
     ? resolve(process.env.DRAFTROOM_BIN)
     : resolve(HERE, '../../target/debug/draftroom')
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Poll `condition` (sync or async) until it returns a truthy value, and return
@@ -404,3 +405,59 @@ export async function apiRaw (base, method, path, { body, token } = {}) {
 
 /** Hex SHA-256 of the UTF-8 bytes of `text`. */
 export const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex')
+
+/**
+ * One server per test file, started before its tests and stopped after
+ * them, and stock clients that are destroyed after each test (a doc's
+ * awareness holds an interval, so the process would not exit otherwise).
+ * Registers the node:test hooks; `env.base` is the server's URL once started.
+ */
+export function serverPerFile () {
+  const clients = new Set()
+  let server
+  const env = {
+    /** `http://host:port` of the server, once started. */
+    base: undefined,
+    /** `ws://host:port` of the server, once started. */
+    wsUrl: undefined,
+    /** Connect a stock provider, destroyed after the test. */
+    async client (meetingId, room, token, opts) {
+      const c = await connect(env.base, meetingId, room, token, opts)
+      clients.add(c)
+      return c
+    },
+    /** Destroy a `{ provider, doc }` made by hand after the test too. */
+    adopt (c) {
+      clients.add(c)
+      return c
+    },
+    /** Destroy every client now. */
+    closeAll () {
+      for (const c of [...clients]) env.drop(c)
+    },
+    /** Destroy one client's provider and doc now. */
+    drop (c) {
+      if (!clients.delete(c)) return
+      c.provider.destroy()
+      c.doc.destroy()
+    }
+  }
+  before(async () => {
+    server = await startServer()
+    env.base = server.url
+    env.wsUrl = server.wsUrl
+  })
+  afterEach(() => env.closeAll())
+  after(async () => {
+    env.closeAll()
+    if (server) {
+      if (process.env.DRAFTROOM_TEST_LOG) process.stderr.write(server.output())
+      await server.stop()
+    }
+  })
+  return env
+}
+
+
+/** The decoded state vector of a doc: Map clientID -> clock. */
+export const stateVector = (doc) => Y.decodeStateVector(Y.encodeStateVector(doc))

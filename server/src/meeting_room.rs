@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 use yrs::types::ToJson;
-use yrs::{Any, Map, ReadTxn, TransactionMut, WriteTxn};
+use yrs::{Any, Map, TransactionMut, WriteTxn};
 
 use crate::meeting::{Amendment, MeetingState, Member, Version};
 
@@ -131,9 +131,4 @@ pub fn reconcile(txn: &mut TransactionMut<'_>, st: &MeetingState) {
     for v in &st.versions {
         show_version(txn, v);
     }
-}
-
-/// Reads `root[key]` as JSON, for tests and diagnostics.
-pub fn read<T: ReadTxn>(txn: &T, root: &str, key: &str) -> Option<Any> {
-    txn.get_map(root)?.get(txn, key).map(|v| v.to_json(txn))
 }

@@ -275,21 +275,3 @@ pub fn clause_journal(
     })?
     .collect()
 }
-
-/// Who wrote how much of each clause, by the journal: `(clause, user,
-/// inserted, deleted)`, for the meeting report.
-pub fn journal_totals(c: &Connection, meeting: Uuid) -> WriteResult<Vec<(String, Uuid, u64, u64)>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT clause_id, user_id, SUM(inserted), SUM(deleted) FROM journal
-         WHERE meeting_id = ?1 AND clause_id IS NOT NULL GROUP BY clause_id, user_id",
-    )?;
-    stmt.query_map([meeting.to_string()], |r| {
-        Ok((
-            r.get(0)?,
-            uuid_col(r, 1)?,
-            r.get::<_, i64>(2)? as u64,
-            r.get::<_, i64>(3)? as u64,
-        ))
-    })?
-    .collect()
-}

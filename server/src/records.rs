@@ -15,7 +15,7 @@ use yrs::{Doc, OffsetKind, Options, TextRef, Transact, Update};
 use crate::draft;
 use crate::error::AppError;
 use crate::hub::Hub;
-use crate::meeting::{Meeting, MeetingState, Status, Version};
+use crate::meeting::{Amendment, Meeting, MeetingState, Status, Version};
 use crate::report::{AmendmentLine, AuthorShare, ClauseLine, Report, VersionLine};
 use crate::store;
 
@@ -163,16 +163,26 @@ pub fn word_diff(a: &str, b: &str) -> Vec<(&'static str, String)> {
 }
 
 impl Hub {
+    /// An amendment's wording: its room's live text while it is open, the
+    /// text it was decided with after.
+    async fn amendment_wording(
+        &self,
+        meeting: &Arc<Meeting>,
+        a: &Amendment,
+    ) -> Result<String, AppError> {
+        if a.status == Status::Open {
+            Ok(self.amendment_room(meeting, a.id).await?.1)
+        } else {
+            Ok(a.text.clone())
+        }
+    }
+
     /// Every amendment with its current text.
     pub async fn amendments_view(&self, meeting: &Arc<Meeting>) -> Result<Value, AppError> {
         let list = meeting.state().amendments.clone();
         let mut out = Vec::with_capacity(list.len());
         for a in list {
-            let text = if a.status == Status::Open {
-                self.amendment_room(meeting, a.id).await?.1
-            } else {
-                a.text.clone()
-            };
+            let text = self.amendment_wording(meeting, &a).await?;
             let st = meeting.state();
             out.push(json!({
                 "id": a.id,
@@ -324,11 +334,7 @@ impl Hub {
         let amendments = meeting.state().amendments.clone();
         let mut lines = Vec::with_capacity(amendments.len());
         for a in amendments {
-            let text = if a.status == Status::Open {
-                self.amendment_room(meeting, a.id).await?.1
-            } else {
-                a.text.clone()
-            };
+            let text = self.amendment_wording(meeting, &a).await?;
             let st = meeting.state();
             lines.push(AmendmentLine {
                 clause: clauses

@@ -102,13 +102,14 @@ async fn main() -> anyhow::Result<()> {
         "fanout" => {
             let mut rows = Vec::new();
             println!(
-                "{:<12} {:>9} {:>9} {:>9} {:>9} {:>12} {:>8} {:>12} {:>9} {:>6}",
+                "{:<12} {:>9} {:>9} {:>9} {:>9} {:>12} {:>12} {:>8} {:>12} {:>9} {:>6}",
                 "server",
                 "followers",
                 "p50 ms",
                 "p99 ms",
                 "max ms",
                 "frames/s",
+                "keystrokes/s",
                 "cpu %",
                 "KiB/conn",
                 "conn s",

@@ -297,9 +297,10 @@ mod relay {
         drop(rt);
     }
 
-    /// What `ws::coalesce` does for a connection 64 updates behind: merge
-    /// consecutive keystrokes (as the room integrated them) into one
-    /// update and encode it as one frame.
+    /// What `connection::coalesce` does for a connection 64 updates behind
+    /// the first time a run is asked for (later ones come from the room's
+    /// cache): merge consecutive keystrokes (as the room integrated them)
+    /// into one update and encode it as one frame.
     #[divan::bench(sample_count = 100)]
     fn coalesce_64_keystrokes(bencher: Bencher) {
         let (mut draft, mut participant) = draft(1);

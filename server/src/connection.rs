@@ -8,13 +8,14 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use draftroom_shared::{RoomName, close};
 use futures_util::SinkExt;
 use futures_util::StreamExt;
-use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -29,7 +30,7 @@ use crate::meeting::{Meeting, Member, OpenError, Relay, Room};
 use crate::session::{RateLimit, Reply, Session, SessionError};
 
 /// The upgraded socket of a connection.
-pub type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+pub type Socket = WebSocketStream<TcpStream>;
 
 /// Messages larger than this go out as fragments of this size, so that the
 /// socket's write buffer, which never shrinks, stays this small after a
@@ -153,6 +154,16 @@ impl Link {
         let mut ping = tokio::time::interval(ping_interval);
         ping.reset();
         let mut last_heard = Instant::now();
+        // Polled across iterations, so that waiting for it costs nothing
+        // per frame.
+        let mut shutdown = self.shutdown.clone();
+        let mut shutdown = std::pin::pin!(async move {
+            while !*shutdown.borrow_and_update() {
+                if shutdown.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        });
         loop {
             // Replies go first, in order; a sync answer waits until the
             // state it shows is durable.
@@ -172,12 +183,15 @@ impl Link {
                 }
             }
             let waiting = !self.pending.is_empty();
+            // Fixed order: the client's frames are always looked at, so a
+            // busy room cannot starve them.
             let event = tokio::select! {
+                biased;
+                () = &mut shutdown => Event::Shutdown,
                 frame = socket.next() => Event::Frame(frame),
                 _ = self.durable.changed(), if waiting => Event::Durable,
                 relayed = next_relayed(&mut self.held, &mut self.relay), if !waiting => Event::Relayed(relayed),
                 _ = ping.tick() => Event::Ping,
-                _ = self.shutdown.changed() => Event::Shutdown,
             };
             let out = match event {
                 Event::Frame(frame) => {
@@ -217,17 +231,17 @@ impl Link {
                 Event::Relayed(relayed) => match relayed {
                     Ok(Relay::Update {
                         origin,
+                        seq,
                         update,
                         frame,
                     }) => {
-                        match coalesce(
-                            self.conn,
+                        let first = Queued {
                             origin,
+                            seq,
                             update,
                             frame,
-                            &mut self.relay,
-                            &mut self.held,
-                        ) {
+                        };
+                        match coalesce(self.conn, first, room, &mut self.relay, &mut self.held) {
                             Ok(Some(bytes)) => WsMessage::Binary(bytes),
                             Ok(None) => continue,
                             Err(()) => {
@@ -299,7 +313,15 @@ impl Link {
                 msg => socket.send(msg).await,
             }
         };
-        match tokio::time::timeout(self.send_timeout, sent).await {
+        let mut sent = std::pin::pin!(sent);
+        // Most sends complete at once; only one that has to wait for the
+        // peer needs a timer.
+        let first = std::future::poll_fn(|cx| Poll::Ready(sent.as_mut().poll(cx))).await;
+        let result = match first {
+            Poll::Ready(r) => Ok(r),
+            Poll::Pending => tokio::time::timeout(self.send_timeout, sent).await,
+        };
+        match result {
             Ok(Ok(())) => true,
             Ok(Err(_)) => false,
             Err(_) => {
@@ -351,36 +373,54 @@ async fn next_relayed(
 /// Most updates merged into one frame for a connection that is behind.
 const MAX_COALESCE: usize = 512;
 
+/// A relayed update taken from the room's broadcast.
+struct Queued {
+    origin: u64,
+    seq: u64,
+    update: Arc<[u8]>,
+    frame: Bytes,
+}
+
 /// Sends a connection that is behind one frame instead of many: takes the
 /// updates already queued after `first` and merges them (the stock client
 /// reads one message per frame, so they are merged, not concatenated).
 /// Skips the connection's own updates. A non-update frame met on the way is
-/// held back, to go out after the merged updates, keeping the order.
+/// held back, to go out after the merged updates, keeping the order. A run
+/// of consecutive updates is merged through the room's cache, since
+/// followers that are behind together need the same runs.
 fn coalesce(
     conn: u64,
-    origin: u64,
-    update: Arc<[u8]>,
-    frame: Bytes,
+    first: Queued,
+    room: &Room,
     relay: &mut broadcast::Receiver<Relay>,
     held: &mut Option<Relay>,
 ) -> Result<Option<Bytes>, ()> {
-    let mut first = (origin != conn).then_some((update, frame));
-    let mut more: Vec<Arc<[u8]>> = Vec::new();
-    while more.len() < MAX_COALESCE {
+    let mut run: Vec<Queued> = Vec::new();
+    if first.origin != conn {
+        run.push(first);
+    }
+    // Whether `run` holds every update from its first to its last.
+    let mut whole = true;
+    while run.len() <= MAX_COALESCE {
         match relay.try_recv() {
             Ok(Relay::Update {
                 origin,
+                seq,
                 update,
                 frame,
             }) => {
                 if origin == conn {
                     continue;
                 }
-                if first.is_none() {
-                    first = Some((update, frame));
-                } else {
-                    more.push(update);
+                if run.last().is_some_and(|q| q.seq + 1 != seq) {
+                    whole = false;
                 }
+                run.push(Queued {
+                    origin,
+                    seq,
+                    update,
+                    frame,
+                });
             }
             Ok(other) => {
                 *held = Some(other);
@@ -390,26 +430,136 @@ fn coalesce(
             Err(_) => break,
         }
     }
-    let Some((update, frame)) = first else {
+    let (Some(head), Some(tail)) = (run.first(), run.last()) else {
         return Ok(None);
     };
-    if more.is_empty() {
-        return Ok(Some(frame));
+    if run.len() == 1 {
+        return Ok(Some(head.frame.clone()));
     }
-    let mut all: Vec<&[u8]> = Vec::with_capacity(more.len() + 1);
-    all.push(&update);
-    all.extend(more.iter().map(|u| &u[..]));
-    match yrs::merge_updates_v1(all) {
-        Ok(merged) => Ok(Some(
-            Message::Sync(SyncMessage::Update(merged))
-                .encode_v1()
-                .into(),
+    let merge = || match yrs::merge_updates_v1(run.iter().map(|q| &q.update[..])) {
+        Ok(merged) => Some(Bytes::from(
+            Message::Sync(SyncMessage::Update(merged)).encode_v1(),
         )),
         Err(e) => {
             // Cannot happen for updates the room itself produced; if it
             // does, the connection resyncs rather than miss them.
             tracing::error!(error = %e, "could not merge relayed updates");
-            Err(())
+            None
         }
+    };
+    let merged = if whole {
+        room.merged(head.seq, tail.seq, merge)
+    } else {
+        merge()
+    };
+    merged.map(Some).ok_or(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use uuid::Uuid;
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Text, Transact, Update};
+
+    use super::*;
+    use crate::live_room::RoomSizes;
+    use crate::room::{Kind, RoomDoc, new_doc};
+
+    fn room() -> Arc<Room> {
+        let sizes = RoomSizes {
+            backlog: 64,
+            compact_every: 1000,
+            idle: Duration::from_secs(30),
+        };
+        let doc = RoomDoc::empty(Kind::Amendment);
+        Room::new(Uuid::new_v4(), "draft".parse().unwrap(), doc, sizes)
+    }
+
+    /// Relays `typed` (connection, words) as one update each, with
+    /// sequence numbers from 1.
+    fn relay_typing(tx: &broadcast::Sender<Relay>, typed: &[(u64, &str)]) {
+        let doc = new_doc();
+        let text = doc.get_or_insert_text("t");
+        for (seq, (origin, words)) in (1..).zip(typed) {
+            let mut txn = doc.transact_mut();
+            let at = text.len(&txn);
+            text.insert(&mut txn, at, words);
+            let update = txn.encode_update_v1();
+            drop(txn);
+            let frame = Message::Sync(SyncMessage::Update(update.clone())).encode_v1();
+            let relay = Relay::Update {
+                origin: *origin,
+                seq,
+                update: update.into(),
+                frame: frame.into(),
+            };
+            tx.send(relay).unwrap();
+        }
+    }
+
+    /// What connection `conn` sends for the frames queued on `rx`.
+    fn next_frame(conn: u64, room: &Room, rx: &mut broadcast::Receiver<Relay>) -> Bytes {
+        let Ok(Relay::Update {
+            origin,
+            seq,
+            update,
+            frame,
+        }) = rx.try_recv()
+        else {
+            panic!("no update queued")
+        };
+        let first = Queued {
+            origin,
+            seq,
+            update,
+            frame,
+        };
+        let mut held = None;
+        coalesce(conn, first, room, rx, &mut held)
+            .unwrap()
+            .expect("a frame")
+    }
+
+    /// The text a fresh document holds after `message`.
+    fn text_of(message: &[u8]) -> String {
+        let Message::Sync(SyncMessage::Update(update)) = Message::decode_v1(message).unwrap()
+        else {
+            panic!("not an update");
+        };
+        let doc = new_doc();
+        let text = doc.get_or_insert_text("t");
+        let update = Update::decode_v1(&update).unwrap();
+        doc.transact_mut().apply_update(update).unwrap();
+        text.get_string(&doc.transact())
+    }
+
+    #[test]
+    fn followers_behind_by_the_same_run_share_one_merge() {
+        let room = room();
+        let (tx, mut a) = broadcast::channel(64);
+        let mut b = tx.subscribe();
+        relay_typing(&tx, &[(7, "Misja "), (7, "Krakowa "), (7, "zażółć 🙂")]);
+        let merged_a = next_frame(1, &room, &mut a);
+        assert_eq!(text_of(&merged_a), "Misja Krakowa zażółć 🙂");
+        let merged_b = next_frame(2, &room, &mut b);
+        // The same bytes, not an equal copy: the second came from the cache.
+        assert_eq!(merged_a.as_ptr(), merged_b.as_ptr());
+    }
+
+    #[test]
+    fn a_run_missing_an_own_update_is_not_shared() {
+        let room = room();
+        let (tx, mut writer) = broadcast::channel(64);
+        let mut follower = tx.subscribe();
+        // Connection 3 wrote the middle update.
+        relay_typing(&tx, &[(7, "ab"), (3, "cd"), (7, "ef")]);
+        // It is sent 1 and 3 only; its own document has 2.
+        let mine = next_frame(3, &room, &mut writer);
+        assert_ne!(text_of(&mine), "abcdef");
+        // A follower needs all three, not that run.
+        let all = next_frame(4, &room, &mut follower);
+        assert_eq!(text_of(&all), "abcdef");
     }
 }

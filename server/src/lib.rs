@@ -32,6 +32,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::Html;
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -178,6 +179,13 @@ pub async fn run(
     let router = app(state.clone());
     let sweeper = tokio::spawn(unload_idle_meetings(state.clone()));
     let signal_state = state.clone();
+    // Small frames go out at once: a keystroke must not wait for the ACK of
+    // the one before it (Nagle's algorithm).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -29,6 +29,9 @@ pub enum Relay {
     Update {
         /// Connection the update came from.
         origin: u64,
+        /// Its sequence number in the room's log; relayed updates are
+        /// consecutive.
+        seq: u64,
         /// The Yjs update itself, for merging with its neighbours.
         update: Arc<[u8]>,
         /// The update as a protocol message (cloning shares the bytes).
@@ -63,6 +66,8 @@ pub struct Room {
     pub connections: AtomicUsize,
     /// Set when a write could not be made durable: the room must reload.
     pub failed: AtomicBool,
+    /// Runs of updates recently merged for connections that were behind.
+    merges: Mutex<Merges>,
     sizes: RoomSizes,
     /// The meeting it belongs to, for the journal.
     meeting: Uuid,
@@ -97,6 +102,7 @@ impl Room {
             durable: watch::channel(seq).0,
             connections: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
+            merges: Mutex::new(Merges::default()),
             sizes,
             meeting,
         })
@@ -164,6 +170,7 @@ impl Room {
                 Ok(()) => {
                     let _ = room.relay.send(Relay::Update {
                         origin,
+                        seq,
                         update,
                         frame,
                     });
@@ -208,12 +215,60 @@ impl Room {
         ));
     }
 
+    /// The relayed updates `first..=last` merged into one protocol message:
+    /// from the cache if a connection asked for the same run before, else
+    /// made by `merge` and kept. Connections that fall behind together ask
+    /// for the same runs, so the room merges each run once, not once per
+    /// connection.
+    pub fn merged(
+        &self,
+        first: u64,
+        last: u64,
+        merge: impl FnOnce() -> Option<Bytes>,
+    ) -> Option<Bytes> {
+        let lock = || self.merges.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bytes) = lock().get(first, last) {
+            return Some(bytes);
+        }
+        let bytes = merge()?;
+        lock().put(first, last, bytes.clone());
+        Some(bytes)
+    }
+
     /// Relays a presence change right away (it is never stored).
     pub fn relay_awareness(&self, origin: u64, frame: Vec<u8>) {
         let _ = self.relay.send(Relay::Awareness {
             origin,
             frame: frame.into(),
         });
+    }
+}
+
+/// The last few merged runs of updates, by first and last sequence number.
+#[derive(Default)]
+struct Merges {
+    runs: Vec<((u64, u64), Bytes)>,
+    next: usize,
+}
+
+impl Merges {
+    /// Runs kept; enough for the distinct runs of one round of fan-out.
+    const KEPT: usize = 32;
+
+    fn get(&self, first: u64, last: u64) -> Option<Bytes> {
+        self.runs
+            .iter()
+            .find(|(run, _)| *run == (first, last))
+            .map(|(_, bytes)| bytes.clone())
+    }
+
+    fn put(&mut self, first: u64, last: u64, bytes: Bytes) {
+        if self.runs.len() < Self::KEPT {
+            self.runs.push(((first, last), bytes));
+        } else {
+            self.runs[self.next] = ((first, last), bytes);
+            self.next = (self.next + 1) % Self::KEPT;
+        }
     }
 }
 

@@ -48,6 +48,8 @@ enum Event {
     Frame(Option<Result<WsMessage, WsError>>),
     Relayed(Result<Relay, broadcast::error::RecvError>),
     Durable,
+    /// The store takes writes again.
+    Writable,
     Ping,
     Shutdown,
 }
@@ -83,6 +85,7 @@ pub async fn serve(
         relay: room.relay.subscribe(),
         durable: room.durable.subscribe(),
         shutdown: app.shutdown.subscribe(),
+        writable: app.hub.store().watch_writable(),
         held: None,
         pending: VecDeque::new(),
         conn,
@@ -133,6 +136,8 @@ struct Link {
     relay: broadcast::Receiver<Relay>,
     durable: watch::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
+    /// Whether the store takes writes.
+    writable: watch::Receiver<bool>,
     /// A relayed frame read ahead while coalescing, to send next.
     held: Option<Relay>,
     /// Replies not sent yet, in order.
@@ -165,6 +170,14 @@ impl Link {
             }
         });
         loop {
+            if room.failed.load(Ordering::SeqCst) {
+                // What it would show next may include a change that was
+                // never stored; the client resyncs with the reloaded room.
+                return Some((
+                    close::INTERNAL,
+                    "the server could not store a change; reconnect".into(),
+                ));
+            }
             // Replies go first, in order; a sync answer waits until the
             // state it shows is durable.
             while let Some(reply) = self.pending.front() {
@@ -183,6 +196,7 @@ impl Link {
                 }
             }
             let waiting = !self.pending.is_empty();
+            let owed = session.owes_resync();
             // Fixed order: the client's frames are always looked at, so a
             // busy room cannot starve them.
             let event = tokio::select! {
@@ -192,6 +206,7 @@ impl Link {
                 _ = self.durable.changed(), if waiting => Event::Durable,
                 relayed = next_relayed(&mut self.held, &mut self.relay), if !waiting => Event::Relayed(relayed),
                 _ = ping.tick() => Event::Ping,
+                Ok(_) = self.writable.wait_for(|w| *w), if owed => Event::Writable,
             };
             let out = match event {
                 Event::Frame(frame) => {
@@ -228,6 +243,10 @@ impl Link {
                     }
                 }
                 Event::Durable => continue,
+                Event::Writable => {
+                    self.pending.push_back(session.resync());
+                    continue;
+                }
                 Event::Relayed(relayed) => match relayed {
                     Ok(Relay::Update {
                         origin,

@@ -59,11 +59,22 @@ impl std::error::Error for AppError {}
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "request failed in the store");
-        AppError::new(
-            ErrorCode::Unavailable,
-            "storage is failing; nothing was changed, try again",
-        )
+        match e {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "request refused: storage unavailable");
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "storage unavailable: the server cannot store changes right now; nothing was changed, try again shortly",
+                )
+            }
+            e => {
+                tracing::error!(error = %e, "request failed in the store");
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "storage is failing; nothing was changed, try again",
+                )
+            }
+        }
     }
 }
 

@@ -73,6 +73,7 @@ impl Hub {
         title: &str,
         moderator_name: &str,
     ) -> Result<MeetingCreated, AppError> {
+        self.store.check_writable()?;
         let title = clean_text("title", title, MAX_TITLE)?;
         let moderator_name = clean_text("moderator_name", moderator_name, MAX_NAME)?;
         let id = Uuid::new_v4();
@@ -165,12 +166,23 @@ impl Hub {
     }
 
     async fn meeting_inner(&self, id: Uuid) -> Result<Arc<Meeting>, AppError> {
-        if let Some(m) = self.lock_meetings().get(&id) {
+        if let Some(m) = self.lock_meetings().get(&id).filter(|m| !m.failed()) {
             return Ok(m.clone());
         }
         let _loading = self.loading.lock().await;
-        if let Some(m) = self.lock_meetings().get(&id) {
-            return Ok(m.clone());
+        let cached = self.lock_meetings().get(&id).cloned();
+        match cached {
+            Some(m) if !m.failed() => return Ok(m),
+            Some(m) => {
+                // Its `meeting` room failed to store a change: this copy
+                // is retired (every connection to it closes and reconnects)
+                // and the meeting is loaded again from what is stored.
+                m.fail_rooms("the server could not store a change; reconnecting")
+                    .await;
+                self.lock_meetings().remove(&id);
+                tracing::warn!(meeting = %id, "meeting reloaded after a storage failure");
+            }
+            None => {}
         }
         let key = format!("{id}/meeting");
         let (loaded, room, amendments, versions, frozen) = self
@@ -288,6 +300,7 @@ impl Hub {
 
     /// Joins a meeting with an invite.
     pub async fn join(&self, id: Uuid, invite: &str, name: &str) -> Result<Joined, AppError> {
+        self.store.check_writable()?;
         let meeting = self.meeting(id).await?;
         let name = clean_text("name", name, MAX_NAME)?;
         let (role, colour) = {
@@ -337,6 +350,7 @@ impl Hub {
         by: &Member,
         user: Uuid,
     ) -> Result<Member, AppError> {
+        self.store.check_writable()?;
         require_moderator(by, "grant editing")?;
         let target = meeting
             .state()
@@ -379,6 +393,7 @@ impl Hub {
         by: &Member,
         which: RotateInvites,
     ) -> Result<InvitesRotated, AppError> {
+        self.store.check_writable()?;
         require_moderator(by, "replace invites")?;
         if !which.participant && !which.observer {
             return Err(AppError::bad_request(

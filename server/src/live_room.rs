@@ -204,7 +204,7 @@ impl Room {
     }
 
     /// Marks the room failed and tells its connections to resync.
-    fn fail(&self, why: &str) {
+    pub fn fail(&self, why: &str) {
         if !self.failed.swap(true, Ordering::SeqCst) {
             tracing::error!(room = %self.key, error = %why, "an update could not be stored; room unloads, clients resync");
         }

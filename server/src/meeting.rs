@@ -332,6 +332,21 @@ impl Meeting {
         Ok(room)
     }
 
+    /// Whether the meeting's own room failed to store a change: the meeting
+    /// must be loaded afresh from the store.
+    pub fn failed(&self) -> bool {
+        self.meeting_room.failed.load(Ordering::SeqCst)
+    }
+
+    /// Fails every loaded room of the meeting, closing their connections,
+    /// so that nothing goes on in this copy of it.
+    pub async fn fail_rooms(&self, why: &str) {
+        for room in self.rooms.lock().await.values() {
+            room.fail(why);
+        }
+        self.meeting_room.fail(why);
+    }
+
     /// Holds a room open for a command of the server's own.
     pub async fn hold_room(self: &Arc<Self>, name: RoomName) -> Result<HeldRoom, OpenError> {
         let room = self.join_room(name).await?;
@@ -393,9 +408,17 @@ impl Meeting {
             // Rights are read under the document's lock, so a freeze (which
             // takes it too) and a write cannot interleave.
             let mut st = self.state();
+            // Nothing is applied that could not be made durable: while the
+            // store fails (or this room failed to store a change and must
+            // reload), writes are refused without blame.
+            let storing = self.store.writable() && !room.failed.load(Ordering::SeqCst);
             let author = Author {
                 user,
-                may_write: Self::may_write(&st, user, room.name),
+                may_write: Self::may_write(&st, user, room.name).and(if storing {
+                    Ok(())
+                } else {
+                    Err(Denied::Unavailable)
+                }),
             };
             let result = doc.apply(bytes, &author, &st.bindings);
             if let Ok(Outcome::Applied(a) | Outcome::Partial(a, _)) = &result {
@@ -421,7 +444,10 @@ impl Meeting {
             Err((refusal, taint)) => {
                 if !matches!(
                     refusal,
-                    Refusal::ForeignClient { .. } | Refusal::Malformed(_) | Refusal::Gap { .. }
+                    Refusal::ForeignClient { .. }
+                        | Refusal::Malformed(_)
+                        | Refusal::Gap { .. }
+                        | Refusal::Denied(Denied::Unavailable)
                 ) {
                     for client in doc.refuse_clients(taint) {
                         let key = room.key.clone();
@@ -462,6 +488,12 @@ impl Meeting {
     /// Returns the sequence number to await for durability, if it changed.
     pub fn server_write(&self, f: impl FnOnce(&mut TransactionMut<'_>)) -> Option<u64> {
         let room = &self.meeting_room;
+        if room.failed.load(Ordering::SeqCst) || !self.store.writable() {
+            // What was stored shows when the meeting next loads (its room
+            // is reconciled with the store then).
+            tracing::warn!("the meeting room is not updated while storage fails");
+            return None;
+        }
         let mut doc = room.doc();
         let applied = doc.server_write(f)?;
         room.persist(&self.store, &applied, 0, &mut doc, None, None);

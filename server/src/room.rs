@@ -41,6 +41,13 @@ pub enum Denied {
     /// The amendment was accepted or rejected.
     #[error("this amendment has been decided and no longer changes")]
     Decided,
+    /// The server cannot make changes durable now (its storage is failing).
+    /// Unlike the others this says nothing against the change: the client
+    /// keeps it, and the server asks for it again once it can store it.
+    #[error(
+        "storage unavailable: the server cannot save changes right now; they stay on this device and are sent again when it can"
+    )]
+    Unavailable,
 }
 
 /// Why an update was refused. Everything but [`Refusal::Malformed`] is

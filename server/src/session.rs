@@ -15,7 +15,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
 use crate::meeting::{Meeting, Received, Room};
-use crate::room::Refusal;
+use crate::room::{Denied, Refusal};
 
 /// Something to send back on this connection.
 #[derive(Debug, PartialEq, Eq)]
@@ -147,6 +147,9 @@ pub struct Session {
     held: Vec<Vec<u8>>,
     /// Their total size.
     held_bytes: usize,
+    /// Changes of this client were refused because the store could not
+    /// take them; once it can, the server asks for them again.
+    owes_resync: bool,
 }
 
 /// Most updates one connection may have waiting for earlier ones; a client
@@ -173,7 +176,24 @@ impl Session {
             rate,
             held: Vec::new(),
             held_bytes: 0,
+            owes_resync: false,
         }
+    }
+
+    /// Whether changes were refused for want of storage and not asked for
+    /// again yet.
+    pub fn owes_resync(&self) -> bool {
+        self.owes_resync
+    }
+
+    /// Asks the client for what the room lacks (a sync step 1 with the
+    /// room's state vector; the client answers with the difference), once
+    /// the store takes writes again.
+    pub fn resync(&mut self) -> Reply {
+        self.owes_resync = false;
+        let sv = self.room.doc().state_vector();
+        tracing::info!("storage is back: asking the client for the changes it kept");
+        Reply::Now(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1())
     }
 
     /// The connection id used in the relay.
@@ -313,6 +333,16 @@ impl Session {
                 return Err(SessionError::Malformed(why.clone()));
             }
             Received::Refused(Refusal::Gap { .. }) => {}
+            Received::Refused(refusal @ Refusal::Denied(Denied::Unavailable)) => {
+                // Said once per outage, not once per keystroke.
+                if !self.owes_resync {
+                    self.owes_resync = true;
+                    tracing::warn!("a change was refused: storage unavailable");
+                    replies.push(Reply::Now(
+                        Message::Auth(Some(refusal.to_string())).encode_v1(),
+                    ));
+                }
+            }
             Received::Refused(refusal) => {
                 tracing::info!(reason = %refusal, "write refused");
                 replies.push(Reply::Now(

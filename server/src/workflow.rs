@@ -69,6 +69,7 @@ impl Hub {
         by: &Member,
         clause_id: &str,
     ) -> Result<Opened, AppError> {
+        self.store().check_writable()?;
         if by.role == Role::Observer {
             return Err(AppError::forbidden(
                 "observers follow read-only; only participants propose amendments",
@@ -155,6 +156,7 @@ impl Hub {
         by: &Member,
         id: Uuid,
     ) -> Result<Vec<Uuid>, AppError> {
+        self.store().check_writable()?;
         match by.role {
             Role::Moderator => {
                 return Err(AppError::forbidden(
@@ -212,6 +214,7 @@ impl Hub {
         by: &Member,
         id: Uuid,
     ) -> Result<(String, String), AppError> {
+        self.store().check_writable()?;
         require_moderator(by, "accept amendments")?;
         let _serial = meeting.commands.lock().await;
         let (amendment_room, text) = self.amendment_room(meeting, id).await?;
@@ -315,6 +318,7 @@ impl Hub {
         by: &Member,
         id: Uuid,
     ) -> Result<(), AppError> {
+        self.store().check_writable()?;
         require_moderator(by, "reject amendments")?;
         let _serial = meeting.commands.lock().await;
         let (_room, text) = self.amendment_room(meeting, id).await?;
@@ -368,6 +372,7 @@ impl Hub {
 
     /// Freezes the draft as the next version.
     pub async fn freeze(&self, meeting: &Arc<Meeting>, by: &Member) -> Result<Version, AppError> {
+        self.store().check_writable()?;
         require_moderator(by, "freeze the draft")?;
         let _serial = meeting.commands.lock().await;
         let draft = meeting
@@ -429,6 +434,7 @@ impl Hub {
 
     /// Reopens the draft for the next round; versions stay as they are.
     pub async fn reopen(&self, meeting: &Arc<Meeting>, by: &Member) -> Result<(), AppError> {
+        self.store().check_writable()?;
         require_moderator(by, "reopen the draft")?;
         let _serial = meeting.commands.lock().await;
         if !meeting.state().frozen {

@@ -7,6 +7,7 @@
 //! behind it.
 
 pub mod commands;
+pub mod faultfs;
 pub mod fixture;
 pub mod http;
 pub mod rooms;

@@ -31,6 +31,8 @@ pub struct Server {
     data: TempDir,
     /// Extra arguments, repeated on restart so the new process matches the old.
     extra_args: Vec<String>,
+    /// Extra environment, likewise.
+    env: Vec<(String, String)>,
     /// The tail of stdout and stderr, shared with the threads draining them.
     log: Arc<Mutex<VecDeque<String>>>,
 }
@@ -43,18 +45,28 @@ impl Server {
 
     /// Starts the server with `args` added after `serve --listen --data`.
     pub fn start_with(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// Starts the server with `args` and extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let data = tempfile::Builder::new()
             .prefix("draftroom-test-")
             .tempdir()
             .expect("create a temporary data directory");
         let extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let log = Arc::new(Mutex::new(VecDeque::new()));
-        let (child, addr) = spawn(&data, &extra_args, &log);
+        let (child, addr) = spawn(&data, &extra_args, &env, &log);
         Server {
             child: Some(child),
             addr,
             data,
             extra_args,
+            env,
             log,
         }
     }
@@ -103,7 +115,7 @@ impl Server {
     /// first if it still runs). The port may change.
     pub fn restart(&mut self) {
         self.kill9();
-        let (child, addr) = spawn(&self.data, &self.extra_args, &self.log);
+        let (child, addr) = spawn(&self.data, &self.extra_args, &self.env, &self.log);
         self.child = Some(child);
         self.addr = addr;
     }
@@ -223,6 +235,7 @@ fn binary() -> PathBuf {
 fn spawn(
     data: &TempDir,
     extra_args: &[String],
+    env: &[(String, String)],
     log: &Arc<Mutex<VecDeque<String>>>,
 ) -> (Child, SocketAddr) {
     let bin = binary();
@@ -233,6 +246,7 @@ fn spawn(
         .arg("--data")
         .arg(data.path())
         .args(extra_args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

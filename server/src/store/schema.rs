@@ -17,6 +17,12 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
         txn.pragma_update(None, "user_version", 2)?;
         txn.commit()?;
     }
+    if version < 3 {
+        let txn = conn.transaction()?;
+        txn.execute_batch(V3)?;
+        txn.pragma_update(None, "user_version", 3)?;
+        txn.commit()?;
+    }
     Ok(())
 }
 
@@ -118,4 +124,14 @@ const V2: &str = "
             BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
         CREATE TRIGGER journal_keeps_rows BEFORE DELETE ON journal
             BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+";
+
+/// The row the writer rewrites to find out whether failing storage has come
+/// back (see `store::probe`).
+const V3: &str = "
+        CREATE TABLE IF NOT EXISTS store_probe (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            pad BLOB NOT NULL
+        );
 ";

@@ -59,15 +59,16 @@ export async function waitUntil (condition, { timeout = 10000, interval = 20, me
  * Returns `{ url, wsUrl, dataDir, child, output(), stop() }`; `stop()` kills the
  * child (SIGTERM, then SIGKILL) and removes the data directory.
  */
-export async function startServer ({ timeout = 20000 } = {}) {
+export async function startServer ({ timeout = 20000, listen = '127.0.0.1:0', dataDir, keepData = false, env = {} } = {}) {
   const bin = serverBinary()
   if (!existsSync(bin)) {
     throw new Error(`server binary not found at ${bin} (build it with \`cargo build -p draftroom-server\` or set DRAFTROOM_BIN)`)
   }
-  const dataDir = mkdtempSync(pathJoin(tmpdir(), 'draftroom-js-'))
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', dataDir], {
+  dataDir ??= mkdtempSync(pathJoin(tmpdir(), 'draftroom-js-'))
+  const removeData = () => { if (!keepData) rmSync(dataDir, { recursive: true, force: true }) }
+  const child = spawn(bin, ['serve', '--listen', listen, '--data', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' }
+    env: { ...process.env, NO_COLOR: '1', ...env }
   })
 
   // Keep the last part of both streams for diagnostics; always drain them so
@@ -122,7 +123,7 @@ export async function startServer ({ timeout = 20000 } = {}) {
       finish(new Error(`server exited (code ${code}, signal ${signal}) before listening; output:\n${log}`)))
   }).catch((err) => {
     if (!exited) child.kill('SIGKILL')
-    rmSync(dataDir, { recursive: true, force: true })
+    removeData()
     throw err
   })
 
@@ -136,7 +137,16 @@ export async function startServer ({ timeout = 20000 } = {}) {
       await exitPromise
       clearTimeout(killer)
     }
-    rmSync(dataDir, { recursive: true, force: true })
+    removeData()
+  }
+
+  /** SIGKILL, as a crash or a power cut: nothing of the shutdown path runs. */
+  const kill9 = async () => {
+    stopped = true
+    if (!exited) {
+      child.kill('SIGKILL')
+      await exitPromise
+    }
   }
 
   return {
@@ -146,7 +156,8 @@ export async function startServer ({ timeout = 20000 } = {}) {
     child,
     output: () => log,
     exited: () => exited,
-    stop
+    stop,
+    kill9
   }
 }
 

@@ -77,6 +77,8 @@ draftroom — real-time collaborative drafting for facilitated meetings
 
 USAGE:
     draftroom serve [OPTIONS]
+    draftroom backup [--data DIR] --out FILE    online copy of the store, while it serves
+    draftroom restore [--data DIR] --from FILE  put a backup in place (server stopped)
 
 OPTIONS (each also read from the environment variable shown):
     --listen ADDR              address to bind [DRAFTROOM_LISTEN, default 127.0.0.1:8080]

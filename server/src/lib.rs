@@ -167,15 +167,28 @@ const FALLBACK_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Draftroom
 <h1>Draftroom</h1><p>This server syncs meeting drafts; its web app is not installed here. \
 See <code>README.md</code> for the API.</p>";
 
-/// Serves on `listener` until `shutdown` resolves; then closes connections
-/// (code 1001), waits for them briefly and commits the store.
-pub async fn run(
-    listener: TcpListener,
-    config: Config,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+/// The store opened and the state built, ready to serve.
+pub struct Opened {
+    state: Arc<AppState>,
+    closer: StoreCloser,
+}
+
+/// Opens the store (taking its data directory for this process) and builds
+/// the state; fails before anything listens if the store cannot be used.
+pub fn open(config: Config) -> Result<Opened, ServeError> {
     meeting_limits_check(&config);
     let (state, closer) = state(config)?;
+    Ok(Opened { state, closer })
+}
+
+/// Serves on `listener` until `shutdown` resolves; then closes connections
+/// (code 1001), waits for them briefly and commits the store.
+pub async fn serve(
+    opened: Opened,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let Opened { state, closer } = opened;
     let router = app(state.clone());
     let sweeper = tokio::spawn(unload_idle_meetings(state.clone()));
     let signal_state = state.clone();

@@ -1,5 +1,5 @@
 //! The `draftroom` binary: parses arguments, sets up logging, binds, and
-//! hands over to [`draftroom_server::run`].
+//! hands over to [`draftroom_server::serve`].
 
 use std::io::{IsTerminal, Write};
 
@@ -12,6 +12,19 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("serve") => {}
+        Some(command @ ("backup" | "restore")) => {
+            let code = match backup_or_restore(command, args) {
+                Ok(report) => {
+                    println!("{report}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("draftroom {command}: {e}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        }
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return Ok(());
@@ -42,13 +55,64 @@ async fn main() -> anyhow::Result<()> {
             .with_writer(std::io::stderr)
             .init();
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let listen = config.listen;
+    // The store first: nothing is announced as listening that cannot serve.
+    let opened = draftroom_server::open(config)?;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
-    draftroom_server::run(listener, config, draftroom_server::shutdown_signal()).await?;
+    draftroom_server::serve(opened, listener, draftroom_server::shutdown_signal()).await?;
     Ok(())
+}
+
+/// `draftroom backup [--data DIR] --out FILE` and
+/// `draftroom restore [--data DIR] --from FILE`.
+fn backup_or_restore(command: &str, args: impl Iterator<Item = String>) -> anyhow::Result<String> {
+    use draftroom_server::store::backup;
+    let mut data = std::env::var("DRAFTROOM_DATA").unwrap_or_else(|_| "./data".into());
+    let mut file = None;
+    let file_flag = if command == "backup" {
+        "--out"
+    } else {
+        "--from"
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .with_context(|| format!("{key} needs a value"))
+        };
+        match key.as_str() {
+            "--data" => data = value()?,
+            k if k == file_flag => file = Some(value()?),
+            _ => anyhow::bail!("unexpected argument {arg:?}\n\n{USAGE}"),
+        }
+    }
+    let file =
+        std::path::PathBuf::from(file.with_context(|| format!("{file_flag} FILE is required"))?);
+    let data = std::path::PathBuf::from(data);
+    if command == "backup" {
+        let contents = backup::backup(&data, &file)?;
+        Ok(format!("backup written to {}: {contents}", file.display()))
+    } else {
+        let (contents, kept) = backup::restore(&file, &data)?;
+        let kept = kept
+            .map(|k| format!("; the store it replaced is kept as {}", k.display()))
+            .unwrap_or_default();
+        Ok(format!(
+            "restored {} into {}: {contents}{kept}",
+            file.display(),
+            data.display()
+        ))
+    }
 }

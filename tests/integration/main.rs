@@ -11,6 +11,7 @@
 mod amendments;
 mod api;
 mod attribution;
+mod backup;
 mod disk_faults;
 mod hostile;
 mod meeting_room;

@@ -217,7 +217,8 @@ impl Drop for Server {
 }
 
 /// Where the server binary is: `DRAFTROOM_BIN`, else the workspace's debug build.
-fn binary() -> PathBuf {
+/// The `draftroom` binary under test.
+pub fn binary() -> PathBuf {
     let path = match std::env::var_os("DRAFTROOM_BIN") {
         Some(path) => PathBuf::from(path),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/draftroom"),

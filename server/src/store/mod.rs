@@ -10,6 +10,7 @@
 //! write until one commits; callers refuse writes meanwhile instead of
 //! applying what cannot be made durable.
 
+pub mod backup;
 mod meetings;
 mod rooms;
 mod schema;
@@ -26,6 +27,40 @@ use std::thread;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
+
+/// The database's file name under the data directory.
+pub const DB_FILE: &str = "draftroom.sqlite3";
+
+/// The lock file under the data directory: one process at a time uses it.
+const LOCK_FILE: &str = "draftroom.lock";
+
+/// Holds the data directory for this process: a second server, or a
+/// restore, on the same directory is refused while it is held. The kernel
+/// releases it when the process ends, however it ends.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    /// Takes the lock, or says who holds it.
+    pub fn take(dir: &Path) -> Result<DataDirLock, StoreError> {
+        let path = dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::DataDir {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataDirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(dir.to_owned())),
+            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::DataDir { path, source }),
+        }
+    }
+}
 
 /// How many queued jobs one transaction takes at most.
 const MAX_BATCH: usize = 4096;
@@ -51,6 +86,9 @@ pub enum StoreError {
     /// the batch was written.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// Another process holds the data directory.
+    #[error("another Draftroom process (a server or a restore) is using {0}; stop it first")]
+    InUse(PathBuf),
     /// The writer thread is gone (the server is shutting down).
     #[error("the store is closed")]
     Closed,
@@ -166,7 +204,8 @@ impl Store {
             path: dir.to_owned(),
             source,
         })?;
-        let mut conn = Connection::open(dir.join("draftroom.sqlite3"))?;
+        let lock = DataDirLock::take(dir)?;
+        let mut conn = Connection::open(dir.join(DB_FILE))?;
         conn.busy_timeout(Duration::from_secs(5))?;
         // WAL with synchronous=FULL: a commit is on disk when it returns,
         // even across power loss; group commit makes that cheap.
@@ -182,7 +221,10 @@ impl Store {
         let writer_health = health.clone();
         let thread = thread::Builder::new()
             .name("draftroom-store".into())
-            .spawn(move || writer_loop(conn, rx, &writer_health))
+            .spawn(move || {
+                writer_loop(conn, rx, &writer_health);
+                drop(lock);
+            })
             .map_err(|source| StoreError::DataDir {
                 path: dir.to_owned(),
                 source,

@@ -2,6 +2,9 @@
 
 use rusqlite::Connection;
 
+/// The schema this server writes.
+pub const VERSION: i64 = 3;
+
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

@@ -15,6 +15,7 @@ mod backup;
 mod disk_faults;
 mod hostile;
 mod meeting_room;
+mod peers;
 mod record;
 mod restart;
 mod roles;

@@ -1,17 +1,19 @@
 //! The HTTP commands of the external interface (see DESIGN.md). Handlers
 //! only translate between HTTP and the [`crate::hub::Hub`].
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use draftroom_shared::{CreateMeeting, GrantEditor, Join, RotateInvites};
+use draftroom_shared::{CreateMeeting, ErrorCode, GrantEditor, Join, RotateInvites};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::abuse::ClientAddr;
 use crate::error::{ApiJson, AppError};
 use crate::meeting::Meeting;
 use crate::meeting::Member;
@@ -37,13 +39,27 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     }
 }
 
+/// The meeting and the member a request's token names. An address with too
+/// many failed sign-ins is refused before its token is looked at.
 async fn member(
     app: &AppState,
+    addr: IpAddr,
     id: &str,
     headers: &HeaderMap,
 ) -> Result<(Arc<Meeting>, Member), AppError> {
+    app.abuse.failed_sign_ins.check(addr)?;
     let id = meeting_id(id)?;
-    app.hub.authenticate(id, bearer(headers)?).await
+    let token = bearer(headers).inspect_err(|_| failed_sign_in(app, addr))?;
+    app.hub.authenticate(id, token).await.inspect_err(|e| {
+        if e.code == ErrorCode::Unauthorized {
+            failed_sign_in(app, addr);
+        }
+    })
+}
+
+/// Counts a bad token or invite against the address.
+fn failed_sign_in(app: &AppState, addr: IpAddr) {
+    let _ = app.abuse.failed_sign_ins.take(addr);
 }
 
 /// `GET /healthz`
@@ -54,8 +70,10 @@ pub async fn healthz() -> &'static str {
 /// `POST /api/meetings`
 pub async fn create_meeting(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<CreateMeeting>,
 ) -> Result<impl IntoResponse, AppError> {
+    app.abuse.meetings.take(addr)?;
     let created = app
         .hub
         .create_meeting(&body.title, &body.moderator_name)
@@ -66,10 +84,11 @@ pub async fn create_meeting(
 /// `GET /api/meetings/{id}`: the meeting as the caller sees it.
 pub async fn show_meeting(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let (title, created_at, frozen) = {
         let st = meeting.state();
         (st.title.clone(), st.created_at, st.frozen)
@@ -86,24 +105,33 @@ pub async fn show_meeting(
 /// `POST /api/meetings/{id}/join`
 pub async fn join(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Join>,
 ) -> Result<impl IntoResponse, AppError> {
+    app.abuse.failed_sign_ins.check(addr)?;
+    app.abuse.joins.take(addr)?;
     let joined = app
         .hub
         .join(meeting_id(&id)?, &body.invite, &body.name)
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if e.code == ErrorCode::Unauthorized {
+                failed_sign_in(&app, addr);
+            }
+        })?;
     Ok(Json(joined))
 }
 
 /// `POST /api/meetings/{id}/editors`
 pub async fn grant_editor(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<GrantEditor>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let m = app.hub.grant_editor(&meeting, &me, body.user_id).await?;
     Ok(Json(json!({ "user_id": m.id, "role": m.role })))
 }
@@ -111,11 +139,12 @@ pub async fn grant_editor(
 /// `POST /api/meetings/{id}/invites/rotate`
 pub async fn rotate_invites(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RotateInvites>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     Ok(Json(app.hub.rotate_invites(&meeting, &me, body).await?))
 }
 
@@ -146,11 +175,12 @@ fn path_uuid(s: &str, what: &str) -> Result<Uuid, AppError> {
 /// `POST /api/meetings/{id}/amendments`
 pub async fn open_amendment(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<OpenAmendment>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let opened = app
         .hub
         .open_amendment(&meeting, &me, &body.clause_id)
@@ -170,20 +200,22 @@ pub async fn open_amendment(
 /// `GET /api/meetings/{id}/amendments`
 pub async fn list_amendments(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, &id, &headers).await?;
+    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     Ok(Json(app.hub.amendments_view(&meeting).await?))
 }
 
 /// `POST /api/meetings/{id}/amendments/{aid}/{support|accept|reject}`
 pub async fn decide_amendment(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path((id, aid, action)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let aid = path_uuid(&aid, "amendment")?;
     match action.as_str() {
         "support" => {
@@ -207,10 +239,11 @@ pub async fn decide_amendment(
 /// `POST /api/meetings/{id}/freeze`
 pub async fn freeze(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let v = app.hub.freeze(&meeting, &me).await?;
     Ok(Json(json!({
         "version": v.number, "sha256": v.sha256, "text": v.text, "created_at": v.created_at,
@@ -220,10 +253,11 @@ pub async fn freeze(
 /// `POST /api/meetings/{id}/reopen`
 pub async fn reopen(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, &id, &headers).await?;
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     app.hub.reopen(&meeting, &me).await?;
     Ok(Json(json!({ "phase": "drafting" })))
 }
@@ -231,10 +265,11 @@ pub async fn reopen(
 /// `GET /api/meetings/{id}/versions`
 pub async fn versions(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, &id, &headers).await?;
+    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     Ok(Json(app.hub.versions_view(&meeting)))
 }
 
@@ -258,11 +293,12 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
 /// `GET /api/meetings/{id}/versions/{n}?format=json|md|txt`
 pub async fn version(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path((id, n)): Path<(String, String)>,
     Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<axum::response::Response, AppError> {
-    let (meeting, _) = member(&app, &id, &headers).await?;
+    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "md" | "txt") {
         return Err(AppError::bad_request("format must be json, md or txt"));
@@ -291,10 +327,11 @@ pub async fn version(
 /// `GET /api/meetings/{id}/versions/{a}/diff/{b}`
 pub async fn version_diff(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path((id, a, b)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, &id, &headers).await?;
+    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     Ok(Json(app.hub.version_diff(
         &meeting,
         version_number(&a)?,
@@ -305,10 +342,11 @@ pub async fn version_diff(
 /// `GET /api/meetings/{id}/clauses/{clause_id}/{history|authors}`
 pub async fn clause(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path((id, clause, what)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, &id, &headers).await?;
+    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     match what.as_str() {
         "history" => Ok(Json(app.hub.clause_history(&meeting, &clause).await?)),
         "authors" => Ok(Json(app.hub.clause_authors(&meeting, &clause).await?)),
@@ -319,11 +357,12 @@ pub async fn clause(
 /// `GET /api/meetings/{id}/report?format=md|html`
 pub async fn report(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     Query(q): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<axum::response::Response, AppError> {
-    let (meeting, _) = member(&app, &id, &headers).await?;
+    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     let format = q.format.as_deref().unwrap_or("md");
     if !matches!(format, "md" | "html") {
         return Err(AppError::bad_request("format must be md or html"));

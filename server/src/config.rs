@@ -16,6 +16,9 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// JSON logs instead of human ones.
     pub log_json: bool,
+    /// Header a trusted reverse proxy puts the client's address in; the
+    /// peer's address is used when unset.
+    pub client_ip_header: Option<String>,
     /// Limits on clients.
     pub limits: Limits,
 }
@@ -41,6 +44,16 @@ pub struct Limits {
     pub relay_backlog: usize,
     /// Updates in a room's log before it is compacted into a snapshot.
     pub compact_every: usize,
+    /// Meetings one address may create per minute (half of it at once).
+    pub meetings_per_minute: u64,
+    /// Joins from one address per minute (half of it at once: a room on
+    /// one network joining together).
+    pub joins_per_minute: u64,
+    /// Bad tokens or invites from one address per minute before it is
+    /// refused outright (half of it at once).
+    pub failed_sign_ins_per_minute: u64,
+    /// Largest presence (awareness) state of one client, in bytes.
+    pub max_awareness_bytes: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +68,10 @@ impl Default for Limits {
             room_idle: Duration::from_secs(30),
             relay_backlog: 256,
             compact_every: 1000,
+            meetings_per_minute: 20,
+            joins_per_minute: 600,
+            failed_sign_ins_per_minute: 120,
+            max_awareness_bytes: 16 << 10,
         }
     }
 }
@@ -66,6 +83,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             web_dir: Some(PathBuf::from("./web")),
             log_json: false,
+            client_ip_header: None,
             limits: Limits::default(),
         }
     }
@@ -92,6 +110,14 @@ OPTIONS (each also read from the environment variable shown):
     --ping-interval-secs N     ping period [DRAFTROOM_PING_INTERVAL_SECS, 20]
     --idle-timeout-secs N      silence before a connection is cut [DRAFTROOM_IDLE_TIMEOUT_SECS, 60]
     --room-idle-secs N         unused room stays loaded [DRAFTROOM_ROOM_IDLE_SECS, 30]
+    --meetings-per-minute N    new meetings per client address [DRAFTROOM_MEETINGS_PER_MINUTE, 20]
+    --joins-per-minute N       joins per client address [DRAFTROOM_JOINS_PER_MINUTE, 600]
+    --failed-sign-ins-per-minute N
+                               bad tokens or invites per client address before 429
+                               [DRAFTROOM_FAILED_SIGN_INS_PER_MINUTE, 120]
+    --max-awareness-bytes N    largest presence state of one client [DRAFTROOM_MAX_AWARENESS_BYTES, 16384]
+    --client-ip-header NAME    take the client's address from this header set by a trusted
+                               reverse proxy, e.g. X-Forwarded-For [DRAFTROOM_CLIENT_IP_HEADER]
 ";
 
 impl Config {
@@ -128,6 +154,13 @@ impl Config {
                     c.limits.idle_timeout = Duration::from_secs(num(&value)?.max(1))
                 }
                 "room-idle-secs" => c.limits.room_idle = Duration::from_secs(num(&value)?),
+                "meetings-per-minute" => c.limits.meetings_per_minute = num(&value)?,
+                "joins-per-minute" => c.limits.joins_per_minute = num(&value)?,
+                "failed-sign-ins-per-minute" => c.limits.failed_sign_ins_per_minute = num(&value)?,
+                "max-awareness-bytes" => c.limits.max_awareness_bytes = num(&value)? as usize,
+                "client-ip-header" => {
+                    c.client_ip_header = (!value.is_empty()).then_some(value);
+                }
                 _ => return Err(format!("unknown option --{key}\n\n{USAGE}")),
             }
             Ok(())
@@ -144,6 +177,11 @@ impl Config {
             "ping-interval-secs",
             "idle-timeout-secs",
             "room-idle-secs",
+            "meetings-per-minute",
+            "joins-per-minute",
+            "failed-sign-ins-per-minute",
+            "max-awareness-bytes",
+            "client-ip-header",
         ] {
             let var = format!("DRAFTROOM_{}", key.to_uppercase().replace('-', "_"));
             if let Some(v) = env(&var) {

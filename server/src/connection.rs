@@ -97,6 +97,7 @@ pub async fn serve(
         member.id,
         conn,
         RateLimit::new(limits.messages_per_sec, limits.message_burst),
+        limits.max_awareness_bytes,
     );
     link.pending.extend(session.start());
     tracing::debug!(conn, role = %member.role, "connected");
@@ -229,6 +230,8 @@ impl Link {
                                     SessionError::Malformed(_) => close::PROTOCOL_ERROR,
                                     SessionError::TooFast => close::TOO_FAST,
                                     SessionError::Resync => close::TRY_AGAIN,
+                                    SessionError::AwarenessTooBig { .. } => close::TOO_BIG,
+                                    SessionError::TooManyPresences => close::POLICY,
                                 };
                                 return Some((code, e.to_string()));
                             }

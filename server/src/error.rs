@@ -17,6 +17,8 @@ pub struct AppError {
     pub code: ErrorCode,
     /// A sentence for people.
     pub message: String,
+    /// For 429: when to try again (`Retry-After`).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl AppError {
@@ -25,6 +27,14 @@ impl AppError {
         AppError {
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+    /// 429, with when to try again.
+    pub fn too_many(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        AppError {
+            retry_after: Some(retry_after),
+            ..Self::new(ErrorCode::TooManyRequests, message)
         }
     }
     /// 400
@@ -88,7 +98,14 @@ impl IntoResponse for AppError {
                 message: self.message,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(wait.as_secs().max(1)),
+            );
+        }
+        response
     }
 }
 

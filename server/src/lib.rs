@@ -5,6 +5,7 @@
 //! [`run`] serves it on a listener until a shutdown signal, then closes
 //! every connection and commits everything queued to the store.
 
+pub mod abuse;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub shutdown: watch::Sender<bool>,
     /// Open WebSocket connections, so shutdown can wait for them.
     pub connections: ConnectionCount,
+    /// Per-address limits on creating, joining and failed sign-ins.
+    pub abuse: abuse::AbuseLimits,
 }
 
 /// Counts open connections; shutdown waits for it to reach zero.
@@ -114,6 +117,7 @@ pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError>
         idle: config.limits.room_idle,
     };
     let state = AppState {
+        abuse: abuse::AbuseLimits::new(&config.limits),
         hub: Hub::new(store, sizes),
         config,
         shutdown: watch::channel(false).0,
@@ -199,13 +203,16 @@ pub async fn serve(
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            signal_state.shutdown.send_replace(true);
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        signal_state.shutdown.send_replace(true);
+    })
+    .await?;
     if tokio::time::timeout(Duration::from_secs(5), state.connections.wait_idle())
         .await
         .is_err()

@@ -38,7 +38,22 @@ pub enum SessionError {
     /// Too many updates wait for earlier ones; reconnecting resends all.
     #[error("too many changes arrived ahead of earlier ones; reconnect to resync")]
     Resync,
+    /// A presence state past the limit.
+    #[error("presence state of {bytes} bytes is over the limit of {max}")]
+    AwarenessTooBig {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More presence IDs than one connection may speak for.
+    #[error("more than {MAX_PRESENCE_IDS} presence ids on one connection")]
+    TooManyPresences,
 }
+
+/// Presence (awareness) client IDs one connection may set: a browser tab
+/// has one, and a reload a new one.
+pub const MAX_PRESENCE_IDS: usize = 8;
 
 /// Splits a frame into its protocol messages by their framing (type, then
 /// length-prefixed payloads), so that a truncated message or trailing bytes
@@ -150,6 +165,8 @@ pub struct Session {
     /// Changes of this client were refused because the store could not
     /// take them; once it can, the server asks for them again.
     owes_resync: bool,
+    /// Largest presence state accepted.
+    max_awareness_bytes: usize,
 }
 
 /// Most updates one connection may have waiting for earlier ones; a client
@@ -166,6 +183,7 @@ impl Session {
         user: Uuid,
         conn: u64,
         rate: RateLimit,
+        max_awareness_bytes: usize,
     ) -> Self {
         Session {
             meeting,
@@ -177,6 +195,7 @@ impl Session {
             held: Vec::new(),
             held_bytes: 0,
             owes_resync: false,
+            max_awareness_bytes,
         }
     }
 
@@ -257,7 +276,7 @@ impl Session {
                     self.update(update, &mut replies)?;
                 }
                 Message::Awareness(update) => {
-                    if let Some(reply) = self.awareness(update) {
+                    if let Some(reply) = self.awareness(update)? {
                         replies.push(reply);
                     }
                 }
@@ -357,9 +376,23 @@ impl Session {
     /// Applies and relays a presence update, unless it is an observer's
     /// (thousands of followers are a count, not a list of cursors) or it
     /// speaks for a client ID of another member.
-    fn awareness(&mut self, update: AwarenessUpdate) -> Option<Reply> {
+    fn awareness(&mut self, update: AwarenessUpdate) -> Result<Option<Reply>, SessionError> {
+        let max = self.max_awareness_bytes;
+        if let Some(bytes) = update.clients.values().map(|e| e.json.len()).max()
+            && bytes > max
+        {
+            return Err(SessionError::AwarenessTooBig { bytes, max });
+        }
+        let new_ids = update
+            .clients
+            .keys()
+            .filter(|c| !self.presence.contains(&c.get()))
+            .count();
+        if self.presence.len() + new_ids > MAX_PRESENCE_IDS {
+            return Err(SessionError::TooManyPresences);
+        }
         if matches!(self.role(), None | Some(Role::Observer)) {
-            return None;
+            return Ok(None);
         }
         {
             let st = self.meeting.state();
@@ -370,12 +403,12 @@ impl Session {
                     .get(&id)
                     .is_some_and(|owner| *owner != self.user)
                 {
-                    return Some(Reply::Now(
+                    return Ok(Some(Reply::Now(
                         Message::Auth(Some(format!(
                             "client id {id} belongs to another member of this meeting"
                         )))
                         .encode_v1(),
-                    ));
+                    )));
                 }
             }
         }
@@ -388,11 +421,11 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner());
         if let Err(e) = awareness.apply_update(update) {
             tracing::debug!(error = %e, "awareness update ignored");
-            return None;
+            return Ok(None);
         }
         drop(awareness);
         self.room.relay_awareness(self.conn, bytes);
-        None
+        Ok(None)
     }
 }
 

@@ -25,6 +25,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::abuse::ClientAddr;
 use crate::connection::{self, Socket};
 use crate::error::AppError;
 use crate::meeting::{Meeting, Member};
@@ -48,6 +49,7 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 /// connection on the upgraded socket.
 pub async fn handler(
     State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     Path((meeting, room)): Path<(String, String)>,
     Query(query): Query<WsQuery>,
     mut req: Request,
@@ -73,7 +75,19 @@ pub async fn handler(
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(connection::FRAGMENT * 4);
-    let target = resolve(&app, &meeting, &room, query.token.as_deref()).await;
+    // An address with too many failed sign-ins is refused before its
+    // token is looked at; each new failure counts against it.
+    let target = match app.abuse.failed_sign_ins.check(addr) {
+        Err(refused) => Err((close::TOO_FAST, refused.message)),
+        Ok(()) => resolve(&app, &meeting, &room, query.token.as_deref())
+            .await
+            .map_err(|(code, reason)| {
+                if code == close::UNAUTHORIZED {
+                    let _ = app.abuse.failed_sign_ins.take(addr);
+                }
+                (code, reason.to_owned())
+            }),
+    };
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(u) => u,
@@ -105,7 +119,7 @@ pub async fn handler(
         match target {
             Err((code, reason)) => {
                 tracing::debug!(code, reason, "websocket refused");
-                close_now(socket, code, reason).await;
+                close_now(socket, code, &reason).await;
             }
             Ok((meeting, member, name)) => {
                 let span = tracing::info_span!("conn", meeting = %meeting.id, room = %name, user = %member.id);

@@ -258,6 +258,9 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// The connection broke the protocol (standard): malformed frames.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// The connection broke a rule of the server (standard): more presence
+    /// IDs than one connection may have.
+    pub const POLICY: u16 = 1008;
     /// The server hit an internal error on this room (standard); reconnect.
     pub const INTERNAL: u16 = 1011;
     /// The server is going away (standard): shutdown.

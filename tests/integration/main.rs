@@ -8,6 +8,7 @@
 //!
 //! Build the server first: `cargo build -p draftroom-server`.
 
+mod abuse;
 mod amendments;
 mod api;
 mod attribution;

@@ -51,6 +51,18 @@ pub async fn request(
     token: Option<&str>,
     body: Option<&[u8]>,
 ) -> anyhow::Result<HttpResponse> {
+    request_with_headers(addr, method, path, token, body, &[]).await
+}
+
+/// [`request`] with extra header lines.
+pub async fn request_with_headers(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<HttpResponse> {
     let exchange = async {
         let stream = TcpStream::connect(addr)
             .await
@@ -60,6 +72,9 @@ pub async fn request(
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         if let Some(token) = token {
             head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         if let Some(body) = body {
             head.push_str("Content-Type: application/json\r\n");

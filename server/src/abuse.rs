@@ -1,0 +1,243 @@
+//! Limits per client address on what is cheap to ask and costly to grant:
+//! creating meetings, joining them, and failing to sign in (a bad token or
+//! invite). Each is a token bucket per address; past it the answer is 429
+//! with `Retry-After` (4429 on the WebSocket).
+//!
+//! A whole meeting room often shares one public address (the venue's
+//! network), so the join limit allows a room's worth of people at once.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::config::Limits;
+use crate::error::AppError;
+
+/// Addresses tracked before full (idle) buckets are dropped.
+const PRUNE_AT: usize = 10_000;
+/// Past this many busy addresses the table starts afresh, so memory stays
+/// bounded whatever the number of addresses a flood comes from.
+const MOST: usize = 100_000;
+
+/// The key of an address: IPv6 hosts get a whole /64, so one is one key.
+fn key(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// One limit, per address.
+pub struct AddressLimit {
+    /// What it limits, for the answer.
+    what: &'static str,
+    /// Tokens per second.
+    rate: f64,
+    /// Most tokens at once.
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl AddressLimit {
+    /// `per_minute` allowed per address, `burst` of them at once.
+    pub fn new(what: &'static str, per_minute: u64, burst: u64) -> Self {
+        AddressLimit {
+            what,
+            rate: per_minute as f64 / 60.0,
+            burst: burst.max(1) as f64,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with_bucket<T>(&self, addr: IpAddr, f: impl FnOnce(&mut f64) -> T) -> T {
+        let now = Instant::now();
+        let addr = key(addr);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= PRUNE_AT && !buckets.contains_key(&addr) {
+            let (rate, burst) = (self.rate, self.burst);
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * rate < burst
+            });
+            if buckets.len() >= MOST {
+                tracing::warn!(limit = self.what, "address table full; starting afresh");
+                buckets.clear();
+            }
+        }
+        let (tokens, last) = buckets.entry(addr).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        *last = now;
+        f(tokens)
+    }
+
+    /// Err with the answer if `addr` has nothing left, without using any.
+    pub fn check(&self, addr: IpAddr) -> Result<(), AppError> {
+        self.with_bucket(addr, |tokens| {
+            if *tokens >= 1.0 {
+                Ok(())
+            } else {
+                Err(self.refusal(*tokens))
+            }
+        })
+    }
+
+    /// Uses one; Err with the answer if there was none.
+    pub fn take(&self, addr: IpAddr) -> Result<(), AppError> {
+        self.with_bucket(addr, |tokens| {
+            if *tokens >= 1.0 {
+                *tokens -= 1.0;
+                Ok(())
+            } else {
+                Err(self.refusal(*tokens))
+            }
+        })
+    }
+
+    fn refusal(&self, tokens: f64) -> AppError {
+        let wait = if self.rate > 0.0 {
+            ((1.0 - tokens) / self.rate).ceil().max(1.0) as u64
+        } else {
+            3600
+        };
+        tracing::warn!(
+            limit = self.what,
+            retry_after_s = wait,
+            "address over its limit"
+        );
+        AppError::too_many(
+            format!(
+                "too many {} from this address; try again in {wait} s",
+                self.what
+            ),
+            Duration::from_secs(wait),
+        )
+    }
+
+    /// Addresses tracked now.
+    pub fn tracked(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Every per-address limit of the server.
+pub struct AbuseLimits {
+    /// `POST /api/meetings`.
+    pub meetings: AddressLimit,
+    /// `POST /api/meetings/{id}/join`.
+    pub joins: AddressLimit,
+    /// Requests and connections refused for a bad token or invite.
+    pub failed_sign_ins: AddressLimit,
+}
+
+impl AbuseLimits {
+    /// The limits configured.
+    pub fn new(limits: &Limits) -> Self {
+        let half = |n: u64| (n / 2).max(1);
+        AbuseLimits {
+            meetings: AddressLimit::new(
+                "new meetings",
+                limits.meetings_per_minute,
+                half(limits.meetings_per_minute),
+            ),
+            joins: AddressLimit::new(
+                "joins",
+                limits.joins_per_minute,
+                half(limits.joins_per_minute),
+            ),
+            failed_sign_ins: AddressLimit::new(
+                "failed sign-ins",
+                limits.failed_sign_ins_per_minute,
+                half(limits.failed_sign_ins_per_minute),
+            ),
+        }
+    }
+}
+
+/// The client's address: the peer's, or the one a trusted proxy put in the
+/// configured header (`--client-ip-header`, the last address in it).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<std::sync::Arc<crate::AppState>> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &std::sync::Arc<crate::AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let from_header = state
+            .config
+            .client_ip_header
+            .as_ref()
+            .and_then(|name| parts.headers.get_all(name).iter().next_back())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(
+            from_header
+                .or(peer)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_the_rate_and_addresses_apart() {
+        let limit = AddressLimit::new("joins", 60, 3);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        for _ in 0..3 {
+            limit.take(a).unwrap();
+        }
+        let refused = limit.take(a).unwrap_err();
+        assert!(
+            refused.message.contains("too many joins"),
+            "{}",
+            refused.message
+        );
+        assert_eq!(refused.retry_after, Some(Duration::from_secs(1)));
+        assert!(limit.check(a).is_err());
+        // Another address is untouched.
+        limit.take(b).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        limit.take(a).unwrap();
+    }
+
+    #[test]
+    fn an_ipv6_host_is_its_slash_64() {
+        let limit = AddressLimit::new("new meetings", 1, 1);
+        limit.take("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(limit.take("2001:db8:1:2:ffff::9".parse().unwrap()).is_err());
+        limit.take("2001:db8:1:3::1".parse().unwrap()).unwrap();
+        limit.take("::ffff:10.0.0.1".parse().unwrap()).unwrap();
+        assert!(limit.take("10.0.0.1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn many_addresses_stay_bounded() {
+        let limit = AddressLimit::new("failed sign-ins", 60_000, 10);
+        for i in 0..(PRUNE_AT as u32 * 3) {
+            let addr = IpAddr::V4(Ipv4Addr::from(i));
+            limit.check(addr).unwrap();
+        }
+        // Untouched buckets are full and dropped as new addresses come.
+        assert!(limit.tracked() <= PRUNE_AT + 1, "{}", limit.tracked());
+    }
+}

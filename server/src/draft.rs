@@ -428,3 +428,86 @@ mod tests {
         assert!(rewrite_clause(&full_state(&moderator), "nope", "x", 3).is_none());
     }
 }
+
+/// The items that sit directly in the draft's list of clauses: the clause
+/// maps, and anything else a client put there.
+///
+/// The Yjs library reads a string item in a list one character at a time
+/// while counting it in UTF-16 units: with a character outside the Basic
+/// Multilingual Plane (an emoji) in such an item, reading the list never
+/// ends. Yjs clients never put text there; a hostile one could, and the
+/// server reads that list on every change. So every update is checked
+/// first: which of its items land in the list (following left and right
+/// origins from the items known to be there), and none of those may be
+/// text.
+#[derive(Debug, Default)]
+pub struct ListItems {
+    /// Per client, the clock ranges `[start, end)` of items in the list.
+    ranges: HashMap<u64, Vec<(u64, u64)>>,
+}
+
+impl ListItems {
+    /// The items in the list of the draft `doc` (trusted: it was checked
+    /// when it came in).
+    pub fn scan(doc: &Doc) -> ListItems {
+        let state = doc
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        let mut items = ListItems::default();
+        let blocks = crate::wire::blocks_v1(&state).unwrap_or_default();
+        let _ = items.admit(&blocks, false);
+        items
+    }
+
+    fn contains(&self, (client, clock): crate::wire::Id) -> bool {
+        self.ranges
+            .get(&client)
+            .is_some_and(|r| r.iter().any(|(s, e)| *s <= clock && clock < *e))
+    }
+
+    fn add(&mut self, (client, clock): crate::wire::Id, len: u64) {
+        self.ranges
+            .entry(client)
+            .or_default()
+            .push((clock, clock + len));
+    }
+
+    /// Finds the update's `blocks` that land in the list and adds them;
+    /// with `strict`, refuses (adding nothing) if any of them is text.
+    pub fn admit(&mut self, blocks: &[crate::wire::Block], strict: bool) -> Result<(), String> {
+        use crate::wire::Place;
+        let mut inside = vec![false; blocks.len()];
+        let mut new = ListItems::default();
+        loop {
+            let mut grew = false;
+            for (i, b) in blocks.iter().enumerate() {
+                if inside[i] {
+                    continue;
+                }
+                let here = match &b.place {
+                    Place::Root(name) => name == CLAUSES,
+                    Place::After(o) | Place::Before(o) => self.contains(*o) || new.contains(*o),
+                    Place::In(_) | Place::Nowhere => false,
+                };
+                if here {
+                    inside[i] = true;
+                    new.add(b.id, b.len);
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+        if strict && let Some(b) = blocks.iter().zip(&inside).find(|(b, i)| **i && b.kind == 4) {
+            return Err(format!(
+                "text put directly into the list of clauses (item {}:{})",
+                b.0.id.0, b.0.id.1
+            ));
+        }
+        for (client, ranges) in new.ranges {
+            self.ranges.entry(client).or_default().extend(ranges);
+        }
+        Ok(())
+    }
+}

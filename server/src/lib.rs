@@ -21,6 +21,7 @@ pub mod report;
 pub mod room;
 pub mod session;
 pub mod store;
+pub mod wire;
 pub mod workflow;
 pub mod ws;
 

@@ -4,6 +4,7 @@
 //! the document is locked, so the log keeps the order of the document, and
 //! relayed only once committed.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -58,6 +59,10 @@ pub struct Room {
     doc: Mutex<RoomDoc>,
     /// Presence (cursors, names) of the connections, never persisted.
     pub awareness: Mutex<Awareness>,
+    /// Which connection speaks for each presence ID: the first to send it.
+    /// The stock client sends on every presence it hears of, its own and
+    /// everyone else's; only the owner's copy counts.
+    pub presence_owners: Mutex<HashMap<u64, u64>>,
     /// Durable updates and awareness changes, to every connection.
     pub relay: broadcast::Sender<Relay>,
     /// Sequence number of the last durable update.
@@ -98,6 +103,7 @@ impl Room {
             key,
             doc: Mutex::new(doc),
             awareness: Mutex::new(awareness),
+            presence_owners: Mutex::new(HashMap::new()),
             relay: broadcast::channel(sizes.backlog).0,
             durable: watch::channel(seq).0,
             connections: AtomicUsize::new(0),

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use thiserror::Error;
 
-use crate::draft::{ClauseChange, Tracker};
+use crate::draft::{ClauseChange, ListItems, Tracker};
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{
@@ -149,6 +149,8 @@ pub struct RoomDoc {
     tracker: Option<Tracker>,
     /// The whole state as of a sequence number, for new clients.
     full_state: Option<(u64, Arc<[u8]>)>,
+    /// In the draft, the items in the list of clauses (see [`ListItems`]).
+    list: Option<ListItems>,
 }
 
 impl RoomDoc {
@@ -173,6 +175,7 @@ impl RoomDoc {
             }
         }
         let deleted = doc.transact().snapshot().delete_set;
+        let list = (kind == Kind::Draft).then(|| ListItems::scan(&doc));
         let tracker = match kind {
             Kind::Draft => Some(Tracker::draft(&doc)),
             Kind::Amendment => Some(Tracker::amendment(&doc)),
@@ -186,6 +189,7 @@ impl RoomDoc {
             since_snapshot,
             tracker,
             full_state: None,
+            list,
         })
     }
 
@@ -295,6 +299,10 @@ impl RoomDoc {
         author: &Author,
         bindings: &HashMap<u64, Uuid>,
     ) -> Result<Outcome, (Refusal, Vec<u64>)> {
+        // Checked first: the library trusts the counts and nesting the
+        // bytes declare (see `wire`).
+        let blocks =
+            crate::wire::blocks_v1(bytes).map_err(|why| (Refusal::Malformed(why), Vec::new()))?;
         let update = Update::decode_v1(bytes)
             .map_err(|e| (Refusal::Malformed(e.to_string()), Vec::new()))?;
         let new_clients = self.new_clients(&update);
@@ -324,6 +332,10 @@ impl RoomDoc {
             if start > have.get(&ClientID::new(client)) {
                 return Err((Refusal::Gap { client }, Vec::new()));
             }
+        }
+        if let Some(list) = &mut self.list {
+            list.admit(&blocks, true)
+                .map_err(|why| (Refusal::Malformed(why), Vec::new()))?;
         }
         let (encoded, leftover) = {
             let mut txn = self.doc.transact_mut();
@@ -566,5 +578,80 @@ mod tests {
         assert_eq!(first_text(reloaded.doc()).1, "Wspólnota 🤝 żółć");
         assert_eq!(reloaded.seq(), 2);
         assert!(reloaded.refused.contains(&4));
+    }
+
+    /// A lib0 variable-length integer.
+    fn var(mut n: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// An update with one string item of client `client`, placed right
+    /// after the item `origin`.
+    fn text_after(client: u64, origin: (u64, u64), text: &str) -> Vec<u8> {
+        let mut b = Vec::new();
+        for n in [1, 1, client, 0] {
+            var(n, &mut b);
+        }
+        b.push(0x84); // a left origin, string content
+        var(origin.0, &mut b);
+        var(origin.1, &mut b);
+        var(text.len() as u64, &mut b);
+        b.extend_from_slice(text.as_bytes());
+        var(0, &mut b);
+        b
+    }
+
+    #[test]
+    fn text_put_into_the_list_of_clauses_is_refused() {
+        let mut room = RoomDoc::empty(Kind::Draft);
+        let user = Uuid::from_u128(1);
+        let moderator = client_doc(11);
+        let bindings = HashMap::new();
+        room.apply(&add_clause(&moderator, "Misja"), &writer(user), &bindings)
+            .expect("a clause");
+        // The clause map is the moderator's item 0. An emoji string next to
+        // it would sit in the list itself, where reading it never ends.
+        let hostile = text_after(22, (11, 0), "a🙂b");
+        let refused = room.apply(&hostile, &writer(user), &bindings).unwrap_err();
+        assert!(
+            matches!(&refused.0, Refusal::Malformed(why) if why.contains("list of clauses")),
+            "{refused:?}"
+        );
+        // The same string first in a root called `clauses`.
+        let root = {
+            let doc = client_doc(33);
+            let text = doc.get_or_insert_text("clauses");
+            let mut txn = doc.transact_mut();
+            text.insert(&mut txn, 0, "🙂");
+            txn.encode_update_v1()
+        };
+        assert!(room.apply(&root, &writer(user), &bindings).is_err());
+        // Typing in the clause's text, emoji and all, goes on.
+        let (text, _) = first_text(&moderator);
+        let typing = {
+            let mut txn = moderator.transact_mut();
+            text.insert(&mut txn, 5, " 🙂");
+            txn.encode_update_v1()
+        };
+        assert!(matches!(
+            room.apply(&typing, &writer(user), &bindings),
+            Ok(Outcome::Applied(_))
+        ));
+        assert_eq!(crate::draft::draft_text(room.doc()), "Misja 🙂");
+        // And a room loaded from such a state knows its list again.
+        let state = room
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&Default::default());
+        let mut loaded = RoomDoc::load(Kind::Draft, Some((1, state)), Vec::new(), []).unwrap();
+        assert!(loaded.apply(&hostile, &writer(user), &bindings).is_err());
     }
 }

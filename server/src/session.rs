@@ -16,6 +16,7 @@ use yrs::updates::encoder::Encode;
 
 use crate::meeting::{Meeting, Received, Room};
 use crate::room::{Denied, Refusal};
+use crate::wire;
 
 /// Something to send back on this connection.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,13 +67,23 @@ pub fn split_messages(frame: &[u8]) -> Result<Vec<&[u8]>, SessionError> {
         let start = pos;
         let kind = read_var(frame, &mut pos).ok_or_else(|| bad("truncated message type"))?;
         match kind {
-            // sync: a sub-type, then one length-prefixed payload
+            // sync: a sub-type, then one length-prefixed payload (a state
+            // vector for step 1; updates are checked where they apply)
             0 => {
-                read_var(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
-                skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
+                let sub = read_var(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
+                let payload =
+                    skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
+                if sub == 0 {
+                    wire::check_state_vector(payload)
+                        .map_err(|why| bad(&format!("sync step 1: {why}")))?;
+                }
             }
             // awareness: one length-prefixed payload
-            1 => skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated awareness message"))?,
+            1 => {
+                let payload =
+                    skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated awareness message"))?;
+                wire::check_awareness(payload).map_err(|why| bad(&format!("awareness: {why}")))?;
+            }
             // auth: permission, then (if denied) a reason
             2 => {
                 let permission =
@@ -107,11 +118,13 @@ fn read_var(buf: &[u8], pos: &mut usize) -> Option<u64> {
     None
 }
 
-/// Skips a length-prefixed byte string.
-fn skip_buf(buf: &[u8], pos: &mut usize) -> Option<()> {
+/// Skips a length-prefixed byte string; answers it.
+fn skip_buf<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     let len = usize::try_from(read_var(buf, pos)?).ok()?;
     let end = pos.checked_add(len)?;
-    (end <= buf.len()).then(|| *pos = end)
+    let bytes = buf.get(*pos..end)?;
+    *pos = end;
+    Some(bytes)
 }
 
 /// A token bucket: `rate` per second, up to `burst` at once.
@@ -376,43 +389,48 @@ impl Session {
     /// Applies and relays a presence update, unless it is an observer's
     /// (thousands of followers are a count, not a list of cursors) or it
     /// speaks for a client ID of another member.
-    fn awareness(&mut self, update: AwarenessUpdate) -> Result<Option<Reply>, SessionError> {
+    fn awareness(&mut self, mut update: AwarenessUpdate) -> Result<Option<Reply>, SessionError> {
         let max = self.max_awareness_bytes;
         if let Some(bytes) = update.clients.values().map(|e| e.json.len()).max()
             && bytes > max
         {
             return Err(SessionError::AwarenessTooBig { bytes, max });
         }
-        let new_ids = update
-            .clients
-            .keys()
-            .filter(|c| !self.presence.contains(&c.get()))
-            .count();
-        if self.presence.len() + new_ids > MAX_PRESENCE_IDS {
-            return Err(SessionError::TooManyPresences);
-        }
         if matches!(self.role(), None | Some(Role::Observer)) {
             return Ok(None);
         }
+        // Keep only the presences this connection speaks for: the stock
+        // client echoes everyone's, and those copies are dropped quietly.
+        // A presence ID nobody has sent yet becomes this connection's,
+        // unless it is another member's client ID.
         {
             let st = self.meeting.state();
-            for client in update.clients.keys() {
-                let id = client.get();
-                if st
-                    .bindings
-                    .get(&id)
-                    .is_some_and(|owner| *owner != self.user)
-                {
-                    return Ok(Some(Reply::Now(
-                        Message::Auth(Some(format!(
-                            "client id {id} belongs to another member of this meeting"
-                        )))
-                        .encode_v1(),
-                    )));
+            let mut owners = self
+                .room
+                .presence_owners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let mut claimed = 0;
+            let mut keep = |id: u64| match owners.get(&id) {
+                Some(conn) => *conn == self.conn,
+                None if st.bindings.get(&id).is_some_and(|m| *m != self.user) => false,
+                None => {
+                    claimed += 1;
+                    true
                 }
+            };
+            update.clients.retain(|client, _| keep(client.get()));
+            if self.presence.len() + claimed > MAX_PRESENCE_IDS {
+                return Err(SessionError::TooManyPresences);
+            }
+            for client in update.clients.keys() {
+                owners.insert(client.get(), self.conn);
+                self.presence.insert(client.get());
             }
         }
-        self.presence.extend(update.clients.keys().map(|c| c.get()));
+        if update.clients.is_empty() {
+            return Ok(None);
+        }
         let bytes = Message::Awareness(update.clone()).encode_v1();
         let mut awareness = self
             .room
@@ -434,6 +452,14 @@ impl Drop for Session {
     fn drop(&mut self) {
         if self.presence.is_empty() {
             return;
+        }
+        {
+            let mut owners = self
+                .room
+                .presence_owners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            owners.retain(|_, conn| *conn != self.conn);
         }
         let mut awareness = self
             .room

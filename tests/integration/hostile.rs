@@ -15,7 +15,55 @@ struct Case {
     expected: &'static [u16],
 }
 
+/// A lib0 variable-length integer.
+fn var(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A protocol message: `kind` (and `sub` for sync), then the payload.
+fn message(kind: u64, sub: Option<u64>, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    var(kind, &mut out);
+    if let Some(sub) = sub {
+        var(sub, &mut out);
+    }
+    var(payload.len() as u64, &mut out);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// An update whose one value nests arrays `depth` deep.
+fn nested_update(depth: usize) -> Vec<u8> {
+    let mut b = Vec::new();
+    for n in [1, 1, 7, 0] {
+        var(n, &mut b);
+    }
+    b.push(8); // a value item whose parent is named
+    var(1, &mut b);
+    var(1, &mut b);
+    b.push(b't');
+    var(1, &mut b);
+    for _ in 0..depth {
+        b.push(117);
+        var(1, &mut b);
+    }
+    b.push(126);
+    var(0, &mut b);
+    b
+}
+
 fn cases() -> Vec<Case> {
+    // Five bytes that claim 2^28 entries.
+    let mut bomb = Vec::new();
+    var(1 << 28, &mut bomb);
     // A sync update (0, 2) whose payload claims more than 1 MiB.
     let mut oversized = vec![0x00, 0x02];
     let len: usize = (1 << 20) + 1024;
@@ -71,6 +119,29 @@ fn cases() -> Vec<Case> {
             name: "text frame",
             frame: WsMessage::text("{\"type\":\"sync\"}"),
             expected: &[close::PROTOCOL_ERROR, 1003],
+        },
+        Case {
+            // The Yjs library would recurse 100,000 deep and overflow the
+            // stack, aborting the server: checked before it decodes.
+            name: "update nesting arrays 100,000 deep",
+            frame: WsMessage::binary(message(0, Some(2), &nested_update(100_000))),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            // The library would reserve half a gigabyte for it.
+            name: "update claiming 2^28 clients in five bytes",
+            frame: WsMessage::binary(message(0, Some(2), &bomb)),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "sync step 1 claiming 2^28 clients",
+            frame: WsMessage::binary(message(0, Some(0), &bomb)),
+            expected: &[close::PROTOCOL_ERROR],
+        },
+        Case {
+            name: "awareness claiming 2^28 presences",
+            frame: WsMessage::binary(message(1, None, &bomb)),
+            expected: &[close::PROTOCOL_ERROR],
         },
         Case {
             name: "frame over 1 MiB",

@@ -281,13 +281,13 @@ export function decodeFrame (data) {
  * - `authFrames`: the auth frames among them;
  * - `closes`: close codes of this provider's sockets.
  */
-export async function connect (base, meetingId, room, token, { doc, timeout = 10000, waitSynced = true } = {}) {
+export async function connect (base, meetingId, room, token, { doc, timeout = 10000, waitSynced = true, WebSocketPolyfill = WebSocket } = {}) {
   // The provider's Awareness keeps an interval until its doc is destroyed:
   // callers destroy both `provider` and `doc` when done.
   doc ??= new Y.Doc()
   const provider = new WebsocketProvider(base.replace(/^http/, 'ws') + '/ws/' + meetingId, room, doc, {
     params: { token },
-    WebSocketPolyfill: WebSocket,
+    WebSocketPolyfill,
     disableBc: true
   })
   const client = { doc, provider, frames: [], authFrames: [], closes: [], decodeErrors: [] }

@@ -32,6 +32,9 @@ struct Writer {
     user: Uuid,
     doc: Doc,
     may_write: Result<(), Denied>,
+    /// Writes as the first writer's client ID: each edit continues a copy
+    /// of the first writer's document under its ID, as a forgery would.
+    forger: bool,
 }
 
 /// A writer's own copy, with UTF-16 offsets like the browser's.
@@ -45,6 +48,7 @@ fn writer(user: Uuid, client: u64, may_write: Result<(), Denied>) -> Writer {
         user,
         doc,
         may_write,
+        forger: false,
     }
 }
 
@@ -144,7 +148,10 @@ fuzz_target!(|data: &[u8]| {
         // An observer: may not write.
         writer(members[2], 303, Err(Denied::Role)),
         // Member 2 again, with member 1's client ID: a forgery.
-        writer(members[1], 101, Ok(())),
+        Writer {
+            forger: true,
+            ..writer(members[1], 101, Ok(()))
+        },
     ];
     let mut bindings: HashMap<u64, Uuid> = HashMap::new();
     let mut refused: HashSet<u64> = HashSet::new();
@@ -156,7 +163,17 @@ fuzz_target!(|data: &[u8]| {
         let who = &writers[usize::from(head[0] >> 6) % writers.len()];
         let update = if head[0] & 0x20 == 0 {
             input = rest;
-            edit(&who.doc, head)
+            if who.forger {
+                let copy = writer(who.user, 101, Ok(())).doc;
+                let state = writers[0]
+                    .doc
+                    .transact()
+                    .encode_state_as_update_v1(&StateVector::default());
+                apply_to(&copy, &state);
+                edit(&copy, head)
+            } else {
+                edit(&who.doc, head)
+            }
         } else {
             // Raw bytes: length from the header, then the bytes themselves.
             let len = usize::from(u16::from_le_bytes([head[1], head[2]])) % 4096;
@@ -165,8 +182,10 @@ fuzz_target!(|data: &[u8]| {
             input = after;
             raw.to_vec()
         };
-        if head[0] & 0x10 != 0 {
-            // The writer catches up with what the room relayed.
+        // The writer catches up with what the room relayed; not the forger,
+        // whose copy holds other items under the same client ID (a client
+        // that breaks Yjs's one rule breaks only its own copy).
+        if head[0] & 0x10 != 0 && !who.forger {
             for u in &relayed {
                 apply_to(&who.doc, u);
             }

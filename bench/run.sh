@@ -8,6 +8,7 @@
 #   bench/run.sh meetings               # 200 meetings × (3 writers + 20 followers)
 #   bench/run.sh slow                   # 1,000 followers at 100 keystrokes/s, without and with 1% that stop reading
 #   bench/run.sh saturation             # the raw send() ceiling, then 1,000 followers at 1,000 keystrokes/s
+#   bench/run.sh soak [CYCLES]          # connect/type/disconnect cycles over 100 meetings in 20 rounds, rooms unloading between; default 20000
 #   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +77,14 @@ case "$scenario" in
     start_peer
     "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
       --followers 1000 --keystrokes 5000 --rate 1000 --json "$results/saturation-y-websocket.json"
+    ;;
+  soak)
+    cycles=${2:-20000}
+    start_draftroom --room-idle-secs 1
+    "$load" soak --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --cycles "$cycles" --meetings 100 --workers 16 --keystrokes 5 --rounds 20 --settle-secs 8 \
+      --json "$results/soak-draftroom.json"
+    python3 bench/soak_chart.py "$results/soak-draftroom.json" --out docs/soak.svg
     ;;
   meetings)
     start_draftroom

@@ -9,6 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "cargo build (server binary the tests start)"
 cargo build --workspace --all-targets
@@ -30,3 +31,6 @@ step "npm ci (yjs, y-websocket, ws)"
 
 step "interop tests with the stock y-websocket client"
 (cd tests/js && DRAFTROOM_BIN="$PWD/../../target/debug/draftroom" npm test)
+
+step "fuzzing smoke run: regressions, then each target 40 s (cargo-fuzz, libFuzzer)"
+bash fuzz/run.sh smoke 40

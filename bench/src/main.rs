@@ -14,6 +14,7 @@ mod fanout;
 mod history;
 mod many;
 mod proc;
+mod soak;
 mod target;
 mod trace;
 
@@ -34,6 +35,11 @@ struct Args {
     unload_wait: f64,
     slow_percent: f64,
     meetings: usize,
+    cycles: usize,
+    workers: usize,
+    settle_secs: u64,
+    rounds: usize,
+    new_clients: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -54,6 +60,11 @@ fn parse_args() -> anyhow::Result<Args> {
         unload_wait: 3.0,
         slow_percent: 0.0,
         meetings: 200,
+        cycles: 3000,
+        workers: 16,
+        settle_secs: 8,
+        rounds: 20,
+        new_clients: false,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -74,6 +85,11 @@ fn parse_args() -> anyhow::Result<Args> {
             "--unload-wait-secs" => a.unload_wait = v.parse()?,
             "--slow-percent" => a.slow_percent = v.parse()?,
             "--meetings" => a.meetings = v.parse()?,
+            "--cycles" => a.cycles = v.parse()?,
+            "--workers" => a.workers = v.parse()?,
+            "--settle-secs" => a.settle_secs = v.parse()?,
+            "--rounds" => a.rounds = v.parse()?,
+            "--new-clients" => a.new_clients = matches!(v.as_str(), "yes" | "true" | "1"),
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -196,6 +212,39 @@ async fn main() -> anyhow::Result<()> {
             }
             if !row.text_ok {
                 std::process::exit(1);
+            }
+        }
+        "soak" => {
+            let plan = soak::Plan {
+                cycles: args.cycles,
+                meetings: args.meetings,
+                workers: args.workers,
+                keystrokes: args.keystrokes,
+                settle_secs: args.settle_secs,
+                rounds: args.rounds,
+                new_clients: args.new_clients,
+                server_pid: args.server_pid.context("--server-pid is required")?,
+            };
+            let row = soak::run(&target, &plan).await?;
+            println!(
+                "{}: {} cycles over {} meetings in {:.1} s; RSS warm {:.1} MiB, peak {:.1}, after settling {:.1}; descriptors warm {}, peak {}, after settling {}; every character present: {}",
+                row.server,
+                row.cycles,
+                row.meetings,
+                row.cycles_s,
+                row.rss_warm_mib,
+                row.rss_peak_mib,
+                row.rss_end_mib,
+                row.fds_warm,
+                row.fds_peak,
+                row.fds_end,
+                if row.all_present { "yes" } else { "NO" }
+            );
+            if let Some(path) = &args.json {
+                std::fs::write(path, serde_json::to_string_pretty(&row)?)?;
+            }
+            if !row.all_present {
+                bail!("characters typed in the soak are missing");
             }
         }
         "meetings" => {

@@ -204,7 +204,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         urls.push(target.new_room(&format!("soak {i}")).await?.writer);
     }
     let urls = Arc::new(urls);
-    let typed: Arc<Vec<AtomicU64>> = Arc::new((0..plan.meetings).map(|_| AtomicU64::new(0)).collect());
+    let typed: Arc<Vec<AtomicU64>> =
+        Arc::new((0..plan.meetings).map(|_| AtomicU64::new(0)).collect());
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let pid = plan.server_pid;
@@ -232,8 +233,13 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         let end = ((round + 1) * per_round).min(plan.cycles);
         let mut workers = Vec::new();
         for w in 0..plan.workers {
-            let (urls, typed, next, done, warm) =
-                (urls.clone(), typed.clone(), next.clone(), done.clone(), warm.clone());
+            let (urls, typed, next, done, warm) = (
+                urls.clone(),
+                typed.clone(),
+                next.clone(),
+                done.clone(),
+                warm.clone(),
+            );
             let (keystrokes, meetings, new_clients) =
                 (plan.keystrokes, plan.meetings, plan.new_clients);
             let pool = plan.workers;

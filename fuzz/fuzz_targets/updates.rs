@@ -185,7 +185,11 @@ fuzz_target!(|data: &[u8]| {
         // The writer catches up with what the room relayed; not the forger,
         // whose copy holds other items under the same client ID (a client
         // that breaks Yjs's one rule breaks only its own copy).
-        if head[0] & 0x10 != 0 && !who.forger {
+        // Nor a writer whose client ID the room bound to someone else (raw
+        // bytes may use any ID): its copy conflicts with the room's items.
+        let own = who.doc.client_id().get();
+        let squatted = bindings.get(&own).is_some_and(|m| *m != who.user);
+        if head[0] & 0x10 != 0 && !who.forger && !squatted {
             for u in &relayed {
                 apply_to(&who.doc, u);
             }

@@ -580,22 +580,10 @@ mod tests {
         assert!(reloaded.refused.contains(&4));
     }
 
-    /// A lib0 variable-length integer.
-    fn var(mut n: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
-
     /// An update with one string item of client `client`, placed right
     /// after the item `origin`.
     fn text_after(client: u64, origin: (u64, u64), text: &str) -> Vec<u8> {
+        use crate::wire::var;
         let mut b = Vec::new();
         for n in [1, 1, client, 0] {
             var(n, &mut b);

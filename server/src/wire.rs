@@ -339,23 +339,26 @@ pub fn check_awareness(bytes: &[u8]) -> Result<(), Refused> {
     Ok(())
 }
 
+/// Writes a lib0 variable-length integer (for tests that build bytes by
+/// hand).
+#[cfg(test)]
+pub(crate) fn var(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use yrs::updates::decoder::Decode;
     use yrs::{Any, Array, Map, ReadTxn, Text, Transact};
-
-    fn var(mut n: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
 
     #[test]
     fn real_updates_pass() {

@@ -402,9 +402,12 @@ impl Session {
         // Keep only the presences this connection speaks for: the stock
         // client echoes everyone's, and those copies are dropped quietly.
         // A presence ID nobody has sent yet becomes this connection's,
-        // unless it is another member's client ID.
+        // unless it is another member's client ID. It is then bound to this
+        // member as a client ID, as a first write would bind it: presence
+        // shows client IDs to everyone, and nobody else may then take one
+        // by writing with it first.
         {
-            let st = self.meeting.state();
+            let mut st = self.meeting.state();
             let mut owners = self
                 .room
                 .presence_owners
@@ -426,6 +429,16 @@ impl Session {
             for client in update.clients.keys() {
                 owners.insert(client.get(), self.conn);
                 self.presence.insert(client.get());
+            }
+            drop(owners);
+            let unbound: Vec<u64> = update
+                .clients
+                .keys()
+                .map(|c| c.get())
+                .filter(|id| !st.bindings.contains_key(id))
+                .collect();
+            if !unbound.is_empty() {
+                self.meeting.bind_clients(&mut st, &unbound, self.user);
             }
         }
         if update.clients.is_empty() {

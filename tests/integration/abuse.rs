@@ -222,3 +222,42 @@ async fn huge_presence_states_and_many_presences_are_closed() -> anyhow::Result<
     assert!(fine.close().is_none() && moderator.close().is_none());
     Ok(())
 }
+
+/// Presence shows a member's client ID before they first write; another
+/// member who writes with it first must not take it.
+#[tokio::test]
+async fn a_client_id_seen_in_presence_cannot_be_taken_by_another_member() -> anyhow::Result<()> {
+    let server = Server::start();
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let url = |token: &str| server.ws_url(meeting.id(), "draft", token);
+    let moderator = YClient::connect(&url(meeting.moderator_token())).await?;
+    moderator.wait_synced().await?;
+    // The moderator's tab announces itself before typing anything.
+    let id = moderator.client_id();
+    moderator.send_raw(awareness_frame(id, r#"{"user":{"name":"Moderatorka"}}"#));
+    // Others learn the ID from the server, so after it has taken the
+    // presence in: the `meeting` room shows the ID bound by then.
+    let room = server
+        .connect_room(meeting.id(), "meeting", &meeting.observer.token)
+        .await?;
+    room.wait_until("the presence ID bound", WAIT, |doc| {
+        draftroom_tests::rooms::clients(doc).contains_key(&id.to_string())
+    })
+    .await?;
+    // An editor, who saw that ID in the room's presence, writes with it.
+    let squatter = YClient::connect_as(&url(&meeting.editor.token), id).await?;
+    squatter.wait_synced().await?;
+    squatter.add_clause("Przejęte");
+    let denials = squatter.wait_denials(1).await?;
+    assert!(
+        denials[0].contains("belongs to another member"),
+        "{denials:?}"
+    );
+    // The moderator writes as ever.
+    moderator.add_clause("Misja");
+    let reader = YClient::connect(&url(&meeting.observer.token)).await?;
+    reader.wait_synced().await?;
+    reader.wait_for_text("Misja").await?;
+    assert!(moderator.denials().is_empty());
+    Ok(())
+}

@@ -26,7 +26,7 @@ use yrs::sync::{Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 
 use crate::AppState;
-use crate::meeting::{Meeting, Member, OpenError, Relay, Room};
+use crate::meeting::{Meeting, Member, OpenError, Relay, Relayed, Room};
 use crate::session::{RateLimit, Reply, Session, SessionError};
 
 /// The upgraded socket of a connection.
@@ -251,18 +251,7 @@ impl Link {
                     continue;
                 }
                 Event::Relayed(relayed) => match relayed {
-                    Ok(Relay::Update {
-                        origin,
-                        seq,
-                        update,
-                        frame,
-                    }) => {
-                        let first = Queued {
-                            origin,
-                            seq,
-                            update,
-                            frame,
-                        };
+                    Ok(Relay::Update(first)) => {
                         match coalesce(self.conn, first, room, &mut self.relay, &mut self.held) {
                             Ok(Some(bytes)) => WsMessage::Binary(bytes),
                             Ok(None) => continue,
@@ -395,14 +384,6 @@ async fn next_relayed(
 /// Most updates merged into one frame for a connection that is behind.
 const MAX_COALESCE: usize = 512;
 
-/// A relayed update taken from the room's broadcast.
-struct Queued {
-    origin: u64,
-    seq: u64,
-    update: Arc<[u8]>,
-    frame: Bytes,
-}
-
 /// Sends a connection that is behind one frame instead of many: takes the
 /// updates already queued after `first` and merges them (the stock client
 /// reads one message per frame, so they are merged, not concatenated).
@@ -412,12 +393,12 @@ struct Queued {
 /// followers that are behind together need the same runs.
 fn coalesce(
     conn: u64,
-    first: Queued,
+    first: Relayed,
     room: &Room,
     relay: &mut broadcast::Receiver<Relay>,
     held: &mut Option<Relay>,
 ) -> Result<Option<Bytes>, ()> {
-    let mut run: Vec<Queued> = Vec::new();
+    let mut run: Vec<Relayed> = Vec::new();
     if first.origin != conn {
         run.push(first);
     }
@@ -425,24 +406,14 @@ fn coalesce(
     let mut whole = true;
     while run.len() <= MAX_COALESCE {
         match relay.try_recv() {
-            Ok(Relay::Update {
-                origin,
-                seq,
-                update,
-                frame,
-            }) => {
-                if origin == conn {
+            Ok(Relay::Update(next)) => {
+                if next.origin == conn {
                     continue;
                 }
-                if run.last().is_some_and(|q| q.seq + 1 != seq) {
+                if run.last().is_some_and(|q| q.seq + 1 != next.seq) {
                     whole = false;
                 }
-                run.push(Queued {
-                    origin,
-                    seq,
-                    update,
-                    frame,
-                });
+                run.push(next);
             }
             Ok(other) => {
                 *held = Some(other);
@@ -511,32 +482,20 @@ mod tests {
             let update = txn.encode_update_v1();
             drop(txn);
             let frame = Message::Sync(SyncMessage::Update(update.clone())).encode_v1();
-            let relay = Relay::Update {
+            let relay = Relay::Update(Relayed {
                 origin: *origin,
                 seq,
                 update: update.into(),
                 frame: frame.into(),
-            };
+            });
             tx.send(relay).unwrap();
         }
     }
 
     /// What connection `conn` sends for the frames queued on `rx`.
     fn next_frame(conn: u64, room: &Room, rx: &mut broadcast::Receiver<Relay>) -> Bytes {
-        let Ok(Relay::Update {
-            origin,
-            seq,
-            update,
-            frame,
-        }) = rx.try_recv()
-        else {
+        let Ok(Relay::Update(first)) = rx.try_recv() else {
             panic!("no update queued")
-        };
-        let first = Queued {
-            origin,
-            seq,
-            update,
-            frame,
         };
         let mut held = None;
         coalesce(conn, first, room, rx, &mut held)

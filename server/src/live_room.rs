@@ -21,23 +21,28 @@ use crate::meeting::now_ms;
 use crate::room::{Applied, RoomDoc};
 use crate::store::{self, JournalEntry, Store, WriteResult};
 
+/// A durable update as relayed: bytes encoded once, shared by every
+/// receiver.
+#[derive(Clone, Debug)]
+pub struct Relayed {
+    /// Connection the update came from.
+    pub origin: u64,
+    /// Its sequence number in the room's log; relayed updates are
+    /// consecutive.
+    pub seq: u64,
+    /// The Yjs update itself, for merging with its neighbours.
+    pub update: Arc<[u8]>,
+    /// The update as a protocol message (cloning shares the bytes).
+    pub frame: Bytes,
+}
+
 /// A frame for the connections of a room. Bytes are encoded once and
 /// shared by every receiver.
 #[derive(Clone, Debug)]
 pub enum Relay {
     /// A durable document update, for everyone but the connection it came
     /// from (origin 0 is the server).
-    Update {
-        /// Connection the update came from.
-        origin: u64,
-        /// Its sequence number in the room's log; relayed updates are
-        /// consecutive.
-        seq: u64,
-        /// The Yjs update itself, for merging with its neighbours.
-        update: Arc<[u8]>,
-        /// The update as a protocol message (cloning shares the bytes).
-        frame: Bytes,
-    },
+    Update(Relayed),
     /// A presence change, as a protocol message.
     Awareness {
         /// Connection it came from.
@@ -174,12 +179,12 @@ impl Room {
             },
             move |res| match res {
                 Ok(()) => {
-                    let _ = room.relay.send(Relay::Update {
+                    let _ = room.relay.send(Relay::Update(Relayed {
                         origin,
                         seq,
                         update,
                         frame,
-                    });
+                    }));
                     room.durable.send_replace(seq);
                 }
                 Err(e) => room.fail(&e.to_string()),

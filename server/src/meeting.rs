@@ -13,7 +13,7 @@ use uuid::Uuid;
 use yrs::TransactionMut;
 
 use crate::auth::SecretHash;
-pub use crate::live_room::{ExtraWrite, Journal, Relay, Room, RoomSizes};
+pub use crate::live_room::{ExtraWrite, Journal, Relay, Relayed, Room, RoomSizes};
 use crate::meeting_room;
 use crate::room::{Author, Denied, Kind, Outcome, Refusal, RoomDoc};
 use crate::store::{self, Store};

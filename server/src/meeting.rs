@@ -442,24 +442,16 @@ impl Meeting {
                 Received::Refused(refusal)
             }
             Err((refusal, taint)) => {
-                if !matches!(
-                    refusal,
-                    Refusal::ForeignClient { .. }
-                        | Refusal::Malformed(_)
-                        | Refusal::Gap { .. }
-                        | Refusal::Denied(Denied::Unavailable)
-                ) {
-                    for client in doc.refuse_clients(taint) {
-                        let key = room.key.clone();
-                        self.store.submit(
-                            move |c| store::insert_refused_client(c, &key, client),
-                            |res| {
-                                if let Err(e) = res {
-                                    tracing::error!(error = %e, "could not record a refused client");
-                                }
-                            },
-                        );
-                    }
+                for client in doc.refuse_clients(taint) {
+                    let key = room.key.clone();
+                    self.store.submit(
+                        move |c| store::insert_refused_client(c, &key, client),
+                        |res| {
+                            if let Err(e) = res {
+                                tracing::error!(error = %e, "could not record a refused client");
+                            }
+                        },
+                    );
                 }
                 Received::Refused(refusal)
             }

@@ -289,10 +289,10 @@ impl RoomDoc {
     /// Decides on and, if allowed, applies an update from `author`.
     /// `bindings` maps client IDs to members meeting-wide.
     ///
-    /// On refusal the client IDs that would have created items are returned
-    /// alongside, so the caller can record them as refused (the caller does,
-    /// unless the refusal is [`Refusal::ForeignClient`], whose client ID
-    /// belongs to somebody else).
+    /// On refusal the client IDs to refuse from now on are returned
+    /// alongside, for the caller to record: those that would have created
+    /// items, except where the refusal blames nobody's ID (another member's
+    /// client ID, malformed bytes, a gap that may yet fill, storage failing).
     pub fn apply(
         &mut self,
         bytes: &[u8],
@@ -311,7 +311,13 @@ impl RoomDoc {
             return Ok(Outcome::Noop);
         }
         if let Err(denied) = author.may_write {
-            return Err((Refusal::Denied(denied), creating));
+            // Storage failing blames nobody: the client will resend.
+            let taint = if denied == Denied::Unavailable {
+                Vec::new()
+            } else {
+                creating
+            };
+            return Err((Refusal::Denied(denied), taint));
         }
         let have = self.doc.transact().state_vector();
         let mut new_bindings = Vec::new();

@@ -135,12 +135,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Checks a Yjs update (v1) as a client sends it.
-pub fn check_update_v1(bytes: &[u8]) -> Result<(), Refused> {
-    blocks_v1(bytes).map(|_| ())
-}
-
-/// Checks a Yjs update (v1) and lists its blocks.
+/// Checks a Yjs update (v1) as a client sends it, and lists its blocks.
 pub fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
     let mut r = Reader::new(bytes);
     let clients = r.count(3, "clients")?;
@@ -377,7 +372,7 @@ mod tests {
         let update = doc
             .transact()
             .encode_state_as_update_v1(&Default::default());
-        check_update_v1(&update).unwrap();
+        blocks_v1(&update).unwrap();
         assert!(yrs::Update::decode_v1(&update).is_ok());
         let sv = yrs::updates::encoder::Encode::encode_v1(&doc.transact().state_vector());
         check_state_vector(&sv).unwrap();
@@ -388,7 +383,7 @@ mod tests {
         // 2^28 clients in five bytes.
         let mut bomb = Vec::new();
         var(1 << 28, &mut bomb);
-        assert!(check_update_v1(&bomb).unwrap_err().contains("clients"));
+        assert!(blocks_v1(&bomb).unwrap_err().contains("clients"));
         // A state vector of 2^28 entries.
         assert!(check_state_vector(&bomb).is_err());
         // One client with 2^31 blocks.
@@ -396,7 +391,7 @@ mod tests {
         for n in [1, 1 << 31, 5, 0] {
             var(n, &mut blocks);
         }
-        assert!(check_update_v1(&blocks).unwrap_err().contains("blocks"));
+        assert!(blocks_v1(&blocks).unwrap_err().contains("blocks"));
     }
 
     #[test]
@@ -410,16 +405,16 @@ mod tests {
         };
         // Client 1 with no blocks, then an empty delete set.
         let empty = update(&[1, 0, 1, 0, 0]);
-        assert!(check_update_v1(&empty).unwrap_err().contains("no blocks"));
+        assert!(blocks_v1(&empty).unwrap_err().contains("no blocks"));
         // Client 5 twice, each with one GC range of length 2.
         let twice = update(&[2, 1, 5, 0, 0, 2, 1, 5, 0, 0, 2, 0]);
-        assert!(check_update_v1(&twice).unwrap_err().contains("twice"));
+        assert!(blocks_v1(&twice).unwrap_err().contains("twice"));
         // A client ID of 60 bits in a state vector.
         let wide = update(&[1, 1 << 60, 3]);
         assert!(check_state_vector(&wide).unwrap_err().contains("53 bits"));
         // A GC range of length zero.
         let zero = update(&[1, 1, 5, 0, 0, 0, 0]);
-        assert!(check_update_v1(&zero).unwrap_err().contains("length zero"));
+        assert!(blocks_v1(&zero).unwrap_err().contains("length zero"));
         // A subdocument in a map.
         let sub = {
             let doc = crate::room::new_doc();
@@ -428,7 +423,7 @@ mod tests {
             map.insert(&mut txn, "sub", yrs::Doc::new());
             txn.encode_update_v1()
         };
-        assert!(check_update_v1(&sub).unwrap_err().contains("subdocuments"));
+        assert!(blocks_v1(&sub).unwrap_err().contains("subdocuments"));
     }
 
     #[test]
@@ -452,14 +447,10 @@ mod tests {
             b
         };
         let shallow = nested(10);
-        check_update_v1(&shallow).unwrap();
+        blocks_v1(&shallow).unwrap();
         assert!(yrs::Update::decode_v1(&shallow).is_ok());
         // 100,000 levels in 200 KB: the library would overflow its stack.
         let deep = nested(100_000);
-        assert!(
-            check_update_v1(&deep)
-                .unwrap_err()
-                .contains("nested deeper")
-        );
+        assert!(blocks_v1(&deep).unwrap_err().contains("nested deeper"));
     }
 }

@@ -1,0 +1,52 @@
+/**
+ * The app's entry: picks the screen for the address, keeps a meeting's
+ * connection open across language switches, and closes it on leaving.
+ */
+import './style.css'
+
+import { applyLang, onLangChange, t } from './app.js'
+import { MeetingConnection } from './connection.js'
+import { parseRoute } from './logic/routes.js'
+import { seats } from './seats.js'
+import { joinScreen, messageScreen } from './screens/join.js'
+import { meetingScreen } from './screens/meeting.js'
+import { startScreen } from './screens/start.js'
+
+const root = document.getElementById('app') as HTMLElement
+let leave: () => void = () => {}
+let open: MeetingConnection | null = null
+
+function render(): void {
+  leave()
+  const route = parseRoute(location.pathname, location.hash)
+  if (route.screen !== 'meeting' || open?.meeting !== route.meeting) {
+    open?.destroy()
+    open = null
+  }
+  switch (route.screen) {
+    case 'start':
+      leave = startScreen(root)
+      break
+    case 'join':
+      leave = joinScreen(root, route.meeting, route.invite)
+      break
+    case 'meeting': {
+      const seat = seats.get(route.meeting)
+      if (!seat) {
+        leave = messageScreen(root, t().noSeat)
+        break
+      }
+      open ??= new MeetingConnection(seat.meeting, seat.token, seat.role !== 'observer')
+      leave = meetingScreen(root, seat, open)
+      break
+    }
+    default:
+      leave = messageScreen(root, t().notFound)
+  }
+}
+
+applyLang()
+onLangChange(render)
+window.addEventListener('popstate', render)
+window.addEventListener('draftroom:navigate', render)
+render()

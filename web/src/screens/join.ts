@@ -1,0 +1,91 @@
+/** Joining with an invite link: a name, then the meeting with the invite's role. */
+import { api, ApiError } from '../api.js'
+import { arrive, navigate, t, topbar } from '../app.js'
+import { h } from '../dom.js'
+import { meetingPath } from '../logic/routes.js'
+import { seats } from '../seats.js'
+import { errorText, field, formError } from './form.js'
+
+export function joinScreen(root: HTMLElement, meeting: string, invite: string | null): () => void {
+  const c = t()
+  const heading = h('h1', {}, c.joinHeading)
+  const seat = seats.get(meeting)
+  let body: HTMLElement
+  if (seat) {
+    body = h(
+      'div',
+      { class: 'card narrow' },
+      heading,
+      h('p', {}, c.alreadyHere(seat.name)),
+      h(
+        'button',
+        { type: 'button', class: 'primary', onclick: () => navigate(meetingPath(meeting)) },
+        c.continueAs(seat.name),
+      ),
+    )
+  } else if (!invite) {
+    body = h('div', { class: 'card narrow' }, heading, h('p', { role: 'alert' }, c.noInvite))
+  } else {
+    const name = field('name', c.yourNameLabel, c.yourNameHint, 80, 'name')
+    const error = formError()
+    const submit = h('button', { type: 'submit', class: 'primary' }, c.joinButton)
+    body = h(
+      'form',
+      { class: 'card narrow', novalidate: true, 'aria-labelledby': 'join-h' },
+      heading,
+      h('p', { class: 'muted' }, c.joinIntro),
+      name.row,
+      error.el,
+      submit,
+    )
+    heading.id = 'join-h'
+    body.addEventListener('submit', async (e) => {
+      e.preventDefault()
+      error.clear()
+      if (!name.check()) return
+      submit.disabled = true
+      submit.textContent = c.joining
+      try {
+        const joined = await api.join(meeting, invite, name.value())
+        const info = await api.meeting(meeting, joined.token)
+        seats.put({
+          meeting,
+          token: joined.token,
+          userId: joined.user_id,
+          name: info.you.name,
+          role: joined.role,
+          title: info.title,
+          seenAt: Date.now(),
+        })
+        navigate(meetingPath(meeting))
+      } catch (err) {
+        error.show(errorText(err as ApiError))
+        submit.disabled = false
+        submit.textContent = c.joinButton
+      }
+    })
+  }
+  root.replaceChildren(topbar(), h('main', { id: 'main', class: 'join' }, body))
+  arrive(c.joinHeading, heading)
+  return () => {}
+}
+
+export function messageScreen(root: HTMLElement, text: string): () => void {
+  const c = t()
+  const heading = h('h1', {}, text)
+  root.replaceChildren(
+    topbar(),
+    h(
+      'main',
+      { id: 'main', class: 'join' },
+      h(
+        'div',
+        { class: 'card narrow' },
+        heading,
+        h('p', {}, h('a', { href: '/' }, c.goHome)),
+      ),
+    ),
+  )
+  arrive(text, heading)
+  return () => {}
+}

@@ -1,0 +1,258 @@
+/**
+ * The meeting: the draft in the middle, who is in the room beside it, the
+ * invite links for the moderator, the connection always in view. Everything
+ * shown is derived from the rooms' documents and the member's role.
+ */
+import { api, ApiError } from '../api.js'
+import { arrive, t, topbar } from '../app.js'
+import { announce, fill, h } from '../dom.js'
+import type { MeetingConnection } from '../connection.js'
+import type { Role } from '../i18n/index.js'
+import type { Refusal } from '../logic/refusal.js'
+import { MeetingView, type Person } from '../meeting-state.js'
+import { seats, type Seat } from '../seats.js'
+import { DraftView } from './draft.js'
+import { errorText } from './form.js'
+import { invites } from './invites.js'
+import { legend, peopleList } from './people.js'
+import { statusBadge } from './status.js'
+
+const AUTHORS_KEY = 'draftroom.showAuthors'
+
+function loadShowAuthors(): boolean {
+  try {
+    return localStorage.getItem(AUTHORS_KEY) === '1'
+  } catch {
+    return false
+  }
+}
+
+export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnection): () => void {
+  const c = t()
+  const meeting = new MeetingView(conn.doc('meeting'))
+  const stops: (() => void)[] = []
+  let showAuthors = loadShowAuthors()
+
+  const myRole = (): Role => meeting.person(seat.userId)?.role ?? seat.role
+  const canWrite = () => (myRole() === 'moderator' || myRole() === 'editor') && !meeting.frozen
+
+  // The top bar: title, phase, who I am, connection.
+  const title = h('h1', { class: 'meeting-title' })
+  const phase = h('span', { class: 'phase' })
+  const me = h('span', { class: 'me' })
+  const status = statusBadge(conn)
+  stops.push(status.stop)
+
+  // Notices: refusals and the frozen state, in words.
+  const notices = h('div', { class: 'notices' })
+  const frozenNotice = h('p', { class: 'notice notice-frozen', hidden: true }, c.frozenNotice)
+  const roleHelp = h('p', { class: 'role-help muted' })
+
+  // The draft.
+  const draft = new DraftView({
+    meeting,
+    awareness: () => (seat.role === 'observer' ? null : conn.provider('draft').awareness),
+    canWrite,
+    showAuthors: () => showAuthors,
+    move: async (clause, to) => {
+      try {
+        await api.moveClause(seat.meeting, seat.token, clause, to)
+      } catch (e) {
+        notice(errorText(e as ApiError), 'error')
+        throw e
+      }
+    },
+    changed: () => schedule(),
+  })
+  draft.attach(conn.doc('draft'), conn.synced('draft'))
+  conn.whenSynced('draft', () => draft.synced())
+
+  const authorsToggle = h('input', { type: 'checkbox', id: 'show-authors', checked: showAuthors })
+  authorsToggle.addEventListener('change', () => {
+    showAuthors = authorsToggle.checked
+    try {
+      localStorage.setItem(AUTHORS_KEY, showAuthors ? '1' : '0')
+    } catch {
+      // The choice lasts this page only.
+    }
+    draft.showAuthors(showAuthors)
+    schedule()
+  })
+  const undo = h('button', { type: 'button', class: 'small', 'aria-label': c.undo, title: c.undo, onclick: () => draft.undo() }, `↶ ${c.undoShort}`)
+  const redo = h('button', { type: 'button', class: 'small', 'aria-label': c.redo, title: c.redo, onclick: () => draft.redo() }, `↷ ${c.redo}`)
+  const editTools = h('div', { class: 'edit-tools' }, undo, redo)
+
+  const side = h('aside', { class: 'side', 'aria-label': c.peopleHeading })
+  const draftHeading = h('h2', { id: 'draft-h' }, c.draftHeading)
+  const main = h(
+    'main',
+    { id: 'main', class: 'meeting' },
+    h(
+      'section',
+      { class: 'draft', 'aria-labelledby': 'draft-h' },
+      h(
+        'div',
+        { class: 'draft-head' },
+        draftHeading,
+        h('div', { class: 'draft-tools' }, editTools, h('label', { class: 'toggle', for: 'show-authors' }, authorsToggle, c.showAuthors)),
+      ),
+      roleHelp,
+      frozenNotice,
+      notices,
+      draft.el,
+    ),
+    side,
+  )
+  root.replaceChildren(
+    topbar(h('div', { class: 'meeting-id' }, title, h('div', { class: 'meeting-meta' }, phase, me)), status.el),
+    main,
+  )
+
+  function notice(text: string, kind: 'error' | 'info'): void {
+    const close = h('button', { type: 'button', class: 'small', 'aria-label': t().dismiss }, '✕')
+    const el = h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('p', {}, text), close)
+    close.addEventListener('click', () => el.remove())
+    notices.replaceChildren(el)
+  }
+
+  stops.push(
+    conn.onRefusal((r: Refusal) => {
+      const text = t().refusal[r.code] ?? t().refusal.unknown
+      notice(r.final ? `${text} ${t().reloaded}` : text, r.final ? 'error' : 'info')
+    }),
+  )
+
+  const grant = async (p: Person) => {
+    try {
+      await api.grantEditor(seat.meeting, seat.token, p.userId)
+      announce(t().granted(p.name))
+    } catch (e) {
+      notice(errorText(e as ApiError), 'error')
+    }
+  }
+
+  // Everything that follows the meeting room and presence.
+  let frame = 0
+  let lastRole: Role | null = null
+  let lastFrozen: boolean | null = null
+  let lastSideKey = ''
+  let sidePanelsVersion = 0
+  function schedule(): void {
+    if (frame) return
+    frame = requestAnimationFrame(() => {
+      frame = 0
+      paint()
+    })
+  }
+  function paint(): void {
+    const c = t()
+    const role = myRole()
+    title.textContent = meeting.title || seat.title
+    phase.textContent = c.phase[meeting.phase] ?? meeting.phase
+    phase.className = `phase phase-${meeting.phase}`
+    me.textContent = c.youAre(meeting.person(seat.userId)?.name ?? seat.name, role)
+    roleHelp.textContent = c.roleHelp[role]
+    frozenNotice.hidden = !meeting.frozen
+    editTools.hidden = !canWrite()
+    if (role !== lastRole || meeting.frozen !== lastFrozen) {
+      if (lastRole !== null && role !== lastRole) announce(c.roleHelp[role])
+      lastRole = role
+      lastFrozen = meeting.frozen
+      draft.render()
+      if (role !== seat.role) seats.update(seat.meeting, { role })
+    }
+    const people = meeting.people()
+    const awareness = seat.role === 'observer' ? null : conn.provider('draft').awareness
+    const connected = awareness ? meeting.connected(awareness) : new Set<string>()
+    const authorIds = showAuthors ? [...draft.authors()] : []
+    const key = JSON.stringify([c.lang, role, meeting.frozen, meeting.observers, people, [...connected].sort(), authorIds, sidePanelsVersion])
+    if (key === lastSideKey) return
+    lastSideKey = key
+    const panels: HTMLElement[] = [
+      peopleList({
+        people,
+        connected,
+        me: seat.userId,
+        observers: meeting.observers,
+        grant: role === 'moderator' && !meeting.frozen ? grant : null,
+      }),
+    ]
+    if (showAuthors) {
+      const ids = new Set(authorIds)
+      const authors = people.filter((p) => ids.has(p.userId))
+      for (const id of ids) {
+        const p = id ? meeting.person(id) : null
+        if (p && !authors.includes(p)) authors.push(p)
+      }
+      panels.push(legend(authors, ids.has(null)))
+    }
+    if (role === 'moderator') {
+      panels.push(
+        invites(seats.get(seat.meeting) ?? seat, () => {
+          sidePanelsVersion += 1
+          schedule()
+        }),
+      )
+    }
+    const focused = side.contains(document.activeElement) ? focusKey(document.activeElement) : null
+    fill(side, ...panels)
+    if (focused) side.querySelector<HTMLElement>(focused)?.focus()
+  }
+
+  // Subscriptions, renewed when the connection drops a room's copy.
+  let meetingDoc = conn.doc('meeting')
+  const onMeeting = () => {
+    schedule()
+    draft.refreshAuthors()
+  }
+  meetingDoc.on('update', onMeeting)
+  const awarenessNow = () => conn.provider('draft').awareness
+  let awareness = awarenessNow()
+  awareness.on('change', schedule)
+  stops.push(
+    conn.onReset((room) => {
+      if (room === 'meeting') {
+        meetingDoc.off('update', onMeeting)
+        meetingDoc = conn.doc('meeting')
+        meeting.doc = meetingDoc
+        meetingDoc.on('update', onMeeting)
+      } else {
+        awareness.off('change', schedule)
+        awareness = awarenessNow()
+        awareness.on('change', schedule)
+        draft.attach(conn.doc('draft'), false)
+        conn.whenSynced('draft', () => draft.synced())
+      }
+      schedule()
+    }),
+  )
+  const beforeUnload = (e: BeforeUnloadEvent) => {
+    if (conn.status.unsent > 0) {
+      e.preventDefault()
+      e.returnValue = ''
+    }
+  }
+  window.addEventListener('beforeunload', beforeUnload)
+
+  paint()
+  arrive(meeting.title || seat.title, title)
+  seats.update(seat.meeting, { seenAt: Date.now() })
+
+  return () => {
+    if (frame) cancelAnimationFrame(frame)
+    meetingDoc.off('update', onMeeting)
+    awareness.off('change', schedule)
+    window.removeEventListener('beforeunload', beforeUnload)
+    for (const stop of stops) stop()
+    draft.destroy()
+  }
+}
+
+/** A selector that finds the same control after the side panel is redrawn. */
+function focusKey(el: Element | null): string | null {
+  if (!el) return null
+  if (el.id) return `#${el.id}`
+  const user = el.closest('[data-user]')?.getAttribute('data-user')
+  if (user && el.classList.contains('grant')) return `[data-user="${user}"] .grant`
+  return null
+}

@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use thiserror::Error;
 
+use draftroom_shared::RefusalCode;
+
 use crate::draft::{ClauseChange, ListItems, Tracker};
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
@@ -24,54 +26,87 @@ pub struct Author {
 }
 
 /// Why a member may not write a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
     /// Nobody but the server writes this room.
-    #[error("only the server writes this room")]
     ServerOnly,
     /// The member's role does not write this room.
-    #[error("your role may not write this room")]
     Role,
     /// The draft is frozen.
-    #[error("the draft is frozen: it takes no changes until the moderator reopens it")]
     Frozen,
     /// Only an amendment's author writes it.
-    #[error("only its author writes this amendment")]
     NotAuthor,
     /// The amendment was accepted or rejected.
-    #[error("this amendment has been decided and no longer changes")]
     Decided,
     /// The server cannot make changes durable now (its storage is failing).
     /// Unlike the others this says nothing against the change: the client
     /// keeps it, and the server asks for it again once it can store it.
-    #[error(
-        "storage unavailable: the server cannot save changes right now; they stay on this device and are sent again when it can"
-    )]
     Unavailable,
 }
 
-/// Why an update was refused. Everything but [`Refusal::Malformed`] is
-/// answered with the protocol's permission-denied message.
+impl Denied {
+    /// The stable code a refusal's reason starts with.
+    pub fn code(self) -> RefusalCode {
+        match self {
+            Denied::ServerOnly => RefusalCode::ServerOnly,
+            Denied::Role => RefusalCode::Role,
+            Denied::Frozen => RefusalCode::Frozen,
+            Denied::NotAuthor => RefusalCode::NotAuthor,
+            Denied::Decided => RefusalCode::Decided,
+            Denied::Unavailable => RefusalCode::StorageUnavailable,
+        }
+    }
+
+    /// The English sentence after the code.
+    fn sentence(self) -> &'static str {
+        match self {
+            Denied::ServerOnly => "only the server writes this room",
+            Denied::Role => "your role may not write this room",
+            Denied::Frozen => {
+                "the draft is frozen: it takes no changes until the moderator reopens it"
+            }
+            Denied::NotAuthor => "only its author writes this amendment",
+            Denied::Decided => "this amendment has been decided and no longer changes",
+            Denied::Unavailable => {
+                "the server cannot save changes right now; they stay on this device and are sent again when it can"
+            }
+        }
+    }
+}
+
+/// `code: sentence`, as the permission-denied reason says it.
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.sentence())
+    }
+}
+
+impl std::error::Error for Denied {}
+
+/// Why an update was refused. Everything but [`Refusal::Malformed`] and
+/// [`Refusal::Gap`] is answered with the protocol's permission-denied
+/// message, whose reason is this error's text: its code (see
+/// [`Refusal::code`]), `": "`, and an English sentence.
 #[derive(Debug, Error)]
 pub enum Refusal {
     /// The author may not write here.
     #[error("{0}")]
     Denied(Denied),
     /// The update carries items of a client ID bound to another member.
-    #[error("client id {client} belongs to another member of this meeting")]
+    #[error("{code}: client id {client} belongs to another member of this meeting", code = RefusalCode::ForeignClient)]
     ForeignClient {
         /// The client ID.
         client: u64,
     },
     /// The client ID had an update refused before; its later items depend
     /// on what was refused and can never be integrated.
-    #[error("client id {client} had a change refused earlier in this room; reload to continue")]
+    #[error("{code}: client id {client} had a change refused earlier in this room; reload to continue", code = RefusalCode::RefusedClient)]
     RefusedClient {
         /// The client ID.
         client: u64,
     },
     /// The update builds on changes the server does not have.
-    #[error("this change builds on changes the server does not have; reload to continue")]
+    #[error("{code}: this change builds on changes the server does not have; reload to continue", code = RefusalCode::MissingDependencies)]
     MissingDependencies,
     /// The update continues a client's edits from past where the server has
     /// them: its earlier edits have not arrived yet. A reconnecting client
@@ -85,6 +120,21 @@ pub enum Refusal {
     /// The bytes are not a Yjs update.
     #[error("malformed update: {0}")]
     Malformed(String),
+}
+
+impl Refusal {
+    /// The code of a refusal answered with permission denied; none for a
+    /// gap (held back, not answered) or malformed bytes (the connection
+    /// closes).
+    pub fn code(&self) -> Option<RefusalCode> {
+        match self {
+            Refusal::Denied(d) => Some(d.code()),
+            Refusal::ForeignClient { .. } => Some(RefusalCode::ForeignClient),
+            Refusal::RefusedClient { .. } => Some(RefusalCode::RefusedClient),
+            Refusal::MissingDependencies => Some(RefusalCode::MissingDependencies),
+            Refusal::Gap { .. } | Refusal::Malformed(_) => None,
+        }
+    }
 }
 
 /// The result of an accepted update.
@@ -601,6 +651,52 @@ mod tests {
         b.extend_from_slice(text.as_bytes());
         var(0, &mut b);
         b
+    }
+
+    /// Every refusal answered with permission denied has a reason that
+    /// starts with its code and `": "`, every code has a refusal, and the
+    /// storage refusal reads exactly as it did before the codes.
+    #[test]
+    fn every_refusal_reason_starts_with_its_code() {
+        let refusals = [
+            Refusal::Denied(Denied::ServerOnly),
+            Refusal::Denied(Denied::Role),
+            Refusal::Denied(Denied::Frozen),
+            Refusal::Denied(Denied::NotAuthor),
+            Refusal::Denied(Denied::Decided),
+            Refusal::Denied(Denied::Unavailable),
+            Refusal::ForeignClient { client: 7 },
+            Refusal::RefusedClient { client: 7 },
+            Refusal::MissingDependencies,
+        ];
+        let mut codes = HashSet::new();
+        for refusal in &refusals {
+            let code = refusal.code().expect("answered with a code");
+            let reason = refusal.to_string();
+            assert!(
+                reason.starts_with(&format!("{code}: ")),
+                "{reason:?} does not start with {code:?}"
+            );
+            assert_eq!(RefusalCode::of_reason(&reason), Some(code));
+            assert!(reason.len() > code.as_str().len() + 10, "{reason:?}");
+            codes.insert(code);
+        }
+        assert_eq!(
+            codes.len(),
+            RefusalCode::ALL.len(),
+            "a code no refusal uses"
+        );
+        assert_eq!(
+            Refusal::Denied(Denied::Unavailable).to_string(),
+            "storage unavailable: the server cannot save changes right now; \
+             they stay on this device and are sent again when it can"
+        );
+        assert_eq!(
+            Refusal::Denied(Denied::Frozen).to_string(),
+            "frozen: the draft is frozen: it takes no changes until the moderator reopens it"
+        );
+        assert!(Refusal::Gap { client: 1 }.code().is_none());
+        assert!(Refusal::Malformed("x".into()).code().is_none());
     }
 
     #[test]

@@ -252,6 +252,98 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// Why the server refused a write on a WebSocket, as a stable code.
+///
+/// The server answers a refused write with the protocol's auth message,
+/// permission denied, whose reason is `"{code}: {English sentence}"`: the
+/// code lets an app say it in the user's language, the sentence serves
+/// logs and people reading the wire. Every code but
+/// [`RefusalCode::StorageUnavailable`] is final: the refused Yjs client ID
+/// stays refused in that room, so the client drops its copy and resyncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalCode {
+    /// `frozen`: the draft is frozen until the moderator reopens it.
+    Frozen,
+    /// `role`: the member's role does not write this room.
+    Role,
+    /// `server_only`: only the server writes this room (`meeting`).
+    ServerOnly,
+    /// `not_author`: only its author writes an amendment.
+    NotAuthor,
+    /// `decided`: the amendment was accepted or rejected.
+    Decided,
+    /// `foreign_client`: the update carries a Yjs client ID bound to
+    /// another member.
+    ForeignClient,
+    /// `refused_client`: the client ID had a change refused earlier in
+    /// this room; its later changes build on it.
+    RefusedClient,
+    /// `missing_dependencies`: the update builds on changes the server
+    /// does not have.
+    MissingDependencies,
+    /// `storage unavailable`: the server cannot store changes now. Not
+    /// final and nobody's fault: the client keeps its changes and the
+    /// server asks for them again once it can store them. Spelt with a
+    /// space, unlike the others, because checks outside this repository
+    /// match the reason's `storage unavailable:` prefix, which predates
+    /// the codes.
+    StorageUnavailable,
+}
+
+impl RefusalCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [RefusalCode; 9] = [
+        RefusalCode::Frozen,
+        RefusalCode::Role,
+        RefusalCode::ServerOnly,
+        RefusalCode::NotAuthor,
+        RefusalCode::Decided,
+        RefusalCode::ForeignClient,
+        RefusalCode::RefusedClient,
+        RefusalCode::MissingDependencies,
+        RefusalCode::StorageUnavailable,
+    ];
+
+    /// The code as it starts a refusal's reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::Frozen => "frozen",
+            RefusalCode::Role => "role",
+            RefusalCode::ServerOnly => "server_only",
+            RefusalCode::NotAuthor => "not_author",
+            RefusalCode::Decided => "decided",
+            RefusalCode::ForeignClient => "foreign_client",
+            RefusalCode::RefusedClient => "refused_client",
+            RefusalCode::MissingDependencies => "missing_dependencies",
+            RefusalCode::StorageUnavailable => "storage unavailable",
+        }
+    }
+
+    /// Whether the refusal is final for the Yjs client that made the
+    /// change (everything but storage being unavailable).
+    pub fn is_final(self) -> bool {
+        self != RefusalCode::StorageUnavailable
+    }
+
+    /// The reason sent on the wire: the code, `": "`, the sentence.
+    pub fn reason(self, sentence: &str) -> String {
+        format!("{}: {sentence}", self.as_str())
+    }
+
+    /// The code a refusal's reason starts with, if any; how a Rust client
+    /// reads it.
+    pub fn of_reason(reason: &str) -> Option<RefusalCode> {
+        let (code, _) = reason.split_once(": ")?;
+        RefusalCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// WebSocket close codes the server uses, beyond the standard ones.
 pub mod close {
     /// The message was too big (standard).
@@ -307,6 +399,27 @@ mod tests {
         assert!(Role::Editor.writes_draft());
         assert!(!Role::Participant.writes_draft());
         assert!(!Role::Observer.writes_draft());
+    }
+
+    #[test]
+    fn refusal_codes_are_distinct_and_read_back_from_their_reasons() {
+        let mut seen = std::collections::HashSet::new();
+        for code in RefusalCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert!(!code.as_str().contains(':'), "{code}");
+            let reason = code.reason("the sentence: with a colon");
+            assert!(reason.starts_with(&format!("{code}: ")), "{reason}");
+            assert_eq!(RefusalCode::of_reason(&reason), Some(code));
+        }
+        assert_eq!(RefusalCode::of_reason("frozen"), None);
+        assert_eq!(RefusalCode::of_reason("nonsense: at all"), None);
+        assert!(
+            RefusalCode::StorageUnavailable
+                .reason("x")
+                .starts_with("storage unavailable: ")
+        );
+        let finals = RefusalCode::ALL.iter().filter(|c| c.is_final()).count();
+        assert_eq!(finals, RefusalCode::ALL.len() - 1);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! accepts it into the draft or rejects it. Who may do what is checked on
 //! the wire, and the server-written `meeting` room follows every step.
 
+use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::amendments;
-use draftroom_tests::{Meeting, QUIET, Server, WAIT, YClient, assert_error, new_doc};
+use draftroom_tests::{
+    Meeting, QUIET, Server, WAIT, YClient, assert_error, assert_refused, new_doc,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -119,6 +122,7 @@ async fn a_participants_amendment_is_typed_live_and_written_by_its_author_only()
         intruder.push_amendment_text(refused);
         let denials = intruder.wait_denials(1).await?;
         println!("{who} writing the amendment denied: {denials:?}");
+        assert_refused(who, &denials[0], RefusalCode::NotAuthor);
     }
     // The back door: text already in a document when it connects arrives as
     // sync step 2, and is refused all the same.
@@ -448,6 +452,11 @@ async fn accepting_applies_the_amendment_to_every_draft_client() -> anyhow::Resu
     author.push_amendment_text(" PO DECYZJI");
     let denials = author.wait_denials(1).await?;
     println!("author writing a decided amendment denied: {denials:?}");
+    assert_refused(
+        "the author after acceptance",
+        &denials[0],
+        RefusalCode::Decided,
+    );
     tokio::time::sleep(QUIET).await;
     assert_eq!(watcher.amendment_text(), AMENDED, "a refused write leaked");
 
@@ -520,6 +529,11 @@ async fn rejecting_closes_the_amendment_and_leaves_the_draft() -> anyhow::Result
     author.push_amendment_text(" PO DECYZJI");
     let denials = author.wait_denials(1).await?;
     println!("author writing a rejected amendment denied: {denials:?}");
+    assert_refused(
+        "the author after rejection",
+        &denials[0],
+        RefusalCode::Decided,
+    );
 
     // Round trip through the draft: the moderator's marker arrives, and the
     // rejected wording never did.

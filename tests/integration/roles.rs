@@ -4,10 +4,11 @@
 //! Also: a client id cannot be borrowed from another user, and a refused
 //! write taints its client id for good.
 
+use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::push_clause;
 use draftroom_tests::{
-    Meeting, QUIET, Server, WAIT, YClient, clause_text, clients, meeting_title, new_doc,
-    participants, random_client_id,
+    Meeting, QUIET, Server, WAIT, YClient, assert_refused, clause_text, clients, meeting_title,
+    new_doc, participants, random_client_id,
 };
 use yrs::updates::decoder::Decode as _;
 use yrs::{GetString as _, Map as _, ReadTxn as _, Text as _, Transact as _};
@@ -91,6 +92,7 @@ async fn observer_writing_the_draft_is_refused() -> anyhow::Result<()> {
     observer.delete_text(0, 0, "Kraków".encode_utf16().count() as u32);
     let denials = observer.wait_denials(1).await?;
     println!("observer denied: {denials:?}");
+    assert_refused("observer deleting", &denials[0], RefusalCode::Role);
     assert!(
         observer.close_code().is_none(),
         "a refused write need not cost the connection"
@@ -145,6 +147,7 @@ async fn an_observers_offline_edit_is_refused_when_it_syncs() -> anyhow::Result<
     observer.wait_synced().await?;
     let denials = observer.wait_denials(1).await?;
     println!("observer's sync step 2 denied: {denials:?}");
+    assert_refused("observer's offline edit", &denials[0], RefusalCode::Role);
 
     assert_draft_lacks(
         &server,
@@ -169,6 +172,7 @@ async fn participant_writing_the_draft_is_refused_until_granted_editor() -> anyh
     participant.delete_text(0, 0, 7);
     let denials = participant.wait_denials(1).await?;
     println!("participant denied: {denials:?}");
+    assert_refused("participant deleting", &denials[0], RefusalCode::Role);
     participant.push_text(0, " NIEDOZWOLONE");
     participant.wait_denials(2).await?;
     assert_draft_lacks(
@@ -224,6 +228,11 @@ async fn participant_writing_the_draft_is_refused_until_granted_editor() -> anyh
     reconnected.wait_synced().await?;
     let denials = reconnected.wait_denials(1).await?;
     println!("reconnected old doc denied: {denials:?}");
+    assert_refused(
+        "the refused client's sync step 2",
+        &denials[0],
+        RefusalCode::RefusedClient,
+    );
 
     assert_draft_lacks(
         &server,
@@ -330,6 +339,7 @@ async fn a_forged_client_id_is_refused() -> anyhow::Result<()> {
     forger.push_text(0, " PODROBIONE");
     let denials = forger.wait_denials(1).await?;
     println!("forger denied: {denials:?}");
+    assert_refused("forger", &denials[0], RefusalCode::ForeignClient);
 
     assert_draft_lacks(
         &server,

@@ -244,6 +244,7 @@ describe('amendments: typed live, accepted into the draft', () => {
       authorText.insert(authorText.length, ' — jeszcze jedno')
       await waitUntil(() => author.authFrames.length > 0, { timeout: T, message: 'permission denied for the author writing an accepted amendment' })
       assert.equal(author.authFrames[0].authType, 0)
+      assert.match(author.authFrames[0].reason, /^decided: \S/, 'the reason starts with its code')
     } finally {
       warn.restore()
     }
@@ -429,7 +430,7 @@ describe('freeze and reopen', () => {
       const denied = mod.authFrames[0]
       assert.equal(denied.type, 2, 'auth message')
       assert.equal(denied.authType, 0, 'permission denied')
-      assert.match(denied.reason, /frozen/i, 'the reason mentions frozen')
+      assert.match(denied.reason, /^frozen: the draft is frozen/, 'the reason starts with its code')
       assert.deepEqual(mod.decodeErrors, [])
     } finally {
       warn.restore()

@@ -200,6 +200,8 @@ describe('draft room: read-only roles are refused', () => {
       assert.equal(denied.authType, 0, 'permission denied')
       assert.equal(typeof denied.reason, 'string')
       assert.ok(denied.reason.length > 0, 'a reason is given')
+      // A stable code, then the English sentence: what a web app translates.
+      assert.match(denied.reason, /^role: \S/, 'the reason starts with its code')
       assert.deepEqual(ro.decodeErrors, [])
       // The stock client parsed it and called its permissionDeniedHandler.
       await waitUntil(() => warn.warnings.some((w) => w.includes('Permission denied') && w.includes(denied.reason)), {
@@ -353,6 +355,7 @@ describe('meeting room: server-written state', () => {
       modRoom.doc.getMap('participants').set(observer.user_id, { name: OBSERVER, role: 'moderator', colour: '#000000' })
       await waitUntil(() => modRoom.authFrames.length > 0, { timeout: T, message: 'permission denied for the moderator writing the meeting room' })
       assert.equal(modRoom.authFrames[0].authType, 0)
+      assert.match(modRoom.authFrames[0].reason, /^server_only: \S/, 'the reason starts with its code')
     } finally {
       warn.restore()
     }

@@ -154,6 +154,22 @@ pub fn assert_error(what: &str, answer: &(u16, Value), status: u16, code: &str) 
     );
 }
 
+/// Checks a permission-denied reason: `"{code}: {sentence}"` with this
+/// code, the format a web app reads to say the refusal in its own words.
+#[track_caller]
+pub fn assert_refused(what: &str, reason: &str, code: draftroom_shared::RefusalCode) {
+    assert!(
+        reason.starts_with(&format!("{}: ", code.as_str())),
+        "{what}: the reason {reason:?} does not start with the code {:?}",
+        code.as_str()
+    );
+    assert_eq!(
+        draftroom_shared::RefusalCode::of_reason(reason),
+        Some(code),
+        "{what}: {reason:?}"
+    );
+}
+
 /// The length of `text` in UTF-16 code units, as the server counts offsets.
 pub fn utf16_len(text: &str) -> u64 {
     text.encode_utf16().count() as u64

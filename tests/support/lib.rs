@@ -14,7 +14,7 @@ pub mod rooms;
 pub mod server;
 pub mod yclient;
 
-pub use commands::{assert_error, utf16_len};
+pub use commands::{assert_error, assert_refused, utf16_len};
 pub use fixture::{Meeting, random_client_id};
 pub use http::HttpResponse;
 pub use rooms::{

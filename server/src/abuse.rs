@@ -1,7 +1,8 @@
 //! Limits per client address on what is cheap to ask and costly to grant:
 //! creating meetings, joining them, and failing to sign in (a bad token or
 //! invite). Each is a token bucket per address; past it the answer is 429
-//! with `Retry-After` (4429 on the WebSocket).
+//! with `Retry-After` (on the WebSocket, a close with 4029, which the stock
+//! client retries).
 //!
 //! A whole meeting room often shares one public address (the venue's
 //! network), so the join limit allows a room's worth of people at once.

@@ -192,8 +192,12 @@ impl Link {
                 let (Some(Reply::Now(bytes)) | Some(Reply::AfterDurable(_, bytes))) = bytes else {
                     break;
                 };
-                if !self.send(socket, WsMessage::Binary(bytes.into())).await {
-                    return None;
+                if let Some(ending) = self
+                    .send(socket, WsMessage::Binary(bytes.into()))
+                    .await
+                    .ending()
+                {
+                    return ending;
                 }
             }
             let waiting = !self.pending.is_empty();
@@ -237,7 +241,10 @@ impl Link {
                             }
                         },
                         Some(Ok(WsMessage::Text(_))) => {
-                            return Some((1003, "text frames are not part of the protocol".into()));
+                            return Some((
+                                close::UNSUPPORTED_DATA,
+                                "text frames are not part of the protocol".into(),
+                            ));
                         }
                         Some(Ok(WsMessage::Close(_))) => return None,
                         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
@@ -296,15 +303,14 @@ impl Link {
                     return Some((close::GOING_AWAY, "the server is shutting down".into()));
                 }
             };
-            if !self.send(socket, out).await {
-                return None;
+            if let Some(ending) = self.send(socket, out).await.ending() {
+                return ending;
             }
         }
     }
 
-    /// Sends one message, a large one as fragments; false if the peer is
-    /// gone or stopped reading.
-    async fn send(&self, socket: &mut Socket, msg: WsMessage) -> bool {
+    /// Sends one message, a large one as fragments.
+    async fn send(&self, socket: &mut Socket, msg: WsMessage) -> Sent {
         let sent = async {
             match msg {
                 WsMessage::Binary(bytes) if bytes.len() > FRAGMENT => {
@@ -333,12 +339,37 @@ impl Link {
             Poll::Pending => tokio::time::timeout(self.send_timeout, sent).await,
         };
         match result {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
+            Ok(Ok(())) => Sent::Yes,
+            Ok(Err(_)) => Sent::Gone,
             Err(_) => {
                 tracing::info!("peer stopped reading; dropping the connection");
-                false
+                Sent::Stalled
             }
+        }
+    }
+}
+
+/// What became of a send.
+enum Sent {
+    Yes,
+    /// The peer is gone: nothing more to say.
+    Gone,
+    /// The peer stopped reading for longer than the send timeout.
+    Stalled,
+}
+
+impl Sent {
+    /// How the connection ends after this send, if it does.
+    fn ending(self) -> Option<Ending> {
+        match self {
+            Sent::Yes => None,
+            Sent::Gone => Some(None),
+            // Most likely never read, but a phone whose browser comes back
+            // from the background does read it, and reconnects.
+            Sent::Stalled => Some(Some((
+                close::TIMEOUT,
+                "stopped reading what the server sent".into(),
+            ))),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The WebSocket endpoint `/ws/{meeting}/{room}?token=T`: checks the
 //! upgrade, answers 101, authenticates, and hands the socket to
 //! [`connection::serve`]. Refusals after the upgrade are close frames
-//! (4401, 4404), since browsers cannot read the status of a failed upgrade.
+//! (4401 and 4404, final; 4029 for an address past its failed sign-ins,
+//! retried), since browsers cannot read the status of a failed upgrade.
 //!
 //! The upgrade is done here on top of hyper, not with axum's WebSocket, so
 //! that the connection owns a tokio-tungstenite stream and can send large
@@ -76,7 +77,12 @@ pub async fn handler(
         .write_buffer_size(0)
         .max_write_buffer_size(connection::FRAGMENT * 4);
     // An address with too many failed sign-ins is refused before its
-    // token is looked at; each new failure counts against it.
+    // token is looked at; each new failure counts against it. The refusal
+    // is one the stock client retries (with its backoff of up to 2.5 s):
+    // the address may be a venue's network that one bad actor shares with
+    // honest members, whose valid tokens get in once the limit refills.
+    // The retries cost a bucket lookup each; a final code would leave those
+    // members stuck until they reload the page.
     let target = match app.abuse.failed_sign_ins.check(addr) {
         Err(refused) => Err((close::TOO_FAST, refused.message)),
         Ok(()) => resolve(&app, &meeting, &room, query.token.as_deref())

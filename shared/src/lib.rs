@@ -344,29 +344,63 @@ impl fmt::Display for RefusalCode {
     }
 }
 
-/// WebSocket close codes the server uses, beyond the standard ones.
+/// WebSocket close codes the server uses.
+///
+/// The stock `y-websocket` client (3.x) treats a close code in 4400–4499 as
+/// final: it stops reconnecting and emits `closed`. Every other code makes
+/// it reconnect (with backoff). So only what reconnecting cannot fix, a bad
+/// token and an unknown meeting or room, uses that range; everything a
+/// client should recover from uses a standard code or one in 4000–4099,
+/// numbered 4000 plus the last two digits of the matching HTTP status (4008
+/// for 408, 4029 for 429): the retryable twins of 4408 and 4429.
 pub mod close {
     /// The message was too big (standard).
     pub const TOO_BIG: u16 = 1009;
     /// The connection broke the protocol (standard): malformed frames.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame: the protocol is binary (standard).
+    pub const UNSUPPORTED_DATA: u16 = 1003;
     /// The connection broke a rule of the server (standard): more presence
     /// IDs than one connection may have.
     pub const POLICY: u16 = 1008;
-    /// The server hit an internal error on this room (standard); reconnect.
+    /// The server hit an internal error on this room (standard), e.g. it
+    /// could not store a change and the room reloads; reconnect.
     pub const INTERNAL: u16 = 1011;
-    /// The server is going away (standard): shutdown.
+    /// The server is going away (standard): shutdown or restart; reconnect.
     pub const GOING_AWAY: u16 = 1001;
     /// The client fell too far behind the room; reconnect and resync.
     pub const TRY_AGAIN: u16 = 1013;
-    /// No token, or a token that is not valid for this meeting.
+    /// No token, or a token that is not valid for this meeting. Final.
     pub const UNAUTHORIZED: u16 = 4401;
-    /// No such meeting or room.
+    /// No such meeting or room. Final.
     pub const NOT_FOUND: u16 = 4404;
-    /// Too many messages too fast.
-    pub const TOO_FAST: u16 = 4429;
-    /// The connection sent no pong in time.
-    pub const TIMEOUT: u16 = 4408;
+    /// Too many messages too fast, or too many failed sign-ins from the
+    /// client's address; reconnect (the limit decides again).
+    pub const TOO_FAST: u16 = 4029;
+    /// The connection was silent past the idle timeout (no pong, no
+    /// message) or stopped reading what it was sent; reconnect.
+    pub const TIMEOUT: u16 = 4008;
+
+    /// Every code the server closes a WebSocket with.
+    pub const ALL: [u16; 11] = [
+        TOO_BIG,
+        PROTOCOL_ERROR,
+        UNSUPPORTED_DATA,
+        POLICY,
+        INTERNAL,
+        GOING_AWAY,
+        TRY_AGAIN,
+        UNAUTHORIZED,
+        NOT_FOUND,
+        TOO_FAST,
+        TIMEOUT,
+    ];
+
+    /// Whether the stock `y-websocket` client gives up for good on this
+    /// code (its `defaultShouldReconnect`).
+    pub fn is_final(code: u16) -> bool {
+        (4400..4500).contains(&code)
+    }
 }
 
 #[cfg(test)]
@@ -420,6 +454,31 @@ mod tests {
         );
         let finals = RefusalCode::ALL.iter().filter(|c| c.is_final()).count();
         assert_eq!(finals, RefusalCode::ALL.len() - 1);
+    }
+
+    #[test]
+    fn only_a_bad_token_and_an_unknown_meeting_or_room_close_for_good() {
+        let finals: Vec<u16> = close::ALL
+            .into_iter()
+            .filter(|c| close::is_final(*c))
+            .collect();
+        assert_eq!(finals, [close::UNAUTHORIZED, close::NOT_FOUND]);
+        for code in [
+            close::TIMEOUT,
+            close::TOO_FAST,
+            close::GOING_AWAY,
+            close::INTERNAL,
+            close::TRY_AGAIN,
+        ] {
+            assert!(!close::is_final(code), "{code} must be retried");
+        }
+        // The stock client's rule, at its edges.
+        assert!(close::is_final(4400) && close::is_final(4499));
+        assert!(!close::is_final(4399) && !close::is_final(4500));
+        let mut codes = close::ALL.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), close::ALL.len());
     }
 
     #[test]

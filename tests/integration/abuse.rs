@@ -1,6 +1,6 @@
 //! Abuse (RELIABILITY.md): floods of new meetings, joins and bad tokens
 //! from one address are bounded by configurable limits with 429 and
-//! `Retry-After` (4429 on the WebSocket); other addresses are untouched.
+//! `Retry-After` (4029 on the WebSocket); other addresses are untouched.
 //! Presence states past their size, or one connection speaking for many
 //! presences, are closed (1009, 1008) without harm to the room.
 //!
@@ -144,7 +144,7 @@ async fn an_address_guessing_tokens_is_refused_before_its_tokens_are_looked_at()
 }
 
 #[tokio::test]
-async fn websocket_sign_in_failures_are_limited_with_4429() -> anyhow::Result<()> {
+async fn websocket_sign_in_failures_are_limited_with_4029() -> anyhow::Result<()> {
     // 20 failures a minute, 10 at once; the tests' sockets all come from
     // 127.0.0.1.
     let server = Server::start_with(&["--failed-sign-ins-per-minute", "20"]);
@@ -159,10 +159,13 @@ async fn websocket_sign_in_failures_are_limited_with_4429() -> anyhow::Result<()
         codes.push(bad.wait_closed(WAIT).await.map(|c| c.0));
     }
     assert_eq!(codes[..10], [Some(close::UNAUTHORIZED); 10]);
+    // The refused address may be a venue's network with honest members on
+    // it: the stock client retries this code and gets in once it refills.
     assert!(
         codes[10..].iter().all(|c| *c == Some(close::TOO_FAST)),
         "{codes:?}"
     );
+    assert!(!close::is_final(close::TOO_FAST));
     // The member already connected is untouched.
     assert!(member.close().is_none());
     Ok(())

@@ -300,8 +300,8 @@ async fn unknown_rooms_are_closed_with_4404() -> anyhow::Result<()> {
 }
 
 /// A client that stops reading never answers pings: the server cuts it off
-/// with 4408 once it has been silent past the idle timeout, and the room
-/// carries on for everyone else.
+/// with 4008 once it has been silent past the idle timeout, a code the stock
+/// client retries, and the room carries on for everyone else.
 #[tokio::test]
 async fn a_client_that_never_answers_pings_is_cut_off() -> anyhow::Result<()> {
     use futures_util::StreamExt;
@@ -321,6 +321,11 @@ async fn a_client_that_never_answers_pings_is_cut_off() -> anyhow::Result<()> {
         }
     }
     assert_eq!(code, Some(close::TIMEOUT), "the silent client's close code");
+    assert_eq!(code, Some(4008));
+    assert!(
+        !close::is_final(close::TIMEOUT),
+        "a timeout must be retried"
+    );
     // The client that answers its pings stays, and still syncs.
     let moderator =
         YClient::connect(&server.ws_url(meeting.id(), "draft", meeting.moderator_token())).await?;
@@ -331,10 +336,11 @@ async fn a_client_that_never_answers_pings_is_cut_off() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A connection that sends faster than its limit is closed with 4429; the
-/// others in the room are untouched.
+/// A connection that sends faster than its limit is closed with 4029, which
+/// the stock client retries (4429 would stop it for good); the others in
+/// the room are untouched.
 #[tokio::test]
-async fn a_flood_of_messages_is_closed_with_4429() -> anyhow::Result<()> {
+async fn a_flood_of_messages_is_closed_with_4029() -> anyhow::Result<()> {
     let server = Server::start_with(&["--messages-per-sec", "5", "--message-burst", "20"]);
     let meeting = Meeting::set_up(&server, "Misja").await?;
     let url = |token: &str| server.ws_url(meeting.id(), "draft", token);
@@ -347,7 +353,8 @@ async fn a_flood_of_messages_is_closed_with_4429() -> anyhow::Result<()> {
         flooder.send_raw(vec![3]);
     }
     let closed = flooder.wait_closed(WAIT).await;
-    assert_eq!(closed.map(|c| c.0), Some(close::TOO_FAST));
+    assert_eq!(closed.map(|c| c.0), Some(4029));
+    assert_eq!(close::TOO_FAST, 4029);
     moderator.add_clause("Spokojnie");
     let observer = YClient::connect(&url(&meeting.observer.token)).await?;
     observer.wait_synced().await?;

@@ -98,6 +98,10 @@ async fn half_a_frame_then_silence_is_cut_off_in_bounded_time() -> anyhow::Resul
 
     let (code, at) = read_until_close(&mut stalled, Duration::from_secs(10)).await?;
     assert_eq!(code, close::TIMEOUT);
+    assert!(
+        !close::is_final(code),
+        "{code}: the stock client must retry"
+    );
     let after = at - sent;
     // Idle timeout (2 s) plus at most one ping period (1 s), and slack.
     assert!(after < Duration::from_secs(4), "cut off after {after:?}");

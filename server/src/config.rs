@@ -81,7 +81,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
-            web_dir: Some(PathBuf::from("./web")),
+            web_dir: Some(PathBuf::from("./web/dist")),
             log_json: false,
             client_ip_header: None,
             limits: Limits::default(),
@@ -101,7 +101,7 @@ USAGE:
 OPTIONS (each also read from the environment variable shown):
     --listen ADDR              address to bind [DRAFTROOM_LISTEN, default 127.0.0.1:8080]
     --data DIR                 data directory [DRAFTROOM_DATA, default ./data]
-    --web DIR                  web app to serve, or 'none' [DRAFTROOM_WEB, default ./web]
+    --web DIR                  built web app to serve, or 'none' [DRAFTROOM_WEB, default ./web/dist]
     --log-json                 JSON logs [DRAFTROOM_LOG_JSON=1]; RUST_LOG filters
     --max-message-bytes N      largest WebSocket message [DRAFTROOM_MAX_MESSAGE_BYTES, 1048576]
     --max-json-bytes N         largest JSON body [DRAFTROOM_MAX_JSON_BYTES, 65536]
@@ -233,6 +233,8 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/tmp/from-env"));
         assert!(c.log_json);
         assert_eq!(c.limits.max_message_bytes, 1 << 20);
+        // Vite builds the app into web/dist.
+        assert_eq!(c.web_dir, Some(PathBuf::from("./web/dist")));
         assert!(Config::from_args_and_env(["--bogus", "1"].map(String::from), |_| None).is_err());
         assert!(
             Config::from_args_and_env(["--listen", "nonsense"].map(String::from), |_| None)

@@ -21,6 +21,7 @@ pub mod report;
 pub mod room;
 pub mod session;
 pub mod store;
+pub mod web;
 pub mod wire;
 pub mod workflow;
 pub mod ws;
@@ -32,7 +33,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::Html;
 use axum::routing::{any, get, post};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
@@ -155,22 +155,21 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/meetings/{id}/report", get(api::report))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
-    let router = Router::new()
+    let web = web::WebApp::new(state.config.web_dir.clone());
+    Router::new()
         .route("/healthz", get(api::healthz))
         .nest("/api", api)
         .route("/ws/{meeting}/{*room}", any(ws::handler))
-        .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes));
-    let router = match state.config.web_dir.clone().filter(|d| d.is_dir()) {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
-        None => router.fallback(|| async { Html(FALLBACK_PAGE) }),
-    };
-    router.with_state(state)
+        .fallback(move |req: axum::extract::Request| web.clone().serve(req))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes))
+        .layer(axum::middleware::map_response(
+            |mut response: axum::response::Response| async move {
+                web::add_security_headers(response.headers_mut());
+                response
+            },
+        ))
+        .with_state(state)
 }
-
-/// Shown when no web app directory is there.
-const FALLBACK_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Draftroom</title>\
-<h1>Draftroom</h1><p>This server syncs meeting drafts; its web app is not installed here. \
-See <code>README.md</code> for the API.</p>";
 
 /// The store opened and the state built, ready to serve.
 pub struct Opened {

@@ -22,3 +22,4 @@ mod restart;
 mod roles;
 mod sync;
 mod versions;
+mod web;

@@ -123,6 +123,24 @@ pub async fn request_with_headers(
         .with_context(|| format!("{method} {path}: no answer within 10 s"))?
 }
 
+/// Sends `head` (a request line and headers, written as given, so a test
+/// can send any `Host`) and reads the whole answer; the request should say
+/// `Connection: close`.
+pub async fn request_raw(addr: SocketAddr, head: &str) -> anyhow::Result<HttpResponse> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connect to {addr}"))?;
+        stream.write_all(head.as_bytes()).await?;
+        let mut buf = Vec::new();
+        stream.read_to_end(&mut buf).await?;
+        parse(&buf)
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .context("no answer within 10 s")?
+}
+
 /// Parses a complete HTTP/1.1 answer.
 fn parse(buf: &[u8]) -> anyhow::Result<HttpResponse> {
     let end = find(buf, b"\r\n\r\n").context("no end of headers")?;

@@ -1,0 +1,221 @@
+//! The web app's files (README, "The web app's files"): `index.html` at
+//! `/` and at every deep link, never cached without asking again; hashed
+//! assets cached for good; a missing asset or an unknown server path is a
+//! 404, not the app; and the security headers the app relies on.
+
+use draftroom_tests::Server;
+use draftroom_tests::http::{HttpResponse, request_raw};
+use std::path::Path;
+use tempfile::TempDir;
+
+const INDEX: &str = "<!doctype html><title>Draftroom</title><script type=module src=/assets/index-Ab12Cd34.js></script>";
+const SCRIPT: &str = "console.log('Zażółć gęślą jaźń')\n";
+
+/// A throwaway build, shaped as Vite makes it.
+fn web_dist() -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("draftroom-web-")
+        .tempdir()
+        .expect("a temporary web directory");
+    let write = |path: &str, contents: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    };
+    write("index.html", INDEX);
+    write("assets/index-Ab12Cd34.js", SCRIPT);
+    write("assets/index-Ef56Gh78.css", "body{margin:0}");
+    write("robots.txt", "User-agent: *\n");
+    dir
+}
+
+fn start(dir: &Path) -> Server {
+    Server::start_with(&["--web", dir.to_str().unwrap()])
+}
+
+async fn get(server: &Server, path: &str) -> anyhow::Result<HttpResponse> {
+    server.request("GET", path, None, None).await
+}
+
+fn body(response: &HttpResponse) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+#[track_caller]
+fn assert_app(what: &str, response: &HttpResponse) {
+    assert_eq!(response.status, 200, "{what}: {}", body(response));
+    assert_eq!(body(response), INDEX, "{what}: the app's index.html");
+    assert!(
+        response
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{what}: {:?}",
+        response.headers
+    );
+    assert_eq!(response.header("cache-control"), Some("no-cache"), "{what}");
+}
+
+#[tokio::test]
+async fn the_app_is_served_at_the_root_and_at_every_deep_link() -> anyhow::Result<()> {
+    let dist = web_dist();
+    let server = start(dist.path());
+    for path in [
+        "/",
+        "/index.html",
+        "/m/6f1c2a9e-3b7d-4d5e-9a41-0c2b7e8f9a10",
+        "/m/6f1c2a9e-3b7d-4d5e-9a41-0c2b7e8f9a10/join",
+        "/m/6f1c2a9e-3b7d-4d5e-9a41-0c2b7e8f9a10/join?lang=pl",
+        "/apis",
+        "/wsx",
+    ] {
+        assert_app(path, &get(&server, path).await?);
+    }
+    // A file of the build outside /assets/ is itself, checked before use.
+    let robots = get(&server, "/robots.txt").await?;
+    assert_eq!(robots.status, 200);
+    assert_eq!(body(&robots), "User-agent: *\n");
+    assert_eq!(robots.header("cache-control"), Some("no-cache"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_good_and_a_missing_one_is_a_404() -> anyhow::Result<()> {
+    let dist = web_dist();
+    let server = start(dist.path());
+    let script = get(&server, "/assets/index-Ab12Cd34.js").await?;
+    assert_eq!(script.status, 200);
+    assert_eq!(body(&script), SCRIPT);
+    assert!(
+        script
+            .header("content-type")
+            .is_some_and(|t| t.contains("javascript")),
+        "{:?}",
+        script.headers
+    );
+    assert_eq!(
+        script.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let style = get(&server, "/assets/index-Ef56Gh78.css").await?;
+    assert_eq!(style.status, 200);
+    assert!(
+        style
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/css"))
+    );
+
+    // A script tag must never get HTML: an old page asking for the assets of
+    // a previous build is told they are gone.
+    for path in [
+        "/assets/index-Old00000.js",
+        "/assets/",
+        "/assets/../index.html",
+    ] {
+        let missing = get(&server, path).await?;
+        assert_ne!(body(&missing), INDEX, "{path} answered the app");
+        assert!(
+            missing.status == 404 || missing.status == 400,
+            "{path}: {}",
+            missing.status
+        );
+        assert_ne!(
+            missing.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{path}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn server_paths_stay_the_servers() -> anyhow::Result<()> {
+    let dist = web_dist();
+    let server = start(dist.path());
+    assert_eq!(body(&get(&server, "/healthz").await?), "ok");
+    for path in [
+        "/api",
+        "/api/nope",
+        "/api/meetings/x/nope/deeper",
+        "/ws",
+        "/ws/only-a-meeting",
+        "/healthz/x",
+    ] {
+        let response = get(&server, path).await?;
+        assert_eq!(response.status, 404, "{path}: {}", body(&response));
+        assert_eq!(
+            response.json()["error"]["code"],
+            "not_found",
+            "{path}: {}",
+            body(&response)
+        );
+    }
+    // The app takes no other method.
+    let post = server.request("POST", "/m/x", None, Some(b"{}")).await?;
+    assert_eq!(post.status, 405);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_app_carries_its_security_headers() -> anyhow::Result<()> {
+    let dist = web_dist();
+    let server = start(dist.path());
+    let addr = server.addr();
+    let expected = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self' ws://{addr} wss://{addr}; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    for path in ["/", "/m/x/join", "/assets/index-Ab12Cd34.js"] {
+        let response = get(&server, path).await?;
+        assert_eq!(
+            response.header("content-security-policy"),
+            Some(expected.as_str()),
+            "{path}"
+        );
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(response.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(response.header("x-frame-options"), Some("DENY"));
+    }
+    // The API answers carry the headers that cost it nothing.
+    let api = get(&server, "/api/nope").await?;
+    assert_eq!(api.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(api.header("referrer-policy"), Some("no-referrer"));
+
+    // The name the browser used is the WebSocket's host...
+    let named = request_raw(
+        addr,
+        "GET /m/x HTTP/1.1\r\nHost: draftroom.example.org\r\nConnection: close\r\n\r\n",
+    )
+    .await?;
+    let csp = named.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("connect-src 'self' ws://draftroom.example.org wss://draftroom.example.org;"),
+        "{csp}"
+    );
+    // ...unless it is not a plain host[:port]: nothing of it enters the policy.
+    let forged = request_raw(
+        addr,
+        "GET / HTTP/1.1\r\nHost: x; script-src https://evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await?;
+    assert_eq!(forged.status, 200);
+    let csp = forged.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("connect-src 'self'; "), "{csp}");
+    assert!(!csp.contains("evil"), "{csp}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_a_built_app_app_paths_answer_a_placeholder() -> anyhow::Result<()> {
+    let nowhere = tempfile::tempdir()?;
+    let server = start(&nowhere.path().join("dist"));
+    let page = get(&server, "/m/x/join").await?;
+    assert_eq!(page.status, 200);
+    assert!(
+        body(&page).contains("web app is not installed"),
+        "{}",
+        body(&page)
+    );
+    assert_eq!(get(&server, "/api/nope").await?.status, 404);
+    Ok(())
+}

@@ -51,7 +51,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   // The draft.
   const draft = new DraftView({
     meeting,
-    awareness: () => (seat.role === 'observer' ? null : conn.provider('draft').awareness),
+    awareness: () => conn.provider('draft').awareness,
     canWrite,
     showAuthors: () => showAuthors,
     move: async (clause, to) => {
@@ -162,8 +162,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       if (role !== seat.role) seats.update(seat.meeting, { role })
     }
     const people = meeting.people()
-    const awareness = seat.role === 'observer' ? null : conn.provider('draft').awareness
-    const connected = awareness ? meeting.connected(awareness) : new Set<string>()
+    const awareness = conn.provider('draft').awareness
+    const connected = meeting.connected(awareness)
     const authorIds = showAuthors ? [...draft.authors()] : []
     const key = JSON.stringify([c.lang, role, meeting.frozen, meeting.observers, people, [...connected].sort(), authorIds, sidePanelsVersion])
     if (key === lastSideKey) return

@@ -12,7 +12,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use draftroom_shared::{RoomName, close};
+use draftroom_shared::{Role, RoomName, close};
 use futures_util::SinkExt;
 use futures_util::StreamExt;
 use tokio::net::TcpStream;
@@ -77,6 +77,8 @@ pub async fn serve(
         }
     };
     let _guard = app.connections.enter();
+    // An observer counts in the meeting's audience while connected.
+    let _following = (member.role == Role::Observer).then(|| meeting.follow(member.id));
     let limits = &app.config.limits;
     let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     // Subscribe before the session says anything, so no relayed update

@@ -328,6 +328,9 @@ impl Hub {
         self.store
             .call(move |c| store::insert_user(c, id, &record))
             .await?;
+        // An observer is not shown by name: the audience is a count of
+        // those connected (see `audience`), so this join costs the clients
+        // in the room nothing.
         let seq = {
             let mut st = meeting.state();
             st.by_token.insert(auth::hash(&token), member.id);
@@ -453,6 +456,7 @@ fn user_record(m: &Member, token: &str) -> UserRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meeting::Meeting;
     use std::time::Duration;
     use yrs::{Map, ReadTxn, Transact};
 
@@ -495,6 +499,86 @@ mod tests {
         let txn = doc.doc().transact();
         let participants = txn.get_map("participants").unwrap();
         assert_eq!(participants.len(&txn), 2, "shown once each, not again");
+    }
+
+    /// The `meeting` room's `meeting.observers`, if shown.
+    fn shown_observers(meeting: &Meeting) -> Option<f64> {
+        let doc = meeting.meeting_room.doc();
+        let txn = doc.doc().transact();
+        let value = txn.get_map("meeting")?.get(&txn, "observers")?;
+        match yrs::types::ToJson::to_json(&value, &txn) {
+            yrs::Any::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_audience_is_a_count_written_at_most_about_once_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _closer) = Store::open(dir.path()).unwrap();
+        let hub = Hub::new(store, sizes());
+        let created = hub.create_meeting("Misja", "Anna").await.unwrap();
+        let participant = hub
+            .join(created.id, &created.participant_invite, "Łukasz")
+            .await
+            .unwrap();
+        let meeting = hub.meeting(created.id).await.unwrap();
+        assert_eq!(shown_observers(&meeting), Some(0.0));
+        let before = meeting.meeting_room.doc().seq();
+        let mut observers = Vec::new();
+        for i in 0..200 {
+            let o = hub
+                .join(created.id, &created.observer_invite, &format!("Widz {i}"))
+                .await
+                .unwrap();
+            assert_eq!(o.role, Role::Observer);
+            observers.push(o.user_id);
+        }
+        assert_eq!(
+            meeting.meeting_room.doc().seq(),
+            before,
+            "joining as an observer writes nothing into the meeting room"
+        );
+        // Each connects twice (the draft and the meeting room) in a storm.
+        let started = std::time::Instant::now();
+        let following: Vec<_> = observers
+            .iter()
+            .flat_map(|o| [meeting.follow(*o), meeting.follow(*o)])
+            .collect();
+        assert_eq!(meeting.audience(), 200, "a member counts once");
+        while shown_observers(&meeting) != Some(200.0) {
+            assert!(started.elapsed() < Duration::from_secs(5), "never shown");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let writes = meeting.meeting_room.doc().seq() - before;
+        let seconds = started.elapsed().as_secs() + 1;
+        assert!(
+            writes <= seconds + 1,
+            "{writes} writes in {seconds} s for 400 connections"
+        );
+        drop(following);
+        while shown_observers(&meeting) != Some(0.0) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "never back to 0"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The people in the room stay listed, the audience does not.
+        {
+            let doc = meeting.meeting_room.doc();
+            let txn = doc.doc().transact();
+            let listed = txn.get_map("participants").unwrap();
+            assert_eq!(listed.len(&txn), 2);
+            assert!(listed.get(&txn, &participant.user_id.to_string()).is_some());
+        }
+        // Distinct colours for the people in the room, whatever the audience.
+        let late = hub
+            .join(created.id, &created.participant_invite, "Zofia")
+            .await
+            .unwrap();
+        let colour = meeting.state().members[&late.user_id].colour.clone();
+        assert_eq!(colour, crate::meeting::palette_colour(2));
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 
 pub mod abuse;
 pub mod api;
+pub mod audience;
 pub mod auth;
 pub mod config;
 pub mod connection;

@@ -12,6 +12,7 @@ use draftroom_shared::{Role, RoomName};
 use uuid::Uuid;
 use yrs::TransactionMut;
 
+use crate::audience::Audience;
 use crate::auth::SecretHash;
 pub use crate::live_room::{ExtraWrite, Journal, Relay, Relayed, Room, RoomSizes};
 use crate::meeting_room;
@@ -161,9 +162,16 @@ impl MeetingState {
 }
 
 impl MeetingState {
-    /// The next display colour.
+    /// The next display colour. Observers are not shown (and need none), so
+    /// they do not count: the people in the room get distinct colours
+    /// however large the audience.
     pub fn next_colour(&self) -> String {
-        palette_colour(self.members.len())
+        let shown = self
+            .members
+            .values()
+            .filter(|m| m.role != Role::Observer)
+            .count();
+        palette_colour(shown)
     }
 }
 
@@ -188,6 +196,21 @@ pub struct Meeting {
     /// Serialises the workflow's commands (amend, decide, freeze, reopen),
     /// which check the state, await the store, then change the state.
     pub commands: tokio::sync::Mutex<()>,
+    /// The observers connected now, shown in the `meeting` room as a count.
+    audience: Audience,
+}
+
+/// An observer's connection, counted in the audience until dropped.
+pub struct Following {
+    meeting: Arc<Meeting>,
+    user: Uuid,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        let due = self.meeting.audience.leave(self.user);
+        self.meeting.show_audience_in(due);
+    }
 }
 
 /// What became of an update, for the connection that sent it.
@@ -233,6 +256,7 @@ impl Meeting {
             sizes,
             last_used: AtomicI64::new(now_ms()),
             commands: tokio::sync::Mutex::new(()),
+            audience: Audience::default(),
         })
     }
 
@@ -459,8 +483,12 @@ impl Meeting {
     }
 
     /// Binds new client IDs to `user`: stored, and shown in the `meeting`
-    /// room.
+    /// room unless `user` is an observer (the audience is a count there).
     pub fn bind_clients(&self, st: &mut MeetingState, clients: &[u64], user: Uuid) {
+        let shown = st
+            .members
+            .get(&user)
+            .is_none_or(|m| m.role != Role::Observer);
         for &client in clients {
             st.bindings.insert(client, user);
             let id = self.id;
@@ -472,8 +500,38 @@ impl Meeting {
                     }
                 },
             );
-            self.server_write(|txn| meeting_room::show_binding(txn, client, user));
+            if shown {
+                self.server_write(|txn| meeting_room::show_binding(txn, client, user));
+            }
         }
+    }
+
+    /// Counts a connection of observer `user` in the audience until the
+    /// guard drops.
+    pub fn follow(self: &Arc<Self>, user: Uuid) -> Following {
+        let due = self.audience.arrive(user);
+        self.show_audience_in(due);
+        Following {
+            meeting: self.clone(),
+            user,
+        }
+    }
+
+    /// Observers connected now.
+    pub fn audience(&self) -> usize {
+        self.audience.count()
+    }
+
+    /// Writes the audience's count into the `meeting` room after `due`, if
+    /// a write is due: the changes meanwhile go out together.
+    fn show_audience_in(self: &Arc<Self>, due: Option<std::time::Duration>) {
+        let Some(due) = due else { return };
+        let meeting = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(due).await;
+            let count = meeting.audience.take();
+            meeting.server_write(|txn| meeting_room::show_observers(txn, count));
+        });
     }
 
     /// Writes the `meeting` room as the server; persisted, then relayed.

@@ -1,13 +1,20 @@
 //! The server-written `meeting` room: what every client reads to know the
-//! meeting's title and phase, its members, which Yjs client is whose, the
-//! amendments and the frozen versions. Values are plain JSON-like maps, so
-//! a stock Yjs client reads them with `toJSON()`.
+//! meeting's title and phase, the people in the room (moderator, editors,
+//! participants), which Yjs client is whose, how many observers follow
+//! remotely, the amendments and the frozen versions. Values are plain
+//! JSON-like maps, so a stock Yjs client reads them with `toJSON()`.
+//!
+//! Observers are not listed: they are a count, `meeting.observers`, so that
+//! neither the room's size nor what a join costs the others grows with the
+//! audience (see [`crate::audience`]).
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 use yrs::types::ToJson;
 use yrs::{Any, Map, TransactionMut, WriteTxn};
+
+use draftroom_shared::Role;
 
 use crate::meeting::{Amendment, MeetingState, Member, Version};
 
@@ -77,16 +84,39 @@ fn ensure(txn: &mut TransactionMut<'_>, root: &str, key: &str, value: Any) {
     }
 }
 
-/// A new meeting's fixed fields.
+/// A new meeting's fixed fields, and an audience of nobody.
 pub fn init(txn: &mut TransactionMut<'_>, title: &str, created_at: i64) {
     ensure(txn, "meeting", "title", Any::from(title));
     ensure(txn, "meeting", "phase", Any::from(phase(false)));
     ensure(txn, "meeting", "created_at", Any::from(created_at as f64));
+    show_observers(txn, 0);
 }
 
-/// A member, as `participants[user_id]`.
+/// A member of the room, as `participants[user_id]`; observers are not
+/// listed.
 pub fn show_member(txn: &mut TransactionMut<'_>, m: &Member) {
+    if m.role == Role::Observer {
+        return;
+    }
     ensure(txn, "participants", &m.id.to_string(), member_value(m));
+}
+
+/// How many observers are connected now, as `meeting.observers`.
+pub fn show_observers(txn: &mut TransactionMut<'_>, count: usize) {
+    ensure(txn, "meeting", "observers", Any::from(count as f64));
+}
+
+/// Removes the keys of `root` for which `drop` holds.
+fn remove_where(txn: &mut TransactionMut<'_>, root: &str, drop: impl Fn(&str, &Any) -> bool) {
+    let map = txn.get_or_insert_map(root);
+    let gone: Vec<String> = map
+        .iter(txn)
+        .filter(|(key, value)| drop(key, &value.to_json(txn)))
+        .map(|(key, _)| key.to_owned())
+        .collect();
+    for key in gone {
+        map.remove(txn, &key);
+    }
 }
 
 /// A client binding, as `clients[client_id] = user_id`.
@@ -115,20 +145,130 @@ pub fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
 }
 
 /// Makes the room show everything the state holds, writing only what
-/// differs: after a restart between storing a command and showing it.
+/// differs: after a restart between storing a command and showing it. A
+/// meeting being loaded has no connection yet, so no observer. Observers
+/// that a meeting stored before they became a count listed are removed.
 pub fn reconcile(txn: &mut TransactionMut<'_>, st: &MeetingState) {
     init(txn, &st.title, st.created_at);
     show_phase(txn, st.frozen);
+    let observer = |user: &str| {
+        user.parse::<Uuid>()
+            .ok()
+            .and_then(|id| st.members.get(&id))
+            .is_some_and(|m| m.role == Role::Observer)
+    };
+    remove_where(txn, "participants", |user, _| observer(user));
+    remove_where(txn, "clients", |_, user| match user {
+        Any::String(user) => observer(user),
+        _ => false,
+    });
     for m in st.members.values() {
         show_member(txn, m);
     }
     for (client, user) in &st.bindings {
-        show_binding(txn, *client, *user);
+        if !observer(&user.to_string()) {
+            show_binding(txn, *client, *user);
+        }
     }
     for a in &st.amendments {
         show_amendment(txn, a);
     }
     for v in &st.versions {
         show_version(txn, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::{Kind, RoomDoc};
+    use yrs::{ReadTxn, StateVector, Transact};
+
+    fn member(role: Role, n: u128) -> Member {
+        Member {
+            id: Uuid::from_u128(n),
+            name: format!("member {n}"),
+            role,
+            colour: "#1f77b4".into(),
+            joined_at: 0,
+        }
+    }
+
+    fn keys(room: &RoomDoc, root: &str) -> Vec<String> {
+        let txn = room.doc().transact();
+        let mut keys: Vec<String> = txn
+            .get_map(root)
+            .map(|m| m.keys(&txn).map(str::to_owned).collect())
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn the_audience_count_does_not_grow_the_room() {
+        let mut room = RoomDoc::empty(Kind::Meeting);
+        room.server_write(|txn| init(txn, "Misja", 0));
+        let size = |room: &RoomDoc| {
+            room.doc()
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default())
+                .len()
+        };
+        let start = size(&room);
+        // Three hours of an audience that changes every second.
+        for n in 1..=10_800 {
+            room.server_write(|txn| show_observers(txn, n % 700));
+        }
+        let grown = size(&room) - start;
+        assert!(grown < 200, "the room grew by {grown} bytes");
+    }
+
+    #[test]
+    fn observers_are_not_listed_and_old_listings_go() {
+        let moderator = member(Role::Moderator, 1);
+        let observer = member(Role::Observer, 2);
+        let participant = member(Role::Participant, 3);
+        let mut room = RoomDoc::empty(Kind::Meeting);
+        room.server_write(|txn| {
+            show_member(txn, &moderator);
+            show_member(txn, &observer);
+        });
+        assert_eq!(keys(&room, "participants"), [moderator.id.to_string()]);
+        // A room stored before observers were a count lists one, with a
+        // client ID; loading the meeting tidies it.
+        room.server_write(|txn| {
+            ensure(
+                txn,
+                "participants",
+                &observer.id.to_string(),
+                member_value(&observer),
+            );
+            show_binding(txn, 77, observer.id);
+            show_binding(txn, 11, moderator.id);
+            show_observers(txn, 5);
+        });
+        let st = MeetingState {
+            title: "Misja".into(),
+            created_at: 0,
+            participant_invite: [0; 32],
+            observer_invite: [1; 32],
+            members: [&moderator, &observer, &participant]
+                .into_iter()
+                .map(|m| (m.id, m.clone()))
+                .collect(),
+            by_token: HashMap::new(),
+            bindings: HashMap::from([(11, moderator.id), (77, observer.id)]),
+            frozen: false,
+            amendments: Vec::new(),
+            versions: Vec::new(),
+        };
+        room.server_write(|txn| reconcile(txn, &st));
+        let mut listed = vec![moderator.id.to_string(), participant.id.to_string()];
+        listed.sort();
+        assert_eq!(keys(&room, "participants"), listed);
+        assert_eq!(keys(&room, "clients"), ["11"]);
+        let txn = room.doc().transact();
+        let observers = txn.get_map("meeting").unwrap().get(&txn, "observers");
+        assert_eq!(observers.map(|v| v.to_json(&txn)), Some(Any::from(0.0)));
     }
 }

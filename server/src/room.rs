@@ -184,6 +184,23 @@ pub fn new_doc() -> Doc {
     })
 }
 
+/// The document of a room of `kind`. The `meeting` room, unlike the
+/// others, collects garbage: its past states are never rebuilt (versions
+/// and attribution read the draft's), and without collection every value
+/// the server overwrites there (the audience's count, up to once a second
+/// for the length of a meeting) would stay in it for good, in what every
+/// client downloads when it joins.
+fn doc_for(kind: Kind) -> Doc {
+    match kind {
+        Kind::Meeting => Doc::with_options(Options {
+            offset_kind: OffsetKind::Utf16,
+            skip_gc: false,
+            ..Options::default()
+        }),
+        Kind::Draft | Kind::Amendment => new_doc(),
+    }
+}
+
 /// The document of one room with the bookkeeping its rules need.
 pub struct RoomDoc {
     doc: Doc,
@@ -211,7 +228,7 @@ impl RoomDoc {
         updates: Vec<(u64, Vec<u8>)>,
         refused: impl IntoIterator<Item = u64>,
     ) -> Result<RoomDoc, Refusal> {
-        let doc = new_doc();
+        let doc = doc_for(kind);
         let mut seq = 0;
         let since_snapshot = updates.len();
         {

@@ -12,6 +12,7 @@ mod abuse;
 mod amendments;
 mod api;
 mod attribution;
+mod audience;
 mod backup;
 mod disk_faults;
 mod hostile;

@@ -276,7 +276,11 @@ async fn nobody_writes_the_meeting_room_not_even_the_moderator() -> anyhow::Resu
     // Round trip: a new member makes the server write the room; once the
     // watcher sees that, the refused writes are long decided.
     let newcomer = server
-        .join(meeting.id(), &meeting.created.observer_invite, "Nowa Osoba")
+        .join(
+            meeting.id(),
+            &meeting.created.participant_invite,
+            "Nowa Osoba",
+        )
         .await?;
     let newcomer_id = newcomer.user_id.to_string();
     watcher

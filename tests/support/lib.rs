@@ -18,7 +18,8 @@ pub use commands::{assert_error, assert_refused, utf16_len};
 pub use fixture::{Meeting, random_client_id};
 pub use http::HttpResponse;
 pub use rooms::{
-    clause_len, clause_text, clause_texts, clients, draft_text, meeting_title, participants,
+    clause_len, clause_text, clause_texts, clients, draft_text, meeting_title, observers,
+    participants,
 };
 pub use server::Server;
 pub use yclient::{YClient, new_doc};

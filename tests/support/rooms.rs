@@ -109,7 +109,16 @@ pub fn meeting_title(doc: &Doc) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `participants`: user id to `{name, role, colour}`.
+/// `meeting.observers`: how many observers are connected now, if shown.
+pub fn observers(doc: &Doc) -> Option<u64> {
+    meeting_info(doc)
+        .get("observers")
+        .and_then(Value::as_f64)
+        .map(|n| n as u64)
+}
+
+/// `participants`: user id to `{name, role, colour}` of the people in the
+/// room (moderator, editors, participants; observers are a count).
 pub fn participants(doc: &Doc) -> JsonMap<String, Value> {
     root_map_json(doc, "participants")
 }

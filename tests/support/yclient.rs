@@ -42,6 +42,8 @@ struct Seen {
     updates_received: usize,
     /// Anything the server sent that this client could not decode or apply.
     errors: Vec<String>,
+    /// Binary frames received, whatever they held.
+    frames: usize,
 }
 
 /// One connection to one room, with the room's document.
@@ -106,7 +108,10 @@ impl YClient {
                 let mut end = None;
                 while let Some(frame) = stream.next().await {
                     match frame {
-                        Ok(WsMessage::Binary(data)) => on_binary(&doc, &seen, &outgoing, &data),
+                        Ok(WsMessage::Binary(data)) => {
+                            seen.lock().unwrap().frames += 1;
+                            on_binary(&doc, &seen, &outgoing, &data)
+                        }
                         Ok(WsMessage::Close(frame)) => {
                             let (code, reason) = match frame {
                                 Some(CloseFrame { code, reason }) => {
@@ -343,6 +348,11 @@ impl YClient {
     /// How many sync step 2 and update messages have been applied.
     pub fn updates_received(&self) -> usize {
         self.seen.lock().unwrap().updates_received
+    }
+
+    /// How many binary frames the server has sent this client.
+    pub fn frames_received(&self) -> usize {
+        self.seen.lock().unwrap().frames
     }
 
     /// Whatever the server sent that did not decode or apply.

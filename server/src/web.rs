@@ -7,7 +7,12 @@
 //!
 //! Every response of the app carries a Content-Security-Policy that allows
 //! only the app's own origin and its WebSocket, and the headers that keep
-//! other sites from framing it or the browser from sniffing types.
+//! other sites from framing it or the browser from sniffing types. The
+//! editor (CodeMirror) puts its styles into a `<style>` element, so each
+//! page gets a fresh nonce: in the policy's `style-src` and in the page's
+//! `<meta name="csp-nonce">`, where the app reads it. Pages are therefore
+//! never answered from a validator (no ETag, no 304): a page kept from
+//! before would carry an old nonce.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -69,15 +74,21 @@ impl WebApp {
             return response;
         }
         let asset = path.starts_with("/assets/");
-        let csp = content_security_policy(req.headers());
+        let nonce = style_nonce();
+        let csp = content_security_policy(req.headers(), &nonce);
         let mut response = match &self.dir {
             None => Html(PLACEHOLDER).into_response(),
             // A missing asset is a 404, never the app: a script tag must
             // not get HTML.
             Some(dir) if asset => into_response(ServeDir::new(dir).oneshot(req).await),
             Some(dir) => {
+                let mut req = req;
+                for h in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
+                    req.headers_mut().remove(h);
+                }
                 let index = ServeFile::new(dir.join("index.html"));
-                into_response(ServeDir::new(dir).fallback(index).oneshot(req).await)
+                let served = into_response(ServeDir::new(dir).fallback(index).oneshot(req).await);
+                with_nonce(served, &nonce).await
             }
         };
         let status = response.status();
@@ -93,6 +104,43 @@ impl WebApp {
         }
         response
     }
+}
+
+/// A fresh nonce for one page's styles: 128 random bits, hex.
+fn style_nonce() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The placeholder in the built `index.html` that each page's nonce replaces.
+pub const NONCE_PLACEHOLDER: &str = "__CSP_NONCE__";
+
+/// Puts the nonce into an HTML page; anything else passes unchanged.
+async fn with_nonce(response: Response, nonce: &str) -> Response {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html || !response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // index.html is small; a page larger than this is not ours to rewrite.
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return AppError::new(
+            draftroom_shared::ErrorCode::Internal,
+            "the app's page could not be read",
+        )
+        .into_response();
+    };
+    let page = String::from_utf8_lossy(&bytes).replace(NONCE_PLACEHOLDER, nonce);
+    for h in [header::ETAG, header::LAST_MODIFIED, header::CONTENT_LENGTH] {
+        parts.headers.remove(h);
+    }
+    Response::from_parts(parts, Body::from(page))
 }
 
 fn into_response<B>(served: Result<Response<B>, std::convert::Infallible>) -> Response
@@ -118,7 +166,7 @@ fn is_server_path(path: &str) -> bool {
 /// WebSocket on the host the browser asked for (CSP level 2 browsers do
 /// not count `ws:` as `'self'`). A Host header that is not a plausible
 /// `host[:port]` is left out rather than copied into the policy.
-pub fn content_security_policy(headers: &HeaderMap) -> String {
+pub fn content_security_policy(headers: &HeaderMap, style_nonce: &str) -> String {
     let connect = match headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -128,7 +176,7 @@ pub fn content_security_policy(headers: &HeaderMap) -> String {
         None => "'self'".to_owned(),
     };
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+        "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{style_nonce}'; img-src 'self' data:; \
          connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )
@@ -239,7 +287,8 @@ mod tests {
     fn the_policy_names_the_requested_host_or_only_self() {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        let csp = content_security_policy(&headers);
+        let csp = content_security_policy(&headers, "abc");
+        assert!(csp.contains("style-src 'self' 'nonce-abc';"), "{csp}");
         assert!(
             csp.contains("connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080;"),
             "{csp}"
@@ -248,7 +297,7 @@ mod tests {
             header::HOST,
             HeaderValue::from_static("x; script-src https://evil.example"),
         );
-        let csp = content_security_policy(&headers);
+        let csp = content_security_policy(&headers, "abc");
         assert!(csp.contains("connect-src 'self';"), "{csp}");
         assert!(!csp.contains("evil"), "{csp}");
     }

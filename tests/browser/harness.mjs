@@ -85,14 +85,6 @@ export class Server {
     })
     this.listen = addr
     this.url = `http://${addr}`
-    if (process.env.DEV_SPA_PROXY) {
-      // Development only, for a server binary without deep links.
-      this.proxy?.kill()
-      this.proxy = spawn('node', [process.env.DEV_SPA_PROXY, this.url, this.proxyPort ?? '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-      const line = await new Promise((resolve) => this.proxy.stdout.once('data', (d) => resolve(String(d))))
-      this.url = /listening on (\S+)/.exec(line)[1]
-      this.proxyPort = this.url.split(':').pop()
-    }
     return this
   }
 
@@ -104,7 +96,6 @@ export class Server {
   }
 
   async stop () {
-    this.proxy?.kill()
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve))
       this.child.kill('SIGTERM')

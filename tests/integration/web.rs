@@ -8,7 +8,7 @@ use draftroom_tests::http::{HttpResponse, request_raw};
 use std::path::Path;
 use tempfile::TempDir;
 
-const INDEX: &str = "<!doctype html><title>Draftroom</title><script type=module src=/assets/index-Ab12Cd34.js></script>";
+const INDEX: &str = "<!doctype html><meta name=csp-nonce content=__CSP_NONCE__><title>Draftroom</title><script type=module src=/assets/index-Ab12Cd34.js></script>";
 const SCRIPT: &str = "console.log('Zażółć gęślą jaźń')\n";
 
 /// A throwaway build, shaped as Vite makes it.
@@ -41,10 +41,37 @@ fn body(response: &HttpResponse) -> String {
     String::from_utf8_lossy(&response.body).into_owned()
 }
 
+/// The style nonce a response's policy names.
+fn nonce(response: &HttpResponse) -> String {
+    let csp = response
+        .header("content-security-policy")
+        .unwrap_or_default();
+    let start = csp.find("'nonce-").map(|i| i + 7).expect("a style nonce");
+    csp[start..]
+        .split('\'')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[track_caller]
 fn assert_app(what: &str, response: &HttpResponse) {
     assert_eq!(response.status, 200, "{what}: {}", body(response));
-    assert_eq!(body(response), INDEX, "{what}: the app's index.html");
+    let nonce = nonce(response);
+    assert!(
+        nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{what}: nonce {nonce}"
+    );
+    assert_eq!(
+        body(response),
+        INDEX.replace("__CSP_NONCE__", &nonce),
+        "{what}: the app's index.html with this page's nonce"
+    );
+    assert_eq!(
+        response.header("etag"),
+        None,
+        "{what}: a page has no validator"
+    );
     assert!(
         response
             .header("content-type")
@@ -160,13 +187,19 @@ async fn the_app_carries_its_security_headers() -> anyhow::Result<()> {
     let dist = web_dist();
     let server = start(dist.path());
     let addr = server.addr();
-    let expected = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self' ws://{addr} wss://{addr}; font-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    );
+    let mut nonces = std::collections::HashSet::new();
     for path in ["/", "/m/x/join", "/assets/index-Ab12Cd34.js"] {
         let response = get(&server, path).await?;
+        let nonce = nonce(&response);
+        assert!(
+            nonces.insert(nonce.clone()),
+            "a fresh nonce for every response"
+        );
+        let expected = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
+             connect-src 'self' ws://{addr} wss://{addr}; font-src 'self'; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        );
         assert_eq!(
             response.header("content-security-policy"),
             Some(expected.as_str()),
@@ -217,5 +250,24 @@ async fn without_a_built_app_app_paths_answer_a_placeholder() -> anyhow::Result<
         body(&page)
     );
     assert_eq!(get(&server, "/api/nope").await?.status, 404);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_page_is_never_answered_from_a_validator_so_its_nonce_is_fresh() -> anyhow::Result<()> {
+    let dist = web_dist();
+    let server = start(dist.path());
+    let addr = server.addr();
+    let first = get(&server, "/").await?;
+    assert_app("/", &first);
+    // A browser revalidating a kept page gets it anew, with a new nonce:
+    // a 304 would keep the old page's nonce under the new policy.
+    let again = request_raw(
+        addr,
+        "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"anything\"\r\nIf-Modified-Since: Sun, 01 Jan 2034 00:00:00 GMT\r\nConnection: close\r\n\r\n",
+    )
+    .await?;
+    assert_app("/ revalidated", &again);
+    assert_ne!(nonce(&first), nonce(&again));
     Ok(())
 }

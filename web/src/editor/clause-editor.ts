@@ -16,6 +16,16 @@ import { carets } from './carets.js'
 import type { MeetingView } from '../meeting-state.js'
 import type { AuthorRun } from '../logic/authorship.js'
 
+/**
+ * The nonce the server gave this page for styles: CodeMirror puts its own
+ * into a `<style>` element, which the Content-Security-Policy allows only
+ * with it.
+ */
+const cspNonce = (() => {
+  const value = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? ''
+  return /^[0-9a-f]+$/i.test(value) ? value : ''
+})()
+
 export interface ClauseEditorOptions {
   clause: string
   text: Y.Text
@@ -47,6 +57,7 @@ export class ClauseEditor {
       state: EditorState.create({
         doc: opts.text.toString(),
         extensions: [
+          cspNonce ? EditorView.cspNonce.of(cspNonce) : [],
           keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
           yCollab(opts.text, null, { undoManager: this.undoManager }),
           EditorView.lineWrapping,

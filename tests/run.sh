@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Draftroom on a machine that has only cargo, node and npm:
 # formatting and lints, the Rust unit and integration tests (the real server
-# binary on port 0), and the interop tests with the stock Yjs client.
+# binary on port 0), the interop tests with the stock Yjs client, the web
+# app's unit tests and build, and the browser suite in Debian's Chromium
+# (installed by tests/browser/install-chromium.sh when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +28,24 @@ cargo bench -q -p draftroom-server --bench hot_paths -- --test
 step "load generator smoke run (release build, 50 followers)"
 bash bench/run.sh smoke
 
+step "web app: npm ci, unit tests, type-check and build; the committed web/dist must match"
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+if [ -n "$(git status --porcelain -- web/dist)" ]; then
+  git status --porcelain -- web/dist
+  echo "web/dist differs from a fresh build of web/: run 'npm run build' in web/ and commit web/dist" >&2
+  exit 1
+fi
+
 step "npm ci (yjs, y-websocket, ws)"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 step "interop tests with the stock y-websocket client"
 (cd tests/js && DRAFTROOM_BIN="$PWD/../../target/debug/draftroom" npm test)
+
+step "browser suite: the web app in Chromium against the server (screenshots in tests/browser/screenshots)"
+bash tests/browser/install-chromium.sh
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/browser && DRAFTROOM_BIN="$PWD/../../target/debug/draftroom" npm test)
 
 step "fuzzing smoke run: regressions, then each target 40 s (cargo-fuzz, libFuzzer)"
 bash fuzz/run.sh smoke 40

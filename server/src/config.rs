@@ -38,6 +38,10 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// How long a connection may stay silent (no pong, no message).
     pub idle_timeout: Duration,
+    /// Longest time a connection is sent no message: past it the server
+    /// sends a heartbeat (see `connection`), since the stock client
+    /// reconnects after 30 s without one and pings are invisible to it.
+    pub heartbeat: Duration,
     /// How long a room with no connections stays in memory.
     pub room_idle: Duration,
     /// Relayed frames a connection may fall behind by before it is cut off.
@@ -65,6 +69,7 @@ impl Default for Limits {
             message_burst: 1000.0,
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(15),
             room_idle: Duration::from_secs(30),
             relay_backlog: 256,
             compact_every: 1000,
@@ -109,6 +114,7 @@ OPTIONS (each also read from the environment variable shown):
     --message-burst N          burst of messages per connection [DRAFTROOM_MESSAGE_BURST, 1000]
     --ping-interval-secs N     ping period [DRAFTROOM_PING_INTERVAL_SECS, 20]
     --idle-timeout-secs N      silence before a connection is cut [DRAFTROOM_IDLE_TIMEOUT_SECS, 60]
+    --heartbeat-secs N         longest a connection is sent no message [DRAFTROOM_HEARTBEAT_SECS, 15]
     --room-idle-secs N         unused room stays loaded [DRAFTROOM_ROOM_IDLE_SECS, 30]
     --meetings-per-minute N    new meetings per client address [DRAFTROOM_MEETINGS_PER_MINUTE, 20]
     --joins-per-minute N       joins per client address [DRAFTROOM_JOINS_PER_MINUTE, 600]
@@ -153,6 +159,7 @@ impl Config {
                 "idle-timeout-secs" => {
                     c.limits.idle_timeout = Duration::from_secs(num(&value)?.max(1))
                 }
+                "heartbeat-secs" => c.limits.heartbeat = Duration::from_secs(num(&value)?.max(1)),
                 "room-idle-secs" => c.limits.room_idle = Duration::from_secs(num(&value)?),
                 "meetings-per-minute" => c.limits.meetings_per_minute = num(&value)?,
                 "joins-per-minute" => c.limits.joins_per_minute = num(&value)?,
@@ -176,6 +183,7 @@ impl Config {
             "message-burst",
             "ping-interval-secs",
             "idle-timeout-secs",
+            "heartbeat-secs",
             "room-idle-secs",
             "meetings-per-minute",
             "joins-per-minute",

@@ -37,6 +37,17 @@ pub type Socket = WebSocketStream<TcpStream>;
 /// large message (a new client's whole document, say).
 pub const FRAGMENT: usize = 16 * 1024;
 
+/// What the server sends a connection that has been sent nothing for a
+/// while: a presence (awareness) update about no client at all. The stock
+/// y-websocket client closes a socket that has received no message for 30 s
+/// (WebSocket pings never reach its code) and reconnects, so a moderator
+/// alone in a room, or a lone observer, would reconnect every half minute.
+/// This message counts as one for it; applying an update of zero clients
+/// changes no state, emits no event and asks for no answer, and it grows
+/// nobody's state, on either side. Three bytes: message type 1, then the
+/// update as a byte string of length 1 holding the count 0.
+pub const HEARTBEAT: [u8; 3] = [1, 1, 0];
+
 /// Source of connection ids (0 is the server's own).
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
@@ -51,6 +62,8 @@ enum Event {
     /// The store takes writes again.
     Writable,
     Ping,
+    /// Time to see whether the connection needs a heartbeat.
+    Heartbeat,
     Shutdown,
 }
 
@@ -92,6 +105,7 @@ pub async fn serve(
         pending: VecDeque::new(),
         conn,
         send_timeout: limits.idle_timeout,
+        sent: true,
     };
     let mut session = Session::new(
         meeting.clone(),
@@ -110,6 +124,7 @@ pub async fn serve(
             &room,
             limits.ping_interval,
             limits.idle_timeout,
+            limits.heartbeat,
         )
         .await;
     if let Some((code, reason)) = ending {
@@ -148,6 +163,8 @@ struct Link {
     conn: u64,
     /// A peer that stops reading is dropped after this.
     send_timeout: Duration,
+    /// A message (not a ping) went out since the last heartbeat tick.
+    sent: bool,
 }
 
 impl Link {
@@ -158,9 +175,18 @@ impl Link {
         room: &Arc<Room>,
         ping_interval: Duration,
         idle_timeout: Duration,
+        heartbeat: Duration,
     ) -> Ending {
         let mut ping = tokio::time::interval(ping_interval);
         ping.reset();
+        // Ticks twice per heartbeat period, and a heartbeat goes out on a
+        // tick that finds nothing sent since the one before: the silence a
+        // client sees is at most the period, and a connection that is sent
+        // anything is never sent a heartbeat. (A timer reset on every send
+        // would cost the busy connections instead of the idle ones.)
+        let mut heartbeat = tokio::time::interval(heartbeat / 2);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.reset();
         let mut last_heard = Instant::now();
         // Polled across iterations, so that waiting for it costs nothing
         // per frame.
@@ -213,6 +239,7 @@ impl Link {
                 _ = self.durable.changed(), if waiting => Event::Durable,
                 relayed = next_relayed(&mut self.held, &mut self.relay), if !waiting => Event::Relayed(relayed),
                 _ = ping.tick() => Event::Ping,
+                _ = heartbeat.tick() => Event::Heartbeat,
                 Ok(_) = self.writable.wait_for(|w| *w), if owed => Event::Writable,
             };
             let out = match event {
@@ -301,6 +328,12 @@ impl Link {
                     }
                     WsMessage::Ping(Bytes::new())
                 }
+                Event::Heartbeat => {
+                    if std::mem::take(&mut self.sent) {
+                        continue;
+                    }
+                    WsMessage::Binary(Bytes::from_static(&HEARTBEAT))
+                }
                 Event::Shutdown => {
                     return Some((close::GOING_AWAY, "the server is shutting down".into()));
                 }
@@ -312,7 +345,10 @@ impl Link {
     }
 
     /// Sends one message, a large one as fragments.
-    async fn send(&self, socket: &mut Socket, msg: WsMessage) -> Sent {
+    async fn send(&mut self, socket: &mut Socket, msg: WsMessage) -> Sent {
+        if !matches!(msg, WsMessage::Ping(_)) {
+            self.sent = true;
+        }
         let sent = async {
             match msg {
                 WsMessage::Binary(bytes) if bytes.len() > FRAGMENT => {

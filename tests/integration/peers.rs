@@ -2,6 +2,7 @@
 //! and stalls, and one that stops reading while the room is busy, are each
 //! cut off within a bounded time; nobody else waits for them.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use draftroom_shared::close;
@@ -155,5 +156,77 @@ async fn a_follower_that_stops_reading_in_a_busy_room_is_dropped_and_others_keep
         YClient::connect(&server.ws_url(meeting.id(), "draft", &meeting.observer.token)).await?;
     late.wait_synced().await?;
     assert_eq!(late.draft_text(), expected);
+    Ok(())
+}
+
+/// The binary frames a raw WebSocket receives within `window`.
+async fn frames_within(
+    url: &str,
+    window: Duration,
+    during: impl Future<Output = ()>,
+) -> anyhow::Result<Vec<(Instant, Vec<u8>)>> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+    let mut frames = Vec::new();
+    let reading = async {
+        let deadline = tokio::time::Instant::now() + window;
+        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, socket.next()).await {
+            if let WsMessage::Binary(bytes) = frame? {
+                frames.push((Instant::now(), bytes.to_vec()));
+            }
+        }
+        anyhow::Ok(())
+    };
+    let (read, ()) = tokio::join!(reading, during);
+    read?;
+    Ok(frames)
+}
+
+/// The stock client reconnects after 30 s without a message, and pings are
+/// invisible to it: a connection the server has sent nothing for the
+/// heartbeat period is sent an empty presence update, and one that is sent
+/// anything is not.
+#[tokio::test]
+async fn a_quiet_connection_gets_a_heartbeat_and_a_busy_one_does_not() -> anyhow::Result<()> {
+    const HEARTBEAT: &[u8] = &[1, 1, 0];
+    let server = Server::start_with(&["--heartbeat-secs", "2"]);
+    let meeting = Meeting::set_up(&server, "Misja").await?;
+    let url = server.ws_url(meeting.id(), "draft", &meeting.observer.token);
+
+    let quiet = frames_within(&url, Duration::from_millis(6500), async {}).await?;
+    let beats: Vec<Instant> = quiet
+        .iter()
+        .filter(|(_, bytes)| bytes == HEARTBEAT)
+        .map(|(at, _)| *at)
+        .collect();
+    assert!(beats.len() >= 2, "heartbeats in 6.5 s: {}", beats.len());
+    assert!(
+        quiet
+            .iter()
+            .all(|(_, b)| b == HEARTBEAT || b.first() == Some(&0)),
+        "only the sync and heartbeats: {quiet:?}"
+    );
+    for pair in beats.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap <= Duration::from_millis(2600), "a silence of {gap:?}");
+    }
+
+    let moderator = server
+        .connect_room(meeting.id(), "draft", meeting.moderator_token())
+        .await?;
+    moderator.add_clause("");
+    let typing = async {
+        for word in 0..30 {
+            moderator.push_text(0, &format!("słowo{word} "));
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    };
+    let busy = frames_within(&url, Duration::from_millis(4500), typing).await?;
+    assert!(busy.len() > 10, "{} frames", busy.len());
+    assert!(
+        !busy.iter().any(|(_, bytes)| bytes == HEARTBEAT),
+        "a connection that is sent updates was sent a heartbeat too"
+    );
     Ok(())
 }

@@ -5,7 +5,7 @@
 import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { startServer, createMeeting, connect, waitUntil } from './server.mjs'
+import { startServer, createMeeting, join, connect, waitUntil, sleep, MESSAGE_AWARENESS } from './server.mjs'
 
 const T = 15000
 
@@ -55,5 +55,33 @@ describe('closes the client recovers from', () => {
     })
     assert.deepEqual(seen.finals, [], 'the provider gave up for good')
     assert.equal(mod.provider.shouldConnect, true)
+  })
+})
+
+describe('a lone client', () => {
+  // y-websocket closes a socket that has received no message for 30 s
+  // (pings are invisible to it) and reconnects; the server's heartbeat
+  // keeps a moderator alone in the draft and a lone observer connected.
+  // Ninety seconds of wall time, once, with the default settings.
+  test('stays connected for 90 s without a reconnect', async () => {
+    const server = await serverWith({})
+    const meeting = await createMeeting(server.url, 'Misja', 'Anna')
+    const observer = await join(server.url, meeting.id, meeting.observer_invite, 'Widz')
+    const lone = [
+      ['the moderator alone in the draft', await client(server.url, meeting.id, 'draft', meeting.moderator_token)],
+      ['an observer alone in the meeting room', await client(server.url, meeting.id, 'meeting', observer.token)]
+    ].map(([who, c]) => ({ who, c, seen: watch(c.provider), frames: c.frames.length }))
+    await sleep(90000)
+    for (const { who, c, seen, frames } of lone) {
+      assert.deepEqual(seen.closes, [], `${who}: connection closes`)
+      assert.deepEqual(c.closes, [], `${who}: socket closes`)
+      assert.deepEqual(seen.statuses, [], `${who}: status changes`)
+      assert.equal(c.provider.wsconnected, true, `${who}: connected`)
+      // What kept it: empty presence updates, about every 15 s.
+      const beats = c.frames.slice(frames).filter((f) => f.type === MESSAGE_AWARENESS)
+      assert.ok(beats.length >= 4, `${who}: ${beats.length} heartbeats in 90 s`)
+      assert.ok(beats.every((f) => f.bytes.length === 3), `${who}: heartbeats are 3 bytes`)
+      assert.deepEqual(c.decodeErrors, [])
+    }
   })
 })

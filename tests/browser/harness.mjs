@@ -111,7 +111,8 @@ export class Server {
     if (body !== undefined) headers['content-type'] = 'application/json'
     const res = await fetch(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
     const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
+    const json = (res.headers.get('content-type') ?? '').includes('json')
+    return { status: res.status, body: json && text ? JSON.parse(text) : text, headers: res.headers }
   }
 }
 

@@ -38,6 +38,10 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// How long a connection may stay silent (no pong, no message).
     pub idle_timeout: Duration,
+    /// How long a client may take to send a request's header (and, on a
+    /// kept-alive connection, to start the next request) before the
+    /// connection is cut.
+    pub header_timeout: Duration,
     /// Longest time a connection is sent no message: past it the server
     /// sends a heartbeat (see `connection`), since the stock client
     /// reconnects after 30 s without one and pings are invisible to it.
@@ -70,6 +74,7 @@ impl Default for Limits {
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             heartbeat: Duration::from_secs(15),
+            header_timeout: Duration::from_secs(10),
             room_idle: Duration::from_secs(30),
             relay_backlog: 256,
             compact_every: 1000,
@@ -114,6 +119,7 @@ OPTIONS (each also read from the environment variable shown):
     --message-burst N          burst of messages per connection [DRAFTROOM_MESSAGE_BURST, 1000]
     --ping-interval-secs N     ping period [DRAFTROOM_PING_INTERVAL_SECS, 20]
     --idle-timeout-secs N      silence before a connection is cut [DRAFTROOM_IDLE_TIMEOUT_SECS, 60]
+    --header-timeout-secs N    time to send a request's header [DRAFTROOM_HEADER_TIMEOUT_SECS, 10]
     --heartbeat-secs N         longest a connection is sent no message [DRAFTROOM_HEARTBEAT_SECS, 15]
     --room-idle-secs N         unused room stays loaded [DRAFTROOM_ROOM_IDLE_SECS, 30]
     --meetings-per-minute N    new meetings per client address [DRAFTROOM_MEETINGS_PER_MINUTE, 20]
@@ -159,6 +165,9 @@ impl Config {
                 "idle-timeout-secs" => {
                     c.limits.idle_timeout = Duration::from_secs(num(&value)?.max(1))
                 }
+                "header-timeout-secs" => {
+                    c.limits.header_timeout = Duration::from_secs(num(&value)?.max(1))
+                }
                 "heartbeat-secs" => c.limits.heartbeat = Duration::from_secs(num(&value)?.max(1)),
                 "room-idle-secs" => c.limits.room_idle = Duration::from_secs(num(&value)?),
                 "meetings-per-minute" => c.limits.meetings_per_minute = num(&value)?,
@@ -184,6 +193,7 @@ impl Config {
             "ping-interval-secs",
             "idle-timeout-secs",
             "heartbeat-secs",
+            "header-timeout-secs",
             "room-idle-secs",
             "meetings-per-minute",
             "joins-per-minute",

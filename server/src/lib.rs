@@ -6,6 +6,7 @@
 //! every connection and commits everything queued to the store.
 
 pub mod abuse;
+pub mod accept;
 pub mod api;
 pub mod audience;
 pub mod auth;
@@ -35,7 +36,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -197,23 +197,20 @@ pub async fn serve(
     let router = app(state.clone());
     let sweeper = tokio::spawn(unload_idle_meetings(state.clone()));
     let signal_state = state.clone();
-    // Small frames go out at once: a keystroke must not wait for the ACK of
-    // the one before it (Nagle's algorithm).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set");
-        }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let signal = tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down");
         signal_state.shutdown.send_replace(true);
-    })
-    .await?;
+    });
+    accept::serve(
+        listener,
+        router,
+        state.config.limits.header_timeout,
+        state.shutdown.subscribe(),
+        Duration::from_secs(5),
+    )
+    .await;
+    signal.abort();
     if tokio::time::timeout(Duration::from_secs(5), state.connections.wait_idle())
         .await
         .is_err()

@@ -105,23 +105,21 @@ pub async fn handler(
         // The connection is a plain TCP stream underneath; taking it back
         // out of hyper's upgrade wrapper saves two layers of dynamic
         // dispatch on every read and write.
-        let socket: Socket =
-            match hyper_util::server::conn::auto::upgrade::downcast::<TokioIo<TcpStream>>(upgraded)
-            {
-                Ok(parts) => {
-                    WebSocketStream::from_partially_read(
-                        parts.io.into_inner(),
-                        parts.read_buf.to_vec(),
-                        Role::Server,
-                        Some(config),
-                    )
-                    .await
-                }
-                Err(_) => {
-                    tracing::error!("an upgraded connection is not a TCP stream");
-                    return;
-                }
-            };
+        let socket: Socket = match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => {
+                WebSocketStream::from_partially_read(
+                    parts.io.into_inner(),
+                    parts.read_buf.to_vec(),
+                    Role::Server,
+                    Some(config),
+                )
+                .await
+            }
+            Err(_) => {
+                tracing::error!("an upgraded connection is not a TCP stream");
+                return;
+            }
+        };
         match target {
             Err((code, reason)) => {
                 tracing::debug!(code, reason, "websocket refused");

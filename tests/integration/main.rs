@@ -21,6 +21,7 @@ mod peers;
 mod record;
 mod restart;
 mod roles;
+mod slow_headers;
 mod sync;
 mod versions;
 mod web;

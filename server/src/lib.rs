@@ -16,6 +16,7 @@ pub mod hub;
 pub mod live_room;
 pub mod meeting;
 pub mod meeting_room;
+pub mod moved_texts;
 pub mod records;
 pub mod report;
 pub mod room;

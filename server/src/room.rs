@@ -8,6 +8,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::draft::{ClauseChange, ListItems, Tracker};
+use crate::moved_texts::MovedTexts;
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{
@@ -151,6 +152,8 @@ pub struct RoomDoc {
     full_state: Option<(u64, Arc<[u8]>)>,
     /// In the draft, the items in the list of clauses (see [`ListItems`]).
     list: Option<ListItems>,
+    /// In the draft, where the words of moved clauses went.
+    moved: MovedTexts,
 }
 
 impl RoomDoc {
@@ -190,6 +193,7 @@ impl RoomDoc {
             tracker,
             full_state: None,
             list,
+            moved: MovedTexts::default(),
         })
     }
 
@@ -208,6 +212,16 @@ impl RoomDoc {
     /// The Yjs document.
     pub fn doc(&self) -> &Doc {
         &self.doc
+    }
+
+    /// Where the words of moved clauses went.
+    pub fn moved(&self) -> &MovedTexts {
+        &self.moved
+    }
+
+    /// Where the words of moved clauses went, to add to.
+    pub fn moved_mut(&mut self) -> &mut MovedTexts {
+        &mut self.moved
     }
 
     /// Sequence number of the last applied update.

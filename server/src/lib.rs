@@ -8,6 +8,7 @@
 pub mod abuse;
 pub mod api;
 pub mod auth;
+pub mod clause_move;
 pub mod config;
 pub mod connection;
 pub mod draft;
@@ -153,6 +154,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(api::version_diff),
         )
         .route("/meetings/{id}/clauses/{clause}/{what}", get(api::clause))
+        .route(
+            "/meetings/{id}/clauses/{clause}/move",
+            post(api::move_clause),
+        )
         .route("/meetings/{id}/report", get(api::report))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);

@@ -13,6 +13,7 @@ mod amendments;
 mod api;
 mod attribution;
 mod backup;
+mod clause_move;
 mod disk_faults;
 mod hostile;
 mod meeting_room;

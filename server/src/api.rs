@@ -8,7 +8,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use draftroom_shared::{CreateMeeting, ErrorCode, GrantEditor, Join, RotateInvites};
+use draftroom_shared::{
+    ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Join, MoveClause, RotateInvites,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -352,6 +354,19 @@ pub async fn clause(
         "authors" => Ok(Json(app.hub.clause_authors(&meeting, &clause).await?)),
         _ => Err(AppError::not_found("no such API path")),
     }
+}
+
+/// `POST /api/meetings/{id}/clauses/{clause_id}/move` `{"to"}`
+pub async fn move_clause(
+    State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
+    Path((id, clause)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MoveClause>,
+) -> Result<impl IntoResponse, AppError> {
+    let (meeting, me) = member(&app, addr, &id, &headers).await?;
+    let clauses = app.hub.move_clause(&meeting, &me, &clause, body.to).await?;
+    Ok(Json(ClauseOrder { clauses }))
 }
 
 /// `GET /api/meetings/{id}/report?format=md|html`

@@ -10,6 +10,7 @@ pub mod accept;
 pub mod api;
 pub mod audience;
 pub mod auth;
+pub mod clause_move;
 pub mod config;
 pub mod connection;
 pub mod draft;
@@ -18,6 +19,7 @@ pub mod hub;
 pub mod live_room;
 pub mod meeting;
 pub mod meeting_room;
+pub mod moved_texts;
 pub mod records;
 pub mod report;
 pub mod room;
@@ -153,6 +155,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(api::version_diff),
         )
         .route("/meetings/{id}/clauses/{clause}/{what}", get(api::clause))
+        .route(
+            "/meetings/{id}/clauses/{clause}/move",
+            post(api::move_clause),
+        )
         .route("/meetings/{id}/report", get(api::report))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);

@@ -154,6 +154,7 @@ impl Room {
                         deleted: c.deleted,
                         accepted_by: j.accepted_by,
                         amendment_id: j.amendment,
+                        moved: None,
                     })
                     .collect()
             })

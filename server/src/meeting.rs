@@ -342,13 +342,14 @@ impl Meeting {
             .call(move |c| store::load_room(c, &key))
             .await
             .map_err(|e| OpenError::Store(e.to_string()))?;
-        let doc = RoomDoc::load(
+        let mut doc = RoomDoc::load(
             kind,
             loaded.snapshot,
             loaded.updates,
             loaded.refused_clients,
         )
         .map_err(|e| OpenError::Store(e.to_string()))?;
+        crate::clause_move::remember(&mut doc, &loaded.moved_texts);
         let room = Room::new(self.id, name, doc, self.sizes);
         tracing::debug!(room = %room.key, seq = room.doc().seq(), "room loaded");
         room.connections.fetch_add(1, Ordering::SeqCst);
@@ -456,13 +457,18 @@ impl Meeting {
             amendment: None,
         });
         match result {
-            Ok(Outcome::Noop) => Received::Noop,
+            Ok(Outcome::Noop) => {
+                self.carry_moved(room, &mut doc, user, bytes, None);
+                Received::Noop
+            }
             Ok(Outcome::Applied(a)) => {
                 room.persist(&self.store, &a, origin, &mut doc, journal, None);
+                self.carry_moved(room, &mut doc, user, bytes, Some(&a.update));
                 Received::Applied
             }
             Ok(Outcome::Partial(a, refusal)) => {
                 room.persist(&self.store, &a, origin, &mut doc, journal, None);
+                self.carry_moved(room, &mut doc, user, bytes, Some(&a.update));
                 Received::Refused(refusal)
             }
             Err((refusal, taint)) => {

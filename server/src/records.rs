@@ -41,7 +41,12 @@ fn spans(doc: &Doc, text: &TextRef, st: &MeetingState) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
     let mut pos = 0;
     for (client, run) in draft::attribution(doc, text) {
-        let user = st.bindings.get(&client).copied();
+        // A copy of a character of nobody's is bound to NOBODY: still nobody's.
+        let user = st
+            .bindings
+            .get(&client)
+            .copied()
+            .filter(|u| *u != crate::clause_move::NOBODY);
         let len = draft::utf16_len(&run);
         match out.last_mut() {
             Some(last) if last.user_id == user => {
@@ -226,7 +231,7 @@ impl Hub {
             entries
                 .into_iter()
                 .map(|e| {
-                    json!({
+                    let mut entry = json!({
                         "time": e.time,
                         "user_id": e.user_id,
                         "user_name": st.name_of(e.user_id),
@@ -236,7 +241,11 @@ impl Hub {
                         "accepted_by": e.accepted_by,
                         "accepted_by_name": e.accepted_by.map(|u| st.name_of(u)),
                         "amendment_id": e.amendment_id,
-                    })
+                    });
+                    if let Some((from, to)) = e.moved {
+                        entry["moved"] = json!({ "from": from, "to": to });
+                    }
+                    entry
                 })
                 .collect(),
         ))

@@ -10,6 +10,7 @@ use thiserror::Error;
 use draftroom_shared::RefusalCode;
 
 use crate::draft::{ClauseChange, ListItems, Tracker};
+use crate::moved_texts::MovedTexts;
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{
@@ -218,6 +219,8 @@ pub struct RoomDoc {
     full_state: Option<(u64, Arc<[u8]>)>,
     /// In the draft, the items in the list of clauses (see [`ListItems`]).
     list: Option<ListItems>,
+    /// In the draft, where the words of moved clauses went.
+    moved: MovedTexts,
 }
 
 impl RoomDoc {
@@ -257,6 +260,7 @@ impl RoomDoc {
             tracker,
             full_state: None,
             list,
+            moved: MovedTexts::default(),
         })
     }
 
@@ -275,6 +279,16 @@ impl RoomDoc {
     /// The Yjs document.
     pub fn doc(&self) -> &Doc {
         &self.doc
+    }
+
+    /// Where the words of moved clauses went.
+    pub fn moved(&self) -> &MovedTexts {
+        &self.moved
+    }
+
+    /// Where the words of moved clauses went, to add to.
+    pub fn moved_mut(&mut self) -> &mut MovedTexts {
+        &mut self.moved
     }
 
     /// Sequence number of the last applied update.

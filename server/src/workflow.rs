@@ -31,7 +31,7 @@ pub struct Opened {
     pub text: String,
 }
 
-fn open_error(e: OpenError, what: &str) -> AppError {
+pub(crate) fn open_error(e: OpenError, what: &str) -> AppError {
     match e {
         OpenError::NoSuchRoom => AppError::not_found(format!("no such {what}")),
         OpenError::Store(why) => {
@@ -41,7 +41,7 @@ fn open_error(e: OpenError, what: &str) -> AppError {
     }
 }
 
-fn stored_failure() -> AppError {
+pub(crate) fn stored_failure() -> AppError {
     AppError::new(
         ErrorCode::Unavailable,
         "storage failed while recording this; try again",
@@ -50,7 +50,7 @@ fn stored_failure() -> AppError {
 
 /// A client ID for the server to write with on a member's behalf: unused
 /// in the meeting and in the room, and in the range every Yjs client reads.
-fn fresh_client(st: &MeetingState, room: &RoomDoc) -> u64 {
+pub(crate) fn fresh_client(st: &MeetingState, room: &RoomDoc) -> u64 {
     let sv = room.state_vector();
     loop {
         let id = u64::from(rand::rng().random_range(1..=u32::MAX));

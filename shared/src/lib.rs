@@ -192,6 +192,20 @@ pub struct InvitesRotated {
     pub observer_invite: Option<String>,
 }
 
+/// `POST /api/meetings/{id}/clauses/{clause_id}/move`: where the clause goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveClause {
+    /// The clause's index in `clauses` once moved, 0-based.
+    pub to: u32,
+}
+
+/// Answer to a clause move: the draft's clauses in their new order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClauseOrder {
+    /// The clauses' ids, first to last.
+    pub clauses: Vec<String>,
+}
+
 /// The machine-readable part of an error answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -125,6 +125,41 @@ impl Server {
             .ok_or_else(|| anyhow::anyhow!("amendment {amendment} not listed in {list}"))
     }
 
+    /// `POST /api/meetings/{id}/clauses/{clause}/move` with `{"to": to}`.
+    pub async fn move_clause(
+        &self,
+        meeting: Uuid,
+        clause: &str,
+        to: u32,
+        token: &str,
+    ) -> anyhow::Result<(u16, Value)> {
+        self.post_json(
+            &format!("/api/meetings/{meeting}/clauses/{clause}/move"),
+            Some(token),
+            &json!({ "to": to }),
+        )
+        .await
+    }
+
+    /// `GET /api/meetings/{id}/clauses/{clause}/{what}` (`history` or
+    /// `authors`) as `token`, checked to be 200.
+    pub async fn clause_record(
+        &self,
+        meeting: Uuid,
+        clause: &str,
+        what: &str,
+        token: &str,
+    ) -> anyhow::Result<Value> {
+        let (status, body) = self
+            .get(
+                &format!("/api/meetings/{meeting}/clauses/{clause}/{what}"),
+                Some(token),
+            )
+            .await?;
+        anyhow::ensure!(status == 200, "{what} answered {status}: {body}");
+        Ok(body)
+    }
+
     /// `POST /api/meetings/{id}/{command}` with `{}`, where `command` is
     /// `freeze` or `reopen`.
     pub async fn meeting_command(

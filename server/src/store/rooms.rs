@@ -1,4 +1,5 @@
-//! Each room's update log, its snapshot, and the clients it refused.
+//! Each room's update log, its snapshot, the clients it refused, and (in
+//! the draft) where the words of moved clauses went.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -34,6 +35,14 @@ pub fn insert_refused_client(txn: &Connection, room: &str, client: u64) -> Write
     Ok(())
 }
 
+/// Records, with the update `seq` of a room, where that update moved or
+/// carried words (a `moved_texts::MoveRecord`, as JSON).
+pub fn append_moved_texts(txn: &Connection, room: &str, seq: u64, data: &str) -> WriteResult<()> {
+    txn.prepare_cached("INSERT INTO moved_texts (room, seq, data) VALUES (?1, ?2, ?3)")?
+        .execute(params![room, seq as i64, data])?;
+    Ok(())
+}
+
 /// A room as stored: its snapshot, the log after it, refused clients.
 #[derive(Debug, Default)]
 pub struct LoadedRoom {
@@ -43,6 +52,8 @@ pub struct LoadedRoom {
     pub updates: Vec<(u64, Vec<u8>)>,
     /// Yjs client IDs whose items this room refused.
     pub refused_clients: Vec<u64>,
+    /// Where words of moved clauses went, oldest first (JSON records).
+    pub moved_texts: Vec<String>,
 }
 
 /// Loads a room's stored state.
@@ -67,9 +78,15 @@ pub fn load_room(txn: &Connection, room: &str) -> WriteResult<LoadedRoom> {
     let refused_clients = stmt
         .query_map([room], |r| Ok(r.get::<_, i64>(0)? as u64))?
         .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt =
+        txn.prepare_cached("SELECT data FROM moved_texts WHERE room = ?1 ORDER BY seq")?;
+    let moved_texts = stmt
+        .query_map([room], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(LoadedRoom {
         snapshot,
         updates,
         refused_clients,
+        moved_texts,
     })
 }

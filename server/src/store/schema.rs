@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -24,6 +24,12 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
         let txn = conn.transaction()?;
         txn.execute_batch(V3)?;
         txn.pragma_update(None, "user_version", 3)?;
+        txn.commit()?;
+    }
+    if version < 4 {
+        let txn = conn.transaction()?;
+        txn.execute_batch(V4)?;
+        txn.pragma_update(None, "user_version", 4)?;
         txn.commit()?;
     }
     Ok(())
@@ -137,4 +143,18 @@ const V3: &str = "
             at INTEGER NOT NULL,
             pad BLOB NOT NULL
         );
+";
+
+/// Clause moves: the journal line of a move says from where to where, and
+/// each draft room remembers where the words of its moved clauses went
+/// (see `moved_texts`), one row per update that moved or carried words.
+const V4: &str = "
+        ALTER TABLE journal ADD COLUMN moved_from INTEGER;
+        ALTER TABLE journal ADD COLUMN moved_to INTEGER;
+        CREATE TABLE moved_texts (
+            room TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (room, seq)
+        ) WITHOUT ROWID;
 ";

@@ -227,13 +227,15 @@ pub struct JournalEntry {
     pub accepted_by: Option<Uuid>,
     /// The amendment it came from.
     pub amendment_id: Option<Uuid>,
+    /// For a clause moved: its index before and after.
+    pub moved: Option<(u32, u32)>,
 }
 
 /// Appends to the journal.
 pub fn append_journal(c: &Connection, meeting: Uuid, e: &JournalEntry) -> WriteResult<()> {
     c.prepare_cached(
-        "INSERT INTO journal (meeting_id, room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO journal (meeting_id, room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id, moved_from, moved_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         meeting.to_string(),
@@ -246,6 +248,8 @@ pub fn append_journal(c: &Connection, meeting: Uuid, e: &JournalEntry) -> WriteR
         e.deleted,
         e.accepted_by.map(|u| u.to_string()),
         e.amendment_id.map(|u| u.to_string()),
+        e.moved.map(|m| m.0),
+        e.moved.map(|m| m.1),
     ])?;
     Ok(())
 }
@@ -257,7 +261,7 @@ pub fn clause_journal(
     clause: &str,
 ) -> WriteResult<Vec<JournalEntry>> {
     let mut stmt = c.prepare_cached(
-        "SELECT room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id
+        "SELECT room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id, moved_from, moved_to
          FROM journal WHERE meeting_id = ?1 AND clause_id = ?2 ORDER BY id",
     )?;
     stmt.query_map(params![meeting.to_string(), clause], |r| {
@@ -271,6 +275,10 @@ pub fn clause_journal(
             deleted: r.get(6)?,
             accepted_by: opt_uuid_col(r, 7)?,
             amendment_id: opt_uuid_col(r, 8)?,
+            moved: match (r.get::<_, Option<u32>>(9)?, r.get::<_, Option<u32>>(10)?) {
+                (Some(from), Some(to)) => Some((from, to)),
+                _ => None,
+            },
         })
     })?
     .collect()

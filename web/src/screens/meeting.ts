@@ -182,7 +182,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       const authors = people.filter((p) => ids.has(p.userId))
       for (const id of ids) {
         const p = id ? meeting.person(id) : null
-        if (p && !authors.includes(p)) authors.push(p)
+        if (p && !authors.some((a) => a.userId === p.userId)) authors.push(p)
       }
       panels.push(legend(authors, ids.has(null)))
     }

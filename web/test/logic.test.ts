@@ -125,6 +125,8 @@ test('connection status', () => {
     unsent: 3,
   })
   assert.equal(deriveStatus([up, link({ everSynced: true })], false, 3).kind, 'offline')
+  // One room synced, the other still on its first connection: connecting.
+  assert.equal(deriveStatus([up, link({ connected: true })], true, 0).kind, 'connecting')
   assert.deepEqual(deriveStatus([up, link({ closedWith: 4401 })], true, 0), {
     kind: 'closed',
     unsent: 0,

@@ -33,7 +33,9 @@ export function deriveStatus(links: RoomLink[], online: boolean, unsent: number)
     return { kind: 'connected', unsent: 0 }
   }
   if (!online) return { kind: 'offline', unsent }
-  if (links.some((l) => l.everSynced)) return { kind: 'reconnecting', unsent }
+  // Reconnecting: a room that was synced lost its link. A room that has
+  // not synced yet while another has is still connecting, not a loss.
+  if (links.some((l) => l.everSynced && !(l.connected && l.synced))) return { kind: 'reconnecting', unsent }
   return { kind: 'connecting', unsent }
 }
 

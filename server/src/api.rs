@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use draftroom_shared::{
-    ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Join, MoveClause, RotateInvites,
+    ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Invitation, Join, MoveClause, RotateInvites,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -102,6 +102,27 @@ pub async fn show_meeting(
         "frozen": frozen,
         "you": { "user_id": me.id, "name": me.name, "role": me.role, "colour": me.colour },
     })))
+}
+
+/// `POST /api/meetings/{id}/invitation`: checked like a join (a bad
+/// invite counts as a failed sign-in), but makes no member.
+pub async fn invitation(
+    State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Invitation>,
+) -> Result<impl IntoResponse, AppError> {
+    app.abuse.failed_sign_ins.check(addr)?;
+    let invited = app
+        .hub
+        .invitation(meeting_id(&id)?, &body.invite)
+        .await
+        .inspect_err(|e| {
+            if e.code == ErrorCode::Unauthorized {
+                failed_sign_in(&app, addr);
+            }
+        })?;
+    Ok(Json(invited))
 }
 
 /// `POST /api/meetings/{id}/join`

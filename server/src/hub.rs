@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use draftroom_shared::{InvitesRotated, Joined, MeetingCreated, Role, RotateInvites};
+use draftroom_shared::{Invited, InvitesRotated, Joined, MeetingCreated, Role, RotateInvites};
 use uuid::Uuid;
 
 use crate::auth;
@@ -298,6 +298,18 @@ impl Hub {
         Ok((meeting, member))
     }
 
+    /// What an invite opens: the meeting's title, the role it gives and
+    /// whether the draft is frozen, for the page that asks for a name.
+    pub async fn invitation(&self, id: Uuid, invite: &str) -> Result<Invited, AppError> {
+        let meeting = self.meeting(id).await?;
+        let st = meeting.state();
+        Ok(Invited {
+            title: st.title.clone(),
+            role: invite_role(&st, invite)?,
+            frozen: st.frozen,
+        })
+    }
+
     /// Joins a meeting with an invite.
     pub async fn join(&self, id: Uuid, invite: &str, name: &str) -> Result<Joined, AppError> {
         self.store.check_writable()?;
@@ -305,16 +317,7 @@ impl Hub {
         let name = clean_text("name", name, MAX_NAME)?;
         let (role, colour) = {
             let st = meeting.state();
-            let role = if auth::matches(invite, &st.participant_invite) {
-                Role::Participant
-            } else if auth::matches(invite, &st.observer_invite) {
-                Role::Observer
-            } else {
-                return Err(AppError::unauthorized(
-                    "this invite is not valid for this meeting (it may have been replaced)",
-                ));
-            };
-            (role, st.next_colour())
+            (invite_role(&st, invite)?, st.next_colour())
         };
         let token = auth::new_secret();
         let member = Member {
@@ -450,6 +453,19 @@ fn user_record(m: &Member, token: &str) -> UserRecord {
         colour: m.colour.clone(),
         token_hash: auth::hash(token).to_vec(),
         joined_at: m.joined_at,
+    }
+}
+
+/// The role an invite of this meeting gives.
+fn invite_role(st: &MeetingState, invite: &str) -> Result<Role, AppError> {
+    if auth::matches(invite, &st.participant_invite) {
+        Ok(Role::Participant)
+    } else if auth::matches(invite, &st.observer_invite) {
+        Ok(Role::Observer)
+    } else {
+        Err(AppError::unauthorized(
+            "this invite is not valid for this meeting (it may have been replaced)",
+        ))
     }
 }
 

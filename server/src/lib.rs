@@ -136,6 +136,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/meetings", post(api::create_meeting))
         .route("/meetings/{id}", get(api::show_meeting))
         .route("/meetings/{id}/join", post(api::join))
+        .route("/meetings/{id}/invitation", post(api::invitation))
         .route("/meetings/{id}/editors", post(api::grant_editor))
         .route("/meetings/{id}/invites/rotate", post(api::rotate_invites))
         .route(

@@ -152,6 +152,25 @@ pub struct Join {
     pub name: String,
 }
 
+/// `POST /api/meetings/{id}/invitation`: what an invite opens, before
+/// joining (the invite in the body, never in a URL).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invitation {
+    /// A participant or observer invite of this meeting.
+    pub invite: String,
+}
+
+/// Answer to `POST /api/meetings/{id}/invitation`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invited {
+    /// The meeting's title.
+    pub title: String,
+    /// The role joining with this invite gives.
+    pub role: Role,
+    /// Whether the draft is frozen now.
+    pub frozen: bool,
+}
+
 /// Answer to `POST /api/meetings/{id}/join`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Joined {

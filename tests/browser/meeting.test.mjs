@@ -233,6 +233,14 @@ describe('the live meeting', () => {
     const urls = []
     const p2 = await person(browser, { name: 'late' })
     p2.page.on('request', (r) => urls.push(r.url()))
+    // The link says which meeting and role before anyone gives a name...
+    await p2.page.goto(meeting.participant)
+    await p2.page.getByRole('heading', { name: 'Join “Misja Miasta Krakowa”' }).waitFor()
+    await p2.page.getByText('You join as a participant').waitFor()
+    // ...and a replaced or mistyped invite says so, with nothing to fill in.
+    await p2.page.goto(meeting.participant.replace(/invite=.*/, 'invite=0000'))
+    await p2.page.getByRole('alert').filter({ hasText: 'This invite or seat is not valid any more' }).waitFor()
+    assert.equal(await p2.page.getByLabel('Your name').isVisible(), false)
     await join(p2, meeting.participant, 'Późny Gość')
     const secret = new URL(meeting.participant).hash.split('=')[1]
     assert.ok(urls.length > 0)

@@ -242,3 +242,46 @@ async fn rotating_the_observer_invite_retires_the_old_one() -> anyhow::Result<()
     assert_eq!(joined["role"], "participant");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_invitation_says_which_meeting_and_role_before_joining() -> anyhow::Result<()> {
+    let server = Server::start();
+    let m = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let id = m.id();
+    let path = format!("/api/meetings/{id}/invitation");
+    for (invite, role) in [
+        (&m.created.participant_invite, "participant"),
+        (&m.created.observer_invite, "observer"),
+    ] {
+        let (status, body) = server
+            .post_json(&path, None, &json!({ "invite": invite }))
+            .await?;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["title"], "Misja Miasta Krakowa");
+        assert_eq!(body["role"], role);
+        assert_eq!(body["frozen"], false);
+    }
+    let (_, before) = server
+        .get(&format!("/api/meetings/{id}"), Some(m.moderator_token()))
+        .await?;
+    let bad = server
+        .post_json(&path, None, &json!({ "invite": "not-an-invite" }))
+        .await?;
+    assert_error("a wrong invite", &bad, 401, "unauthorized");
+    let unknown = server
+        .post_json(
+            &format!("/api/meetings/{}/invitation", Uuid::new_v4()),
+            None,
+            &json!({ "invite": m.created.participant_invite }),
+        )
+        .await?;
+    assert_error("an unknown meeting", &unknown, 404, "not_found");
+    let malformed = server.post_json(&path, None, &json!({ "nope": 1 })).await?;
+    assert_error("no invite", &malformed, 400, "bad_request");
+    // Looking makes no member.
+    let (_, after) = server
+        .get(&format!("/api/meetings/{id}"), Some(m.moderator_token()))
+        .await?;
+    assert_eq!(before, after);
+    Ok(())
+}

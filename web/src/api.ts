@@ -72,6 +72,8 @@ export const api = {
     call<Created>('POST', '/api/meetings', null, { title, moderator_name: moderatorName }),
   join: (meeting: string, invite: string, name: string) =>
     call<Joined>('POST', `/api/meetings/${meeting}/join`, null, { invite, name }),
+  invitation: (meeting: string, invite: string) =>
+    call<{ title: string; role: Role; frozen: boolean }>('POST', `/api/meetings/${meeting}/invitation`, null, { invite }),
   meeting: (meeting: string, token: string) =>
     call<MeetingInfo>('GET', `/api/meetings/${meeting}`, token),
   grantEditor: (meeting: string, token: string, userId: string) =>

@@ -33,6 +33,11 @@ const en = {
 
   joinHeading: 'Join the meeting',
   joinIntro: 'You have been invited to draft a text together. Tell the room who you are.',
+  joinTitle: (title: string) => `Join “${title}”`,
+  joinAs: {
+    participant: 'You join as a participant: you follow the draft live, and the moderator can let you edit it.',
+    observer: 'You join as an observer: you follow the draft live, read-only.',
+  } as Record<string, string>,
   joinButton: 'Join',
   joining: 'Joining…',
   noInvite:

@@ -46,6 +46,12 @@ const pl: Catalog = {
 
   joinHeading: 'Dołącz do spotkania',
   joinIntro: 'Zaproszono Cię do wspólnego pisania tekstu. Przedstaw się sali.',
+  joinTitle: (title: string) => `Dołącz do spotkania „${title}”`,
+  joinAs: {
+    participant:
+      'Dołączasz jako uczestnik: śledzisz projekt na żywo, a moderator może pozwolić Ci go edytować.',
+    observer: 'Dołączasz jako obserwator: śledzisz projekt na żywo, tylko do odczytu.',
+  },
   joinButton: 'Dołącz',
   joining: 'Dołączanie…',
   noInvite:

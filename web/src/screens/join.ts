@@ -29,16 +29,31 @@ export function joinScreen(root: HTMLElement, meeting: string, invite: string | 
     const name = field('name', c.yourNameLabel, c.yourNameHint, 80, 'name')
     const error = formError()
     const submit = h('button', { type: 'submit', class: 'primary' }, c.joinButton)
+    const intro = h('p', { class: 'muted' }, c.joinIntro)
     body = h(
       'form',
       { class: 'card narrow', novalidate: true, 'aria-labelledby': 'join-h' },
       heading,
-      h('p', { class: 'muted' }, c.joinIntro),
+      intro,
       name.row,
       error.el,
       submit,
     )
     heading.id = 'join-h'
+    // Which meeting and which role, before anyone types a name.
+    api.invitation(meeting, invite).then(
+      (invited) => {
+        heading.textContent = t().joinTitle(invited.title)
+        intro.textContent = t().joinAs[invited.role] ?? t().joinIntro
+        document.title = `${invited.title} · ${t().appName}`
+      },
+      (err: ApiError) => {
+        if (err.code === 'network') return
+        error.show(errorText(err))
+        name.row.hidden = true
+        submit.hidden = true
+      },
+    )
     body.addEventListener('submit', async (e) => {
       e.preventDefault()
       error.clear()

@@ -78,6 +78,26 @@ describe('connection and outages', () => {
     await mod.context.close()
   })
 
+  test('a seat the server no longer knows is said in words, and not retried', async () => {
+    const mod = await person(browser, { name: 'mod' })
+    const m = await createMeeting(mod, server, { title: 'Stare miejsce', name: 'Anna' })
+    const p = await person(browser, { lang: 'pl', name: 'stale' })
+    await p.page.goto(server.url + '/')
+    await p.page.evaluate(([id]) => {
+      const seat = { meeting: id, token: 'f'.repeat(64), userId: 'x', name: 'Ktoś', role: 'participant', title: 'Stare miejsce', seenAt: 1 }
+      localStorage.setItem('draftroom.seats.v1', JSON.stringify({ [id]: seat }))
+    }, [m.id])
+    const sockets = []
+    p.page.on('websocket', (ws) => sockets.push(ws.url()))
+    await p.page.goto(`${server.url}/m/${m.id}`)
+    await waitForStatus(p.page, 'closed')
+    await p.page.locator('.notice-error').filter({ hasText: 'Twoje miejsce w tym spotkaniu jest już nieważne' }).waitFor()
+    await sleep(1500)
+    assert.ok(sockets.length <= 2, `no reconnecting after 4401: ${sockets.length} sockets`)
+    await p.context.close()
+    await mod.context.close()
+  })
+
   test('killed and restarted: reconnecting, then connected, and what was typed meanwhile arrives', async () => {
     const mod = await person(browser, { name: 'mod' })
     const m = await createMeeting(mod, server, { title: 'Awaria', name: 'Anna' })

@@ -115,6 +115,13 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     notices.replaceChildren(el)
   }
 
+  // A final close (a seat no longer valid, a meeting gone) is said in words
+  // where the draft is, not only in the status.
+  const onClosed = (kind: string, code?: number) => {
+    if (kind === 'closed') notice(t().closedBecause(code), 'error')
+  }
+  onClosed(conn.status.kind, conn.status.code)
+  stops.push(conn.onStatus((s) => onClosed(s.kind, s.code)))
   stops.push(
     conn.onRefusal((r: Refusal) => {
       const text = t().refusal[r.code] ?? t().refusal.unknown

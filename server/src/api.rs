@@ -52,16 +52,22 @@ async fn member(
     app.abuse.failed_sign_ins.check(addr)?;
     let id = meeting_id(id)?;
     let token = bearer(headers).inspect_err(|_| failed_sign_in(app, addr))?;
-    app.hub.authenticate(id, token).await.inspect_err(|e| {
-        if e.code == ErrorCode::Unauthorized {
-            failed_sign_in(app, addr);
-        }
-    })
+    signing_in(app, addr, app.hub.authenticate(id, token).await)
 }
 
 /// Counts a bad token or invite against the address.
 fn failed_sign_in(app: &AppState, addr: IpAddr) {
     let _ = app.abuse.failed_sign_ins.take(addr);
+}
+
+/// Passes on what a token or invite opened, counting a refusal of it
+/// (401) against the address.
+fn signing_in<T>(app: &AppState, addr: IpAddr, result: Result<T, AppError>) -> Result<T, AppError> {
+    result.inspect_err(|e| {
+        if e.code == ErrorCode::Unauthorized {
+            failed_sign_in(app, addr);
+        }
+    })
 }
 
 /// `GET /healthz`
@@ -113,15 +119,8 @@ pub async fn invitation(
     ApiJson(body): ApiJson<Invitation>,
 ) -> Result<impl IntoResponse, AppError> {
     app.abuse.failed_sign_ins.check(addr)?;
-    let invited = app
-        .hub
-        .invitation(meeting_id(&id)?, &body.invite)
-        .await
-        .inspect_err(|e| {
-            if e.code == ErrorCode::Unauthorized {
-                failed_sign_in(&app, addr);
-            }
-        })?;
+    let invited = app.hub.invitation(meeting_id(&id)?, &body.invite).await;
+    let invited = signing_in(&app, addr, invited)?;
     Ok(Json(invited))
 }
 
@@ -137,12 +136,8 @@ pub async fn join(
     let joined = app
         .hub
         .join(meeting_id(&id)?, &body.invite, &body.name)
-        .await
-        .inspect_err(|e| {
-            if e.code == ErrorCode::Unauthorized {
-                failed_sign_in(&app, addr);
-            }
-        })?;
+        .await;
+    let joined = signing_in(&app, addr, joined)?;
     Ok(Json(joined))
 }
 

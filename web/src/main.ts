@@ -33,7 +33,7 @@ function render(): void {
     case 'meeting': {
       const seat = seats.get(route.meeting)
       if (!seat) {
-        leave = messageScreen(root, t().noSeat)
+        leave = messageScreen(root, t().noSeatTitle, t().noSeat)
         break
       }
       open ??= new MeetingConnection(seat.meeting, seat.token, seat.role !== 'observer')
@@ -41,7 +41,7 @@ function render(): void {
       break
     }
     default:
-      leave = messageScreen(root, t().notFound)
+      leave = messageScreen(root, t().notFoundTitle, t().notFound)
   }
 }
 

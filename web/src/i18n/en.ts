@@ -136,7 +136,9 @@ const en = {
   reloaded: 'Your copy was reloaded from the server, so what you see is what everyone sees.',
   dismiss: 'Dismiss',
 
+  noSeatTitle: 'You are not in this meeting on this device',
   noSeat: 'This device has no seat in this meeting. Open the invite link you were sent to join.',
+  notFoundTitle: 'Page not found',
   notFound: 'There is nothing at this address.',
   goHome: 'Go to the start page',
 

@@ -157,8 +157,10 @@ const pl: Catalog = {
   reloaded: 'Twoja kopia została wczytana ponownie z serwera, więc widzisz to samo co wszyscy.',
   dismiss: 'Zamknij',
 
+  noSeatTitle: 'Na tym urządzeniu nie uczestniczysz w tym spotkaniu',
   noSeat:
     'To urządzenie nie ma miejsca w tym spotkaniu. Otwórz otrzymany link z zaproszeniem, aby dołączyć.',
+  notFoundTitle: 'Nie ma takiej strony',
   notFound: 'Pod tym adresem nic nie ma.',
   goHome: 'Przejdź do strony głównej',
 

@@ -85,9 +85,9 @@ export function joinScreen(root: HTMLElement, meeting: string, invite: string | 
   return () => {}
 }
 
-export function messageScreen(root: HTMLElement, text: string): () => void {
+export function messageScreen(root: HTMLElement, title: string, text: string): () => void {
   const c = t()
-  const heading = h('h1', {}, text)
+  const heading = h('h1', { class: 'message-title' }, title)
   root.replaceChildren(
     topbar(),
     h(
@@ -97,10 +97,11 @@ export function messageScreen(root: HTMLElement, text: string): () => void {
         'div',
         { class: 'card narrow' },
         heading,
+        h('p', {}, text),
         h('p', {}, h('a', { href: '/' }, c.goHome)),
       ),
     ),
   )
-  arrive(text, heading)
+  arrive(title, heading)
   return () => {}
 }

@@ -86,9 +86,13 @@ impl WebApp {
                 for h in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
                     req.headers_mut().remove(h);
                 }
+                // A HEAD is answered as the GET would be, without its body:
+                // the page's length depends on the nonce put into it.
+                let head = req.method() == Method::HEAD;
+                *req.method_mut() = Method::GET;
                 let index = ServeFile::new(dir.join("index.html"));
                 let served = into_response(ServeDir::new(dir).fallback(index).oneshot(req).await);
-                with_nonce(served, &nonce).await
+                with_nonce(served, &nonce, head).await
             }
         };
         let status = response.status();
@@ -118,7 +122,7 @@ fn style_nonce() -> String {
 pub const NONCE_PLACEHOLDER: &str = "__CSP_NONCE__";
 
 /// Puts the nonce into an HTML page; anything else passes unchanged.
-async fn with_nonce(response: Response, nonce: &str) -> Response {
+async fn with_nonce(response: Response, nonce: &str, head: bool) -> Response {
     let html = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -137,10 +141,20 @@ async fn with_nonce(response: Response, nonce: &str) -> Response {
         .into_response();
     };
     let page = String::from_utf8_lossy(&bytes).replace(NONCE_PLACEHOLDER, nonce);
-    for h in [header::ETAG, header::LAST_MODIFIED, header::CONTENT_LENGTH] {
+    for h in [header::ETAG, header::LAST_MODIFIED] {
         parts.headers.remove(h);
     }
-    Response::from_parts(parts, Body::from(page))
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(page.len()));
+    Response::from_parts(
+        parts,
+        if head {
+            Body::empty()
+        } else {
+            Body::from(page)
+        },
+    )
 }
 
 fn into_response<B>(served: Result<Response<B>, std::convert::Infallible>) -> Response

@@ -269,5 +269,20 @@ async fn a_page_is_never_answered_from_a_validator_so_its_nonce_is_fresh() -> an
     .await?;
     assert_app("/ revalidated", &again);
     assert_ne!(nonce(&first), nonce(&again));
+    // HEAD tells the length the page has, nonce in, and sends no body.
+    let mut socket = tokio::net::TcpStream::connect(addr).await?;
+    tokio::io::AsyncWriteExt::write_all(
+        &mut socket,
+        b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await?;
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut raw).await?;
+    let raw = String::from_utf8(raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let length = format!("content-length: {}", first.body.len());
+    assert!(head.to_ascii_lowercase().contains(&length), "{head}");
+    assert!(body.is_empty(), "HEAD sent a body: {body}");
     Ok(())
 }

@@ -40,6 +40,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   const title = h('h1', { class: 'meeting-title' })
   const phase = h('span', { class: 'phase' })
   const me = h('span', { class: 'me' })
+  // On a phone the people are below the draft: a link takes you there.
+  const peopleLink = h('a', { class: 'people-link', href: '#people-h' })
   const status = statusBadge(conn)
   stops.push(status.stop)
 
@@ -104,7 +106,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     side,
   )
   root.replaceChildren(
-    topbar(h('div', { class: 'meeting-id' }, title, h('div', { class: 'meeting-meta' }, phase, me)), status.el),
+    topbar(h('div', { class: 'meeting-id' }, title, h('div', { class: 'meeting-meta' }, phase, me, peopleLink)), status.el),
     main,
   )
 
@@ -169,6 +171,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       if (role !== seat.role) seats.update(seat.meeting, { role })
     }
     const people = meeting.people()
+    peopleLink.textContent = `${c.peopleHeading}: ${c.peopleCount(people.length)}`
     const awareness = conn.provider('draft').awareness
     const connected = meeting.connected(awareness)
     const authorIds = showAuthors ? [...draft.authors()] : []

@@ -9,7 +9,11 @@
 #   bench/run.sh slow                   # 1,000 followers at 100 keystrokes/s, without and with 1% that stop reading
 #   bench/run.sh saturation             # the raw send() ceiling, then 1,000 followers at 1,000 keystrokes/s
 #   bench/run.sh soak [CYCLES]          # connect/type/disconnect cycles over 100 meetings in 20 rounds, rooms unloading between; default 20000
-#   bench/run.sh smoke                  # a short fan-out against Draftroom only (CI)
+#   bench/run.sh audience [OBSERVERS] [LABEL]  # observers join over HTTP and open meeting and draft; default 1000,5000,10000
+#   bench/run.sh smoke                  # a short fan-out and audience against Draftroom only (CI)
+#
+# DRAFTROOM_BIN=path runs the scenarios against that server binary (another
+# build, e.g. an older commit's) instead of building this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-fanout}
@@ -20,26 +24,44 @@ mkdir -p "$results"
 # Ten thousand sockets a side need file descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-cargo build --release -q -p draftroom-server -p draftroom-bench
-load=target/release/draftroom-load
+target_dir=${CARGO_TARGET_DIR:-target}
+if [[ -n ${DRAFTROOM_BIN:-} ]]; then
+  cargo build --release -q -p draftroom-bench
+  server=$DRAFTROOM_BIN
+else
+  cargo build --release -q -p draftroom-server -p draftroom-bench
+  server=$target_dir/release/draftroom
+fi
+load=$target_dir/release/draftroom-load
 data=$(mktemp -d)
+servers=0
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
 trap cleanup EXIT
 
 start_draftroom() {
+  # A fresh data directory each time, so that one server's figures carry
+  # nothing of another's.
+  servers=$((servers + 1))
+  local dir="$data/draftroom-$servers"
+  mkdir -p "$dir"
   # Every client of a benchmark comes from one address: the per-address
   # limits on creating and joining meetings are lifted.
-  target/release/draftroom serve --listen 127.0.0.1:0 --data "$data" --web none \
+  "$server" serve --listen 127.0.0.1:0 --data "$dir" --web none \
     --meetings-per-minute 1000000 --joins-per-minute 1000000 "$@" \
-    >"$data/out" 2>"$data/log" &
+    >"$dir/out" 2>"$dir/log" &
   pids+=($!)
   draftroom_pid=$!
   for _ in $(seq 100); do
-    grep -q '^listening on ' "$data/out" 2>/dev/null && break
+    grep -q '^listening on ' "$dir/out" 2>/dev/null && break
     sleep 0.05
   done
-  draftroom_url=$(sed -n 's/^listening on //p' "$data/out")
+  draftroom_url=$(sed -n 's/^listening on //p' "$dir/out")
+}
+
+stop_draftroom() {
+  kill "$draftroom_pid" 2>/dev/null || true
+  wait "$draftroom_pid" 2>/dev/null || true
 }
 
 start_peer() {
@@ -59,6 +81,29 @@ case "$scenario" in
     start_draftroom
     "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
       --followers 50 --keystrokes 40 --rate 20
+    "$load" audience --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+      --observers 50 --time-cap-secs 30
+    ;;
+  audience)
+    observers=${2:-1000,5000,10000}
+    label=${3:-draftroom}
+    cap=${AUDIENCE_TIME_CAP_SECS:-600}
+    # Each observer holds two sockets (meeting and draft) in the server and
+    # two in the generator, and neither process may open more descriptors
+    # than the hard limit: a larger audience is cut to what fits, and said.
+    fit=$(( ($(ulimit -n) - 200) / 2 ))
+    for n in ${observers//,/ }; do
+      if (( n > fit )); then
+        echo "$n observers need $((2 * n)) sockets in each process; the descriptor limit is $(ulimit -n): running $fit" >&2
+        n=$fit
+      fi
+      # A fresh server for each N: its peak memory is this storm's.
+      start_draftroom
+      "$load" audience --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+        --observers "$n" --time-cap-secs "$cap" --label "$label" \
+        --json "$results/audience-$label-$n.json"
+      stop_draftroom
+    done
     ;;
   fanout)
     start_draftroom
@@ -122,7 +167,7 @@ case "$scenario" in
       --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
     ;;
   *)
-    echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, smoke)" >&2
+    echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, soak, audience, smoke)" >&2
     exit 2
     ;;
 esac

@@ -4,10 +4,14 @@
 //! ```text
 //! draftroom-load fanout --target draftroom=http://127.0.0.1:8080 --followers 1000 \
 //!     [--keystrokes 200] [--rate 20] [--server-pid PID] [--json out.json]
+//! draftroom-load audience --target draftroom=http://127.0.0.1:8080 --observers 1000 \
+//!     [--participants 5] [--concurrency 32] [--time-cap-secs 600] [--label after] \
+//!     [--server-pid PID] [--json out.json]
 //! ```
 //! Targets: `draftroom=http://HOST:PORT` (a meeting is created; the writer
 //! is its moderator, followers are observers) or `y-websocket=ws://HOST:PORT`.
 
+mod audience;
 mod ceiling;
 mod client;
 mod fanout;
@@ -40,6 +44,11 @@ struct Args {
     settle_secs: u64,
     rounds: usize,
     new_clients: bool,
+    observers: Vec<usize>,
+    participants: usize,
+    concurrency: usize,
+    time_cap_secs: f64,
+    label: String,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -65,6 +74,11 @@ fn parse_args() -> anyhow::Result<Args> {
         settle_secs: 8,
         rounds: 20,
         new_clients: false,
+        observers: vec![1000],
+        participants: 5,
+        concurrency: 32,
+        time_cap_secs: 600.0,
+        label: "draftroom".into(),
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -89,6 +103,16 @@ fn parse_args() -> anyhow::Result<Args> {
             "--workers" => a.workers = v.parse()?,
             "--settle-secs" => a.settle_secs = v.parse()?,
             "--rounds" => a.rounds = v.parse()?,
+            "--observers" => {
+                a.observers = v
+                    .split(',')
+                    .map(|n| n.trim().parse())
+                    .collect::<Result<_, _>>()?
+            }
+            "--participants" => a.participants = v.parse()?,
+            "--concurrency" => a.concurrency = v.parse()?,
+            "--time-cap-secs" => a.time_cap_secs = v.parse()?,
+            "--label" => a.label = v,
             "--new-clients" => a.new_clients = matches!(v.as_str(), "yes" | "true" | "1"),
             _ => bail!("unknown flag {flag}"),
         }
@@ -276,7 +300,95 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        other => bail!("unknown scenario {other}; known: fanout, history, meetings"),
+        "audience" => audience_table(&target, &args).await?,
+        other => {
+            bail!("unknown scenario {other}; known: fanout, history, meetings, soak, audience")
+        }
+    }
+    Ok(())
+}
+
+/// Runs the audience storm for each N and prints a row for each.
+async fn audience_table(target: &Target, args: &Args) -> anyhow::Result<()> {
+    println!(
+        "{:<9} {:>9} {:>5} {:>12} {:>17} {:>19} {:>10} {:>10} {:>12} {:>10} {:>20} {:>5}",
+        "server",
+        "observers",
+        "conc",
+        "all synced s",
+        "obs frames avg/max",
+        "obs KiB avg/max",
+        "mod frames",
+        "mod KiB",
+        "all frames",
+        "meeting B",
+        "RSS MiB pre/peak/end",
+        "text"
+    );
+    let mut rows = Vec::new();
+    for &n in &args.observers {
+        let plan = audience::Plan {
+            observers: n,
+            participants: args.participants,
+            concurrency: args.concurrency,
+            server_pid: args.server_pid,
+            time_cap: std::time::Duration::from_secs_f64(args.time_cap_secs),
+            label: args.label.clone(),
+        };
+        let r = audience::run(target, &plan).await?;
+        let synced = match r.all_synced_s {
+            Some(s) => format!("{s:.2}"),
+            None => format!("not in {:.0} s", r.time_cap_s),
+        };
+        println!(
+            "{:<9} {:>9} {:>5} {:>12} {:>17} {:>19} {:>10} {:>10.0} {:>12} {:>10} {:>20} {:>5}",
+            r.label,
+            r.observers,
+            r.concurrency,
+            synced,
+            format!("{:.0}/{}", r.observer_frames_mean, r.observer_frames_max),
+            format!(
+                "{:.1}/{:.1}",
+                r.observer_bytes_mean / 1024.0,
+                r.observer_bytes_max as f64 / 1024.0
+            ),
+            r.moderator_frames,
+            r.moderator_bytes as f64 / 1024.0,
+            r.total_frames,
+            r.late_meeting_sync_bytes
+                .map_or("-".to_owned(), |b| b.to_string()),
+            format!(
+                "{:.0}/{:.0}/{:.0}",
+                r.rss_before_mib, r.rss_peak_mib, r.rss_after_mib
+            ),
+            if r.text_ok { "yes" } else { "NO" }
+        );
+        if !r.finished {
+            println!(
+                "{:<9} did not finish in {:.0} s: {} of {} observers synced, {} failed",
+                "", r.time_cap_s, r.synced, r.observers, r.failed
+            );
+        }
+        println!(
+            "{:<9} shown to the moderator: meeting.observers = {}, {} observers listed in participants, {} clients; join p50/max {:.1}/{:.1} ms, join to synced p50/max {:.1}/{:.1} ms; server CPU {:.1} s",
+            "",
+            r.observers_count_shown
+                .map_or("absent".to_owned(), |c| c.to_string()),
+            r.observers_listed,
+            r.clients_listed,
+            r.join_p50_ms,
+            r.join_max_ms,
+            r.sync_p50_ms,
+            r.sync_max_ms,
+            r.server_cpu_s
+        );
+        rows.push(r);
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&rows)?)?;
+    }
+    if rows.iter().any(|r| !r.text_ok || r.failed > 0) {
+        std::process::exit(1);
     }
     Ok(())
 }

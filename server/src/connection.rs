@@ -83,8 +83,7 @@ pub async fn serve(
                 OpenError::Store(_) => close::INTERNAL,
             };
             tracing::warn!(error = %e, "room could not be opened");
-            let _ = socket
-                .send(close_frame(code, "this room cannot be opened".into()))
+            close_handshake(&mut socket, close_frame(code, "this room cannot be opened".into()))
                 .await;
             return;
         }
@@ -129,16 +128,32 @@ pub async fn serve(
         .await;
     if let Some((code, reason)) = ending {
         tracing::info!(code, reason, "closing connection");
-        let _ = tokio::time::timeout(
-            Duration::from_secs(1),
-            socket.send(close_frame(code, reason)),
-        )
-        .await;
+        close_handshake(&mut socket, close_frame(code, reason)).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), SinkExt::close(&mut socket)).await;
     drop(session);
     meeting.leave(&room);
     tracing::debug!(conn, "disconnected");
+}
+
+/// Sends a close frame, then reads (and discards) what the peer still
+/// sends until its own close, for a second at most. Dropping a socket with
+/// unread bytes in its receive buffer makes the kernel answer with a reset,
+/// and a peer that was still sending (the very one closed for sending too
+/// fast) would then see an abnormal close (1006) instead of the code that
+/// tells it what happened.
+async fn close_handshake(socket: &mut Socket, frame: WsMessage) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        if socket.send(frame).await.is_err() {
+            return;
+        }
+        while let Some(Ok(msg)) = socket.next().await {
+            if matches!(msg, WsMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// A close message with this code and reason.

@@ -83,8 +83,11 @@ pub async fn serve(
                 OpenError::Store(_) => close::INTERNAL,
             };
             tracing::warn!(error = %e, "room could not be opened");
-            close_handshake(&mut socket, close_frame(code, "this room cannot be opened".into()))
-                .await;
+            close_handshake(
+                &mut socket,
+                close_frame(code, "this room cannot be opened".into()),
+            )
+            .await;
             return;
         }
     };

@@ -176,8 +176,17 @@ export async function assertAccessible (page, what) {
 
 /** No horizontal scrolling. */
 export async function assertNoHorizontalScroll (page, what) {
-  const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth])
-  assert.ok(scroll <= client, `${what}: page is ${scroll}px wide in a ${client}px viewport`)
+  const [scroll, client, wide] = await page.evaluate(() => {
+    const client = document.documentElement.clientWidth
+    // The innermost elements that stick out, to say what is too wide.
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > client + 1)
+      .filter((el) => ![...el.children].some((c) => c.getBoundingClientRect().right > client + 1))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} → ${Math.round(el.getBoundingClientRect().right)}px`)
+    return [document.documentElement.scrollWidth, client, wide]
+  })
+  assert.ok(scroll <= client, `${what}: page is ${scroll}px wide in a ${client}px viewport: ${wide.join(', ')}`)
 }
 
 // --- The app, as a person uses it ---
@@ -212,7 +221,7 @@ export async function waitForStatus (page, kind, timeout = 15000) {
 
 /** The clause editors' texts, in order. */
 export async function clauseTexts (page) {
-  return page.$$eval('.clause .cm-content', (els) =>
+  return page.$$eval('.clause-editor .cm-content', (els) =>
     els.map((el) => {
       const copy = el.cloneNode(true)
       for (const w of copy.querySelectorAll('.remote-caret, .cm-widgetBuffer')) w.remove()

@@ -10,7 +10,7 @@ import {
 
 /** Per UTF-16 unit of a clause as shown: [user id, colour class] from the authorship marks. */
 async function shownAuthorship (page, index) {
-  return page.$$eval('.clause .cm-content', (els, index) => {
+  return page.$$eval('.clause-editor .cm-content', (els, index) => {
     const out = []
     const walk = (node) => {
       if (node.nodeType === Node.TEXT_NODE) {
@@ -47,7 +47,7 @@ async function serverAuthorship (server, meeting, token, clause) {
 }
 
 /** The editor of clause `i` (0-based). */
-const editor = (page, i) => page.locator('.clause .cm-content').nth(i)
+const editor = (page, i) => page.locator('.clause-editor .cm-content').nth(i)
 
 /** Type at the end of clause `i`. */
 async function typeAtEnd (page, i, text) {

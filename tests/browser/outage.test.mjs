@@ -52,7 +52,7 @@ describe('connection and outages', () => {
     const ed = await person(browser, { lang: 'pl', name: 'ed' })
     await join(ed, m.participant, 'Edward')
     await mod.page.getByRole('button', { name: 'Let Edward edit the draft' }).click()
-    const content = ed.page.locator('.clause .cm-content').first()
+    const content = ed.page.locator('.clause-editor .cm-content').first()
     await waitUntil(async () => (await content.getAttribute('contenteditable')) === 'true', { message: 'Edward may edit' })
     await waitUntil(async () => (await clauseTexts(ed.page))[0] === 'Tekst uzgodniony', { message: 'Edward has the text' })
     // Edward's keystrokes race the freeze: his copy goes to the server after it.

@@ -60,7 +60,7 @@ describe('every screen, both languages, desktop and phone', () => {
     obs = await person(browser, { name: 'obs' })
     await join(obs, meeting.observer, 'Remote Reader')
     await mod.page.getByRole('button', { name: 'Let Łukasz Wróbel edit the draft' }).click()
-    const edEditor = ed.page.locator('.clause .cm-content')
+    const edEditor = ed.page.locator('.clause-editor .cm-content')
     await waitUntil(async () => (await edEditor.first().getAttribute('contenteditable')) === 'true', { message: 'Łukasz may edit' })
     for (let i = 0; i < SEED.length; i++) {
       await edEditor.nth(i).click()

@@ -10,12 +10,24 @@ export class ApiError extends Error {
     /** The server's code (`unauthorized`, `conflict`, …) or `network`. */
     readonly code: string,
     message: string,
+    /** The rest of the error's JSON (e.g. the three texts of `clause_changed`). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message)
   }
 }
 
 async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const text = await request(method, path, token, body)
+  try {
+    return (text ? JSON.parse(text) : null) as T
+  } catch {
+    throw new ApiError(0, 'internal', 'the server answered something that is not JSON')
+  }
+}
+
+/** A request whose answer is text (a report, a version as Markdown). */
+async function request(method: string, path: string, token: string | null, body?: unknown): Promise<string> {
   const headers: Record<string, string> = {}
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (token) headers.authorization = `Bearer ${token}`
@@ -33,17 +45,17 @@ async function call<T>(method: string, path: string, token: string | null, body?
     throw new ApiError(0, 'network', String(e))
   }
   const text = await res.text()
-  let json: unknown = null
-  try {
-    json = text ? JSON.parse(text) : null
-  } catch {
-    // Not JSON: a proxy's error page, say. Reported by status below.
-  }
   if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | null)?.error
-    throw new ApiError(res.status, err?.code ?? 'internal', err?.message ?? `HTTP ${res.status}`)
+    let json: unknown = null
+    try {
+      json = text ? JSON.parse(text) : null
+    } catch {
+      // Not JSON: a proxy's error page, say. Reported by status below.
+    }
+    const err = (json as { error?: Record<string, unknown> & { code?: string; message?: string } } | null)?.error
+    throw new ApiError(res.status, err?.code ?? 'internal', err?.message ?? `HTTP ${res.status}`, err ?? {})
   }
-  return json as T
+  return text
 }
 
 export interface Created {
@@ -51,6 +63,59 @@ export interface Created {
   moderator_token: string
   participant_invite: string
   observer_invite: string
+  /** The short code people type to join as participants. */
+  participant_code?: string
+}
+
+export interface Invitation {
+  title: string
+  role: Role
+  frozen: boolean
+  language?: string
+}
+
+export interface Frozen {
+  version: number
+  sha256: string
+  text: string
+}
+
+/** A stretch of a clause written by one member. */
+export interface Span {
+  text: string
+  user_id: string | null
+  name: string
+}
+
+export interface VersionView {
+  version: number
+  created_at: number
+  frozen_by: string
+  frozen_by_name: string
+  sha256: string
+  text: string
+  clauses: { id: string; text: string; spans?: Span[]; authors?: { user_id: string | null; name: string; characters: number }[] }[]
+}
+
+export interface VersionLine {
+  version: number
+  created_at: number
+  frozen_by: string
+  frozen_by_name: string
+  sha256: string
+}
+
+export interface HistoryEntry {
+  time: number
+  user_id: string | null
+  user_name?: string
+  name?: string
+  inserted?: number
+  deleted?: number
+  amendment_id?: string | null
+  accepted_by?: string | null
+  accepted_by_name?: string | null
+  moved?: { from: number; to: number }
 }
 
 export interface Joined {
@@ -68,12 +133,15 @@ export interface MeetingInfo {
 }
 
 export const api = {
-  createMeeting: (title: string, moderatorName: string) =>
-    call<Created>('POST', '/api/meetings', null, { title, moderator_name: moderatorName }),
+  createMeeting: (title: string, moderatorName: string, language: string) =>
+    call<Created>('POST', '/api/meetings', null, { title, moderator_name: moderatorName, language }),
+  /** What a short join code leads to. */
+  code: (code: string) =>
+    call<Invitation & { meeting_id: string }>('POST', '/api/codes', null, { code }),
   join: (meeting: string, invite: string, name: string) =>
     call<Joined>('POST', `/api/meetings/${meeting}/join`, null, { invite, name }),
   invitation: (meeting: string, invite: string) =>
-    call<{ title: string; role: Role; frozen: boolean }>('POST', `/api/meetings/${meeting}/invitation`, null, { invite }),
+    call<Invitation>('POST', `/api/meetings/${meeting}/invitation`, null, { invite }),
   meeting: (meeting: string, token: string) =>
     call<MeetingInfo>('GET', `/api/meetings/${meeting}`, token),
   grantEditor: (meeting: string, token: string, userId: string) =>
@@ -82,13 +150,40 @@ export const api = {
     }),
   moveClause: (meeting: string, token: string, clause: string, to: number) =>
     call<{ clauses: string[] }>('POST', `/api/meetings/${meeting}/clauses/${clause}/move`, token, { to }),
-  rotateInvites: (meeting: string, token: string) =>
-    call<{ participant_invite?: string; observer_invite?: string }>(
+  rotateInvites: (meeting: string, token: string, which: { participant: boolean; observer: boolean }) =>
+    call<{ participant_invite?: string; observer_invite?: string; participant_code?: string }>(
       'POST',
       `/api/meetings/${meeting}/invites/rotate`,
       token,
-      { participant: true, observer: true },
+      which,
     ),
+  openAmendment: (meeting: string, token: string, clause: string) =>
+    call<{ id: string }>('POST', `/api/meetings/${meeting}/amendments`, token, { clause_id: clause }),
+  support: (meeting: string, token: string, amendment: string) =>
+    call<{ supporters: string[] }>('POST', `/api/meetings/${meeting}/amendments/${amendment}/support`, token, {}),
+  /** `clauseSha256`: the clause as the moderator saw it (required when it changed since the amendment was opened). */
+  accept: (meeting: string, token: string, amendment: string, clauseSha256: string) =>
+    call<{ clause_id: string; text: string }>('POST', `/api/meetings/${meeting}/amendments/${amendment}/accept`, token, {
+      clause_sha256: clauseSha256,
+    }),
+  reject: (meeting: string, token: string, amendment: string) =>
+    call<unknown>('POST', `/api/meetings/${meeting}/amendments/${amendment}/reject`, token, {}),
+  freeze: (meeting: string, token: string) => call<Frozen>('POST', `/api/meetings/${meeting}/freeze`, token, {}),
+  reopen: (meeting: string, token: string) => call<unknown>('POST', `/api/meetings/${meeting}/reopen`, token, {}),
+  versions: (meeting: string, token: string) =>
+    call<VersionLine[]>('GET', `/api/meetings/${meeting}/versions`, token),
+  version: (meeting: string, token: string, n: number) =>
+    call<VersionView>('GET', `/api/meetings/${meeting}/versions/${n}?format=json`, token),
+  versionDiff: (meeting: string, token: string, a: number, b: number) =>
+    call<{ from: number; to: number; changes: { op: string; text: string }[] }>(
+      'GET',
+      `/api/meetings/${meeting}/versions/${a}/diff/${b}`,
+      token,
+    ),
+  clauseHistory: (meeting: string, token: string, clause: string) =>
+    call<HistoryEntry[] | { changes: HistoryEntry[] }>('GET', `/api/meetings/${meeting}/clauses/${clause}/history`, token),
+  /** The printable report, as HTML, in the meeting's language. */
+  report: (meeting: string, token: string) => request('GET', `/api/meetings/${meeting}/report?format=html`, token),
 }
 
 /** The base of the WebSocket URL of a meeting's rooms. */

@@ -22,6 +22,8 @@ export function colourClass(hex: string): string {
       `.caret-${key} { border-color: ${c}; }`,
       `.tag-${key} { background-color: ${c}; color: ${labelInk(c)}; }`,
       `.dot-${key} { background-color: ${c}; }`,
+      // On the room's screen, text stays at 7:1 over every author's colour.
+      `.projector .au-${key} { background-color: ${readableTint(c, 7, 0.45, '#000000')}; }`,
     ]
     for (const r of rules) sheet.insertRule(r, sheet.cssRules.length)
   }

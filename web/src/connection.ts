@@ -1,7 +1,8 @@
 /**
  * The connection to a meeting's rooms: one `y-websocket` provider per room
- * (`meeting`, written by the server, and `draft`), the status shown to the
- * user, changes not sent yet, and the server's refusals.
+ * (`meeting`, written by the server, `draft`, and an `amendment/{id}` room
+ * for each amendment being shown), the status shown to the user, changes
+ * not sent yet, and the server's refusals.
  *
  * A final refusal means the server will never take this copy's changes, and
  * every later edit would build on them, so the room's local copy is dropped
@@ -19,7 +20,11 @@ import { parseRefusal, type Refusal } from './logic/refusal.js'
 /** The protocol's auth message type. */
 const MESSAGE_AUTH = 2
 
-export type RoomName = 'meeting' | 'draft'
+/** `meeting`, `draft` or `amendment/{id}`. */
+export type RoomName = string
+
+/** The rooms every member keeps open; amendment rooms come and go. */
+const CORE: readonly RoomName[] = ['meeting', 'draft']
 
 interface Link extends RoomLink {
   doc: Y.Doc
@@ -83,6 +88,30 @@ export class MeetingConnection {
     return () => this.resetListeners.delete(f)
   }
 
+  /** Whether the room is open on this connection. */
+  has(room: RoomName): boolean {
+    return this.links.has(room)
+  }
+
+  /**
+   * Opens an amendment room (its document syncs from then on); a room
+   * already open is kept as it is.
+   */
+  openRoom(room: RoomName): void {
+    if (!this.links.has(room)) this.open(room)
+  }
+
+  /** Closes an amendment room that is no longer shown. */
+  closeRoom(room: RoomName): void {
+    if (CORE.includes(room)) return
+    const link = this.links.get(room)
+    if (!link) return
+    link.provider.destroy()
+    link.doc.destroy()
+    this.links.delete(room)
+    this.update()
+  }
+
   /** Calls `f` once the room has synced (at once if it has). */
   whenSynced(room: RoomName, f: () => void): void {
     const link = this.link(room)
@@ -127,7 +156,10 @@ export class MeetingConnection {
     })
     // Presence only where it is shown: carets in the draft, for members
     // in the room. The server drops observers' presence anyway.
+    // A member's presence says "here" before any caret: an empty state is
+    // not passed on to the others, who would show them as not connected.
     if (room !== 'draft' || !this.presence) provider.awareness.setLocalState(null)
+    else provider.awareness.setLocalState({ cursor: null })
     const link: Link = {
       doc,
       provider,
@@ -148,7 +180,7 @@ export class MeetingConnection {
       link.synced = synced
       if (synced) {
         link.everSynced = true
-        if (room === 'draft') this.unsent.synced()
+        if (room !== 'meeting') this.unsent.synced()
       }
       this.update()
     })
@@ -156,7 +188,7 @@ export class MeetingConnection {
       link.closedWith = code
       this.update()
     })
-    if (room === 'draft') {
+    if (room !== 'meeting') {
       doc.on('update', (_update: Uint8Array, origin: unknown) => {
         if (origin === provider) return
         this.unsent.change(link.connected && link.synced)
@@ -175,7 +207,7 @@ export class MeetingConnection {
       link.provider.destroy()
       link.doc.destroy()
       this.links.delete(room)
-      if (room === 'draft') this.unsent.synced()
+      if (room !== 'meeting') this.unsent.synced()
       this.open(room)
       for (const f of this.resetListeners) f(room)
     }
@@ -184,7 +216,10 @@ export class MeetingConnection {
   }
 
   private update(): void {
-    const next = deriveStatus([...this.links.values()], navigator.onLine, this.unsent.count)
+    // An amendment room that is still syncing for the first time does not
+    // make the whole meeting "connecting".
+    const links = [...this.links].filter(([room, l]) => CORE.includes(room) || l.everSynced).map(([, l]) => l)
+    const next = deriveStatus(links, navigator.onLine, this.unsent.count)
     const same =
       next.kind === this.current.kind &&
       next.unsent === this.current.unsent &&

@@ -8,8 +8,11 @@ import { applyLang, onLangChange, t } from './app.js'
 import { MeetingConnection } from './connection.js'
 import { parseRoute } from './logic/routes.js'
 import { seats } from './seats.js'
-import { joinScreen, messageScreen } from './screens/join.js'
+import { historyScreen } from './screens/history.js'
+import { codeScreen, joinScreen, messageScreen } from './screens/join.js'
 import { meetingScreen } from './screens/meeting.js'
+import { projectorScreen, projectorSeat } from './screens/projector.js'
+import { reportScreen } from './screens/report.js'
 import { startScreen } from './screens/start.js'
 
 const root = document.getElementById('app') as HTMLElement
@@ -19,7 +22,9 @@ let open: MeetingConnection | null = null
 function render(): void {
   leave()
   const route = parseRoute(location.pathname, location.hash)
-  if (route.screen !== 'meeting' || open?.meeting !== route.meeting) {
+  // The meeting's connection lives on between its live screens.
+  const live = route.screen === 'meeting' || route.screen === 'history'
+  if (!live || open?.meeting !== route.meeting) {
     open?.destroy()
     open = null
   }
@@ -30,14 +35,26 @@ function render(): void {
     case 'join':
       leave = joinScreen(root, route.meeting, route.invite)
       break
-    case 'meeting': {
+    case 'code':
+      leave = codeScreen(root, route.code)
+      break
+    case 'projector':
+      leave = projectorScreen(root, route.meeting, projectorSeat(route.meeting, route))
+      break
+    case 'meeting':
+    case 'history':
+    case 'report': {
       const seat = seats.get(route.meeting)
       if (!seat) {
         leave = messageScreen(root, t().noSeatTitle, t().noSeat)
         break
       }
+      if (route.screen === 'report') {
+        leave = reportScreen(root, seat)
+        break
+      }
       open ??= new MeetingConnection(seat.meeting, seat.token, seat.role !== 'observer')
-      leave = meetingScreen(root, seat, open)
+      leave = route.screen === 'meeting' ? meetingScreen(root, seat, open) : historyScreen(root, seat, open)
       break
     }
     default:

@@ -16,7 +16,35 @@ export interface Person {
   joinedAt: number
 }
 
+export type AmendmentStatus = 'open' | 'accepted' | 'rejected'
+
+/** An amendment as the meeting room shows it. */
+export interface Amendment {
+  id: string
+  clauseId: string
+  author: string
+  status: AmendmentStatus
+  supporters: string[]
+  createdAt: number
+  decidedAt: number | null
+  decidedBy: string | null
+  /** The wording once decided (while open, its room holds the live one). */
+  text: string
+  /** The clause's text when it was opened; null for amendments from before it was kept. */
+  base: string | null
+}
+
+/** A frozen version as the meeting room shows it. */
+export interface Version {
+  number: number
+  createdAt: number
+  frozenBy: string
+  sha256: string
+  text: string
+}
+
 const ROLES: readonly Role[] = ['moderator', 'editor', 'participant', 'observer']
+const STATUSES: readonly AmendmentStatus[] = ['open', 'accepted', 'rejected']
 
 export class MeetingView {
   /** Replaced when the connection drops its copy of the room and resyncs. */
@@ -39,6 +67,59 @@ export class MeetingView {
   get observers(): number {
     const n = Number(this.doc.getMap('meeting').get('observers') ?? 0)
     return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0
+  }
+
+  /** The meeting's language (its report is written in it). */
+  get language(): string | null {
+    const l = this.doc.getMap('meeting').get('language')
+    return typeof l === 'string' ? l : null
+  }
+
+  /** Every amendment, oldest first. */
+  amendments(): Amendment[] {
+    const list: Amendment[] = []
+    for (const [id, raw] of this.doc.getMap('amendments').entries()) {
+      if (!raw || typeof raw !== 'object') continue
+      const a = raw as Record<string, unknown>
+      list.push({
+        id,
+        clauseId: String(a.clause_id ?? ''),
+        author: String(a.author ?? ''),
+        status: STATUSES.includes(a.status as AmendmentStatus) ? (a.status as AmendmentStatus) : 'open',
+        supporters: Array.isArray(a.supporters) ? a.supporters.map(String) : [],
+        createdAt: Number(a.created_at ?? 0),
+        decidedAt: typeof a.decided_at === 'number' ? a.decided_at : null,
+        decidedBy: typeof a.decided_by === 'string' ? a.decided_by : null,
+        text: String(a.text ?? ''),
+        base: typeof a.base === 'string' ? a.base : null,
+      })
+    }
+    return list.sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id))
+  }
+
+  /** The frozen versions, oldest first. */
+  versions(): Version[] {
+    const list: Version[] = []
+    for (const raw of this.doc.getMap('versions').values()) {
+      if (!raw || typeof raw !== 'object') continue
+      const v = raw as Record<string, unknown>
+      const number = Number(v.version)
+      if (!Number.isInteger(number)) continue
+      list.push({
+        number,
+        createdAt: Number(v.created_at ?? 0),
+        frozenBy: String(v.frozen_by ?? ''),
+        sha256: String(v.sha256 ?? ''),
+        text: String(v.text ?? ''),
+      })
+    }
+    return list.sort((a, b) => a.number - b.number)
+  }
+
+  /** The latest agreed version, if there is one. */
+  latestVersion(): Version | null {
+    const all = this.versions()
+    return all[all.length - 1] ?? null
   }
 
   person(userId: string): Person | null {

@@ -12,7 +12,7 @@ export interface Seat {
   name: string
   role: Role
   title: string
-  invites?: { participant: string; observer: string }
+  invites?: { participant: string; observer: string; code?: string }
   /** Last opened, for ordering the list on the start page. */
   seenAt: number
 }

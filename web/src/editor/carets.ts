@@ -80,6 +80,19 @@ export function carets(
       update(u: ViewUpdate) {
         this.publish(u)
         this.decorations = this.build()
+        this.view.requestMeasure({ key: this, read: () => null, write: () => this.keepInside() })
+      }
+
+      /**
+       * A name near the right edge is turned to the caret's left, so it
+       * never sticks out of the page (a phone's narrow column).
+       */
+      private keepInside() {
+        const edge = this.view.dom.getBoundingClientRect().right
+        for (const tag of this.view.contentDOM.querySelectorAll<HTMLElement>('.remote-caret-name')) {
+          tag.classList.remove('is-flipped')
+          if (tag.getBoundingClientRect().right > edge) tag.classList.add('is-flipped')
+        }
       }
 
       destroy() {

@@ -32,6 +32,8 @@ interface Card {
   editor: ClauseEditor
   controls: HTMLElement
   author: HTMLElement
+  /** Where the clause's amendments go. */
+  slot: HTMLElement
 }
 
 export class DraftView {
@@ -104,6 +106,9 @@ export class DraftView {
     this.empty.textContent = this.loading ? c.loadingDraft : writable ? c.draftEmptyWriter : c.draftEmptyReader
     this.add.hidden = !writable
     this.add.textContent = `+ ${c.addClause}`
+    // The clauses' places changed: what hangs on them (amendments) follows,
+    // after whoever called this has finished setting up.
+    queueMicrotask(() => this.ctx.changed())
   }
 
   /** The viewer turned authorship colours on or off. */
@@ -117,6 +122,36 @@ export class DraftView {
   /** The meeting room's members or bindings changed. */
   refreshAuthors(): void {
     for (const card of this.cards.values()) card.editor.refresh()
+  }
+
+  /** Each clause's place for its amendments, by clause id, in order. */
+  slots(): Map<string, HTMLElement> {
+    const out = new Map<string, HTMLElement>()
+    for (const card of this.ordered()) out.set(card.id, card.slot)
+    return out
+  }
+
+  /** A clause's live text. */
+  text(clause: string): Y.Text | null {
+    for (const card of this.cards.values()) if (card.id === clause) return card.map.get('text') as Y.Text
+    return null
+  }
+
+  /** A clause's number as shown (1-based), 0 when it is not in the draft. */
+  number(clause: string): number {
+    return this.ordered().findIndex((card) => card.id === clause) + 1
+  }
+
+  /** The draft's text as a version records it: clauses joined by a blank line. */
+  plainText(): string {
+    return this.ordered()
+      .map((card) => (card.map.get('text') as Y.Text).toString())
+      .join('\n\n')
+  }
+
+  private ordered(): Card[] {
+    const maps = this.clauses?.toArray() ?? []
+    return maps.map((m) => this.cards.get(m)).filter((c): c is Card => !!c)
   }
 
   /** Authors of the whole draft, as user IDs (`null`: unknown). */
@@ -155,8 +190,9 @@ export class DraftView {
     const host = h('div', { class: 'clause-editor' })
     const author = h('p', { class: 'clause-author', hidden: true })
     const controls = h('div', { class: 'clause-controls' })
-    const el = h('li', { class: 'clause', 'data-clause': id }, number, h('div', { class: 'clause-main' }, host, author), controls)
-    const card: Card = { map, id, el, number, editor: null as unknown as ClauseEditor, controls, author }
+    const slot = h('div', { class: 'clause-amendments', hidden: true })
+    const el = h('li', { class: 'clause', 'data-clause': id }, number, h('div', { class: 'clause-main' }, host, author, slot), controls)
+    const card: Card = { map, id, el, number, editor: null as unknown as ClauseEditor, controls, author, slot }
     card.editor = new ClauseEditor(host, {
       clause: id,
       text,

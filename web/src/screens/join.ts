@@ -105,3 +105,57 @@ export function messageScreen(root: HTMLElement, title: string, text: string): (
   arrive(title, heading)
   return () => {}
 }
+
+/**
+ * The short link from the projector (`/j#K7Q-FM2-XD9`), or a code typed
+ * by hand: it leads to its meeting's join page, the code standing in for
+ * the invite.
+ */
+export function codeScreen(root: HTMLElement, code: string | null): () => void {
+  const c = t()
+  let left = false
+  let leaveJoin: () => void = () => {}
+  const go = async (value: string) => {
+    const found = await api.code(value)
+    if (left) return
+    leaveJoin = joinScreen(root, found.meeting_id, value)
+  }
+  const heading = h('h1', { id: 'code-h' }, c.codeHeading)
+  const codeField = field('code', c.codeLabel, c.codeHint, 20, 'off')
+  const error = formError()
+  const submit = h('button', { type: 'submit', class: 'primary' }, c.codeButton)
+  const form = h(
+    'form',
+    { class: 'card narrow', novalidate: true, 'aria-labelledby': 'code-h' },
+    heading,
+    codeField.row,
+    error.el,
+    submit,
+  )
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    error.clear()
+    if (!codeField.check()) return
+    submit.disabled = true
+    try {
+      await go(codeField.value())
+    } catch (err) {
+      error.show(errorText(err as ApiError))
+      submit.disabled = false
+    }
+  })
+  root.replaceChildren(topbar(), h('main', { id: 'main', class: 'join' }, form))
+  arrive(c.codeHeading, heading)
+  if (code) {
+    codeField.input.value = code
+    submit.disabled = true
+    go(code).catch((err: ApiError) => {
+      error.show(errorText(err))
+      submit.disabled = false
+    })
+  }
+  return () => {
+    left = true
+    leaveJoin()
+  }
+}

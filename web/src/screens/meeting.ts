@@ -4,13 +4,16 @@
  * shown is derived from the rooms' documents and the member's role.
  */
 import { api, ApiError } from '../api.js'
-import { arrive, t, topbar } from '../app.js'
+import { arrive, link, t, topbar } from '../app.js'
 import { announce, fill, h } from '../dom.js'
 import type { MeetingConnection } from '../connection.js'
 import type { Role } from '../i18n/index.js'
 import type { Refusal } from '../logic/refusal.js'
 import { MeetingView, type Person } from '../meeting-state.js'
 import { seats, type Seat } from '../seats.js'
+import { historyPath, projectorPath, reportPath } from '../logic/routes.js'
+import { freeze, reopen, versionBadge, type FreezeContext } from './agreed.js'
+import { AmendmentsView } from './amendments.js'
 import { DraftView } from './draft.js'
 import { errorText } from './form.js'
 import { invites } from './invites.js'
@@ -69,6 +72,31 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   draft.attach(conn.doc('draft'), conn.synced('draft'))
   conn.whenSynced('draft', () => draft.synced())
 
+  const amendments = new AmendmentsView({
+    seat,
+    meeting,
+    conn,
+    role: myRole,
+    clauseText: (clause) => draft.text(clause),
+    clauseNumber: (clause) => draft.number(clause),
+    notice: (text, kind) => notice(text, kind),
+  })
+  const freezeCtx: FreezeContext = {
+    meeting: seat.meeting,
+    token: seat.token,
+    view: meeting,
+    text: () => draft.plainText(),
+    openAmendments: () => amendments.openCount(),
+    notice: (text, kind) => notice(text, kind),
+  }
+  // The agreed version, and the moderator's freeze and reopen.
+  const agreed = h('div', { class: 'agreed-slot' })
+  const freezeButton = h('button', { type: 'button', class: 'freeze', onclick: () => freeze(freezeCtx) })
+  const reopenButton = h('button', { type: 'button', class: 'secondary reopen', onclick: () => reopen(freezeCtx) })
+  const projectorButton = h('button', { type: 'button', class: 'secondary projector-open', onclick: () => openProjector() })
+  const moderatorTools = h('div', { class: 'moderator-tools' }, freezeButton, reopenButton, projectorButton)
+  const records = h('nav', { class: 'records' })
+
   const authorsToggle = h('input', { type: 'checkbox', id: 'show-authors', checked: showAuthors })
   authorsToggle.addEventListener('change', () => {
     showAuthors = authorsToggle.checked
@@ -99,9 +127,12 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         h('div', { class: 'draft-tools' }, editTools, h('label', { class: 'toggle', for: 'show-authors' }, authorsToggle, c.showAuthors)),
       ),
       roleHelp,
+      agreed,
       frozenNotice,
+      moderatorTools,
       notices,
       draft.el,
+      records,
     ),
     side,
   )
@@ -163,6 +194,28 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     roleHelp.textContent = c.roleHelp[role]
     frozenNotice.hidden = !meeting.frozen
     editTools.hidden = !canWrite()
+    amendments.update(draft.slots())
+    const latest = meeting.latestVersion()
+    const agreedKey = JSON.stringify([c.lang, latest?.number, latest?.sha256, meeting.frozen])
+    if (agreed.dataset.key !== agreedKey) {
+      agreed.dataset.key = agreedKey
+      agreed.replaceChildren(...(latest ? [versionBadge(latest, meeting.frozen)] : []))
+    }
+    moderatorTools.hidden = role !== 'moderator'
+    freezeButton.hidden = meeting.frozen
+    reopenButton.hidden = !meeting.frozen
+    freezeButton.textContent = `🔒 ${c.freeze}`
+    reopenButton.textContent = c.reopen
+    projectorButton.textContent = c.openProjector
+    const recordsKey = JSON.stringify([c.lang])
+    if (records.dataset.key !== recordsKey) {
+      records.dataset.key = recordsKey
+      records.setAttribute('aria-label', c.recordsLabel)
+      records.replaceChildren(
+        link(historyPath(seat.meeting), { class: 'button-link secondary' }, c.historyLink),
+        link(reportPath(seat.meeting), { class: 'button-link secondary' }, c.reportLink),
+      )
+    }
     if (role !== lastRole || meeting.frozen !== lastFrozen) {
       if (lastRole !== null && role !== lastRole) announce(c.roleHelp[role])
       lastRole = role
@@ -198,10 +251,14 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     }
     if (role === 'moderator') {
       panels.push(
-        invites(seats.get(seat.meeting) ?? seat, () => {
-          sidePanelsVersion += 1
-          schedule()
-        }),
+        invites(
+          seats.get(seat.meeting) ?? seat,
+          () => {
+            sidePanelsVersion += 1
+            schedule()
+          },
+          (text) => notice(text, 'error'),
+        ),
       )
     }
     const focused = side.contains(document.activeElement) ? focusKey(document.activeElement) : null
@@ -226,12 +283,14 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         meetingDoc = conn.doc('meeting')
         meeting.doc = meetingDoc
         meetingDoc.on('update', onMeeting)
-      } else {
+      } else if (room === 'draft') {
         awareness.off('change', schedule)
         awareness = awarenessNow()
         awareness.on('change', schedule)
         draft.attach(conn.doc('draft'), false)
         conn.whenSynced('draft', () => draft.synced())
+      } else {
+        amendments.reset(room)
       }
       schedule()
     }),
@@ -254,7 +313,40 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     awareness.off('change', schedule)
     window.removeEventListener('beforeunload', beforeUnload)
     for (const stop of stops) stop()
+    amendments.destroy()
     draft.destroy()
+  }
+
+  /**
+   * The room's screen: a window of its own, signed in with an observer's
+   * seat of its own, so that neither its page nor its address holds the
+   * moderator's token. The participants' link goes with it for the QR code.
+   */
+  async function openProjector(): Promise<void> {
+    const current = seats.get(seat.meeting) ?? seat
+    const invites = current.invites
+    if (!invites) {
+      notice(t().projectorNeedsLinks, 'error')
+      return
+    }
+    // Opened at once (a popup must follow the click), addressed when ready.
+    const win = window.open('', '_blank')
+    try {
+      const joined = await api.join(seat.meeting, invites.observer, t().projectorName)
+      const fragment = new URLSearchParams({ token: joined.token, invite: invites.participant })
+      if (invites.code) fragment.set('code', invites.code)
+      if (showAuthors) fragment.set('authors', '1')
+      const url = `${projectorPath(seat.meeting)}#${fragment}`
+      if (win) {
+        win.opener = null
+        win.location.href = url
+      } else {
+        location.href = url
+      }
+    } catch (e) {
+      win?.close()
+      notice(errorText(e as ApiError), 'error')
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /** The start page: start a meeting as its moderator; the meetings this device has a seat in. */
 import { api, ApiError } from '../api.js'
-import { arrive, link, navigate, t, topbar } from '../app.js'
+import { arrive, currentLang, link, navigate, t, topbar } from '../app.js'
 import { h } from '../dom.js'
 import { meetingPath } from '../logic/routes.js'
 import { seats } from '../seats.js'
@@ -30,7 +30,8 @@ export function startScreen(root: HTMLElement): () => void {
     submit.disabled = true
     submit.textContent = c.starting
     try {
-      const created = await api.createMeeting(title.value(), name.value())
+      // The meeting's language (its report's) is the one the creator uses.
+      const created = await api.createMeeting(title.value(), name.value(), currentLang())
       const me = await api.meeting(created.id, created.moderator_token)
       seats.put({
         meeting: created.id,
@@ -39,7 +40,11 @@ export function startScreen(root: HTMLElement): () => void {
         name: me.you.name,
         role: me.you.role,
         title: me.title,
-        invites: { participant: created.participant_invite, observer: created.observer_invite },
+        invites: {
+          participant: created.participant_invite,
+          observer: created.observer_invite,
+          code: created.participant_code,
+        },
         seenAt: Date.now(),
       })
       navigate(meetingPath(created.id))

@@ -1,0 +1,169 @@
+/**
+ * The room's screen: the draft in large type, live, with everyone's named
+ * carets; the phase and the agreed version; how many are in the room and
+ * following remotely; the participants' QR code and short link. No
+ * controls. It signs in with an observer seat of its own, handed over in
+ * the address's fragment, which it moves into this tab's session storage
+ * and takes out of the address at once: the page never holds the
+ * moderator's token.
+ */
+import { t } from '../app.js'
+import { MeetingConnection } from '../connection.js'
+import { h } from '../dom.js'
+import { codeLink, inviteLink } from '../logic/routes.js'
+import { MeetingView } from '../meeting-state.js'
+import { qrSvg } from '../qr.js'
+import { shortHash } from './agreed.js'
+import { DraftView } from './draft.js'
+import { messageScreen } from './join.js'
+import { statusBadge } from './status.js'
+
+interface ProjectorSeat {
+  token: string
+  invite: string | null
+  code: string | null
+  authors: boolean
+}
+
+const key = (meeting: string) => `draftroom.projector.${meeting}`
+
+/** The seat from the address (first time) or from this tab's storage (a reload). */
+export function projectorSeat(
+  meeting: string,
+  from: { token: string | null; invite: string | null; code: string | null; authors: boolean },
+): ProjectorSeat | null {
+  if (from.token) {
+    const seat: ProjectorSeat = { token: from.token, invite: from.invite, code: from.code, authors: from.authors }
+    try {
+      sessionStorage.setItem(key(meeting), JSON.stringify(seat))
+    } catch {
+      // Without storage a reload needs the link again.
+    }
+    history.replaceState(null, '', location.pathname)
+    return seat
+  }
+  try {
+    const raw = sessionStorage.getItem(key(meeting))
+    return raw ? (JSON.parse(raw) as ProjectorSeat) : null
+  } catch {
+    return null
+  }
+}
+
+export function projectorScreen(root: HTMLElement, meetingId: string, given: ProjectorSeat | null): () => void {
+  if (!given) return messageScreen(root, t().noSeatTitle, t().projectorNoSeat)
+  const seat = given
+  const conn = new MeetingConnection(meetingId, seat.token, false)
+  const meeting = new MeetingView(conn.doc('meeting'))
+  const status = statusBadge(conn)
+  document.body.classList.add('is-projector')
+
+  const title = h('h1', { class: 'projector-title' })
+  const phase = h('p', { class: 'projector-phase' })
+  const agreed = h('div', { class: 'projector-agreed', 'aria-live': 'polite' })
+  const counts = h('p', { class: 'projector-counts' })
+  const join = h('aside', { class: 'projector-join' })
+  const draft = new DraftView({
+    meeting,
+    awareness: () => conn.provider('draft').awareness,
+    canWrite: () => false,
+    showAuthors: () => seat.authors,
+    move: async () => {},
+    changed: () => schedule(),
+  })
+  draft.attach(conn.doc('draft'), conn.synced('draft'))
+  conn.whenSynced('draft', () => draft.synced())
+
+  root.replaceChildren(
+    h('header', { class: 'projector-bar' }, status.el),
+    h(
+      'main',
+      { id: 'main', class: 'projector' },
+      h('header', { class: 'projector-head' }, h('div', {}, title, phase), agreed),
+      h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), draft.el),
+      h('div', { class: 'projector-side' }, join, counts),
+    ),
+  )
+
+  let frame = 0
+  let lastJoin = ''
+  function schedule(): void {
+    if (frame) return
+    frame = requestAnimationFrame(() => {
+      frame = 0
+      paint()
+    })
+  }
+  function paint(): void {
+    const c = t()
+    title.textContent = meeting.title
+    document.title = meeting.title ? `${meeting.title} · ${c.appName}` : c.appName
+    phase.textContent = c.phase[meeting.phase] ?? meeting.phase
+    phase.className = `projector-phase phase-${meeting.phase}`
+    const latest = meeting.latestVersion()
+    agreed.replaceChildren(
+      ...(latest
+        ? [
+            h(
+              'p',
+              { class: `projector-version ${meeting.frozen ? 'is-current' : 'is-past'}`, 'data-version': latest.number, 'data-sha256': latest.sha256 },
+              h('span', { 'aria-hidden': 'true' }, meeting.frozen ? '🔒 ' : '✓ '),
+              meeting.frozen ? c.agreedVersion(latest.number) : c.lastAgreed(latest.number),
+              h('br', {}),
+              h('span', { class: 'projector-hash' }, `SHA-256 ${shortHash(latest.sha256)}…`),
+            ),
+          ]
+        : []),
+    )
+    // This screen is an observer too: it does not count itself.
+    const remote = Math.max(0, meeting.observers - 1)
+    const inRoom = meeting.connected(conn.provider('draft').awareness).size
+    counts.replaceChildren(h('span', {}, c.inRoomNow(inRoom)), h('span', {}, c.following(remote)))
+    const joinKey = JSON.stringify([c.lang, seat.invite, seat.code])
+    if (joinKey !== lastJoin && seat.invite) {
+      lastJoin = joinKey
+      const url = inviteLink(location.origin, meetingId, seat.invite)
+      join.replaceChildren(
+        h('h2', {}, c.joinFromPhone),
+        qrSvg(url, c.qrLabel(c.inviteParticipants)),
+      )
+      if (seat.code) join.append(h('p', { class: 'projector-short' }, codeLink(location.host, seat.code)))
+    }
+    join.hidden = !seat.invite || meeting.frozen
+  }
+
+  const onMeeting = () => {
+    schedule()
+    draft.refreshAuthors()
+  }
+  let meetingDoc = conn.doc('meeting')
+  meetingDoc.on('update', onMeeting)
+  let awareness = conn.provider('draft').awareness
+  awareness.on('change', schedule)
+  const stopReset = conn.onReset((room) => {
+    if (room === 'meeting') {
+      meetingDoc.off('update', onMeeting)
+      meetingDoc = conn.doc('meeting')
+      meeting.doc = meetingDoc
+      meetingDoc.on('update', onMeeting)
+    } else if (room === 'draft') {
+      awareness.off('change', schedule)
+      awareness = conn.provider('draft').awareness
+      awareness.on('change', schedule)
+      draft.attach(conn.doc('draft'), false)
+      conn.whenSynced('draft', () => draft.synced())
+    }
+    schedule()
+  })
+  paint()
+  return () => {
+    if (frame) cancelAnimationFrame(frame)
+    meetingDoc.off('update', onMeeting)
+    awareness.off('change', schedule)
+    stopReset()
+    status.stop()
+    draft.destroy()
+    conn.destroy()
+    document.body.classList.remove('is-projector')
+  }
+}

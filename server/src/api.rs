@@ -9,14 +9,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use draftroom_shared::{
-    ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Invitation, Join, MoveClause, RotateInvites,
+    AcceptAmendment, ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Invitation, Join,
+    MoveClause, RotateInvites,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::abuse::ClientAddr;
-use crate::error::{ApiJson, AppError};
+use crate::error::{ApiJson, AppError, OptionalBody};
 use crate::meeting::Meeting;
 use crate::meeting::Member;
 
@@ -226,12 +227,14 @@ pub async fn list_amendments(
     Ok(Json(app.hub.amendments_view(&meeting).await?))
 }
 
-/// `POST /api/meetings/{id}/amendments/{aid}/{support|accept|reject}`
+/// `POST /api/meetings/{id}/amendments/{aid}/{support|accept|reject}`;
+/// accept takes an optional body `{"clause_sha256"}`, the others none.
 pub async fn decide_amendment(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     Path((id, aid, action)): Path<(String, String, String)>,
     headers: HeaderMap,
+    body: OptionalBody,
 ) -> Result<impl IntoResponse, AppError> {
     let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let aid = path_uuid(&aid, "amendment")?;
@@ -241,7 +244,9 @@ pub async fn decide_amendment(
             Ok(Json(json!({ "id": aid, "supporters": supporters })))
         }
         "accept" => {
-            let (clause_id, text) = app.hub.accept(&meeting, &me, aid).await?;
+            let seen: Option<AcceptAmendment> = body.json()?;
+            let seen = seen.and_then(|b| b.clause_sha256);
+            let (clause_id, text) = app.hub.accept(&meeting, &me, aid, seen.as_deref()).await?;
             Ok(Json(json!({
                 "id": aid, "status": "accepted", "clause_id": clause_id, "text": text,
             })))

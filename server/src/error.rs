@@ -5,7 +5,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use draftroom_shared::{ErrorBody, ErrorCode, ErrorDetail};
+use draftroom_shared::{ClauseChanged, ErrorBody, ErrorCode, ErrorDetail};
 use serde::de::DeserializeOwned;
 
 use crate::store::StoreError;
@@ -19,6 +19,8 @@ pub struct AppError {
     pub message: String,
     /// For 429: when to try again (`Retry-After`).
     pub retry_after: Option<std::time::Duration>,
+    /// For `clause_changed`: the texts the client is shown.
+    pub clause_changed: Option<Box<ClauseChanged>>,
 }
 
 impl AppError {
@@ -28,6 +30,7 @@ impl AppError {
             code,
             message: message.into(),
             retry_after: None,
+            clause_changed: None,
         }
     }
     /// 429, with when to try again.
@@ -56,6 +59,13 @@ impl AppError {
     /// 409
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)
+    }
+    /// 409 `clause_changed`, with the texts.
+    pub fn clause_changed(message: impl Into<String>, texts: ClauseChanged) -> Self {
+        AppError {
+            clause_changed: Some(Box::new(texts)),
+            ..Self::new(ErrorCode::ClauseChanged, message)
+        }
     }
 }
 
@@ -96,6 +106,7 @@ impl IntoResponse for AppError {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
+                clause_changed: self.clause_changed.map(|t| *t),
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
@@ -124,6 +135,63 @@ where
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// A request body that may be absent, read as JSON only by the command
+/// that takes one: no body (or only whitespace) is `None`, so a caller
+/// with nothing to say sends nothing.
+pub struct OptionalBody {
+    /// Whether the request said `Content-Type: application/json`.
+    json_type: bool,
+    bytes: axum::body::Bytes,
+}
+
+impl OptionalBody {
+    /// The body as JSON, or None if there is none.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<Option<T>, AppError> {
+        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !self.json_type {
+            return Err(AppError::bad_request(
+                "expected a JSON body with Content-Type: application/json",
+            ));
+        }
+        serde_json::from_slice(&self.bytes)
+            .map(Some)
+            .map_err(|e| AppError::bad_request(format!("the JSON body does not fit: {e}")))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for OptionalBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let essence = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                essence == "application/json"
+                    || (essence.starts_with("application/") && essence.ends_with("+json"))
+            });
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::new(ErrorCode::TooLarge, "the request body is too large")
+                } else {
+                    AppError::bad_request(rejection.body_text())
+                }
+            })?;
+        Ok(OptionalBody { json_type, bytes })
     }
 }
 

@@ -259,6 +259,7 @@ impl Hub {
                     decided_at: a.decided_at,
                     decided_by: a.decided_by,
                     text: a.final_text.unwrap_or_default(),
+                    base: a.base_text,
                 })
                 .collect(),
             versions: versions

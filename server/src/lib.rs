@@ -10,6 +10,7 @@ pub mod accept;
 pub mod api;
 pub mod audience;
 pub mod auth;
+pub mod clause_check;
 pub mod clause_move;
 pub mod config;
 pub mod connection;

@@ -124,6 +124,10 @@ pub struct Amendment {
     pub decided_by: Option<Uuid>,
     /// Its text when decided ("" while open: the room holds it).
     pub text: String,
+    /// The clause's text when the amendment was opened, so an acceptance
+    /// can tell whether the clause changed since; None for an amendment
+    /// stored before bases were kept.
+    pub base: Option<String>,
 }
 
 /// A frozen version, as kept in memory (its Yjs state stays in the store).

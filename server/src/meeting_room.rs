@@ -58,6 +58,7 @@ fn amendment_value(a: &Amendment) -> Any {
             opt(a.decided_by, |u| Any::from(u.to_string())),
         ),
         ("text", Any::from(a.text.as_str())),
+        ("base", opt(a.base.as_deref(), Any::from)),
     ])
 }
 

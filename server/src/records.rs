@@ -200,6 +200,7 @@ impl Hub {
                 "decided_at": a.decided_at,
                 "decided_by": a.decided_by,
                 "text": text,
+                "base_text": a.base,
             }));
         }
         Ok(Value::Array(out))

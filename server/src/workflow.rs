@@ -12,6 +12,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, StateVector, Text, Transact, WriteTxn};
 
 use crate::auth;
+use crate::clause_check::{Acceptance, parse_sha256};
 use crate::draft;
 use crate::error::AppError;
 use crate::hub::{Hub, require_moderator};
@@ -96,6 +97,7 @@ impl Hub {
             decided_at: None,
             decided_by: None,
             text: String::new(),
+            base: Some(text.clone()),
         };
         let record = AmendmentRecord {
             id: amendment.id,
@@ -107,6 +109,7 @@ impl Hub {
             decided_by: None,
             final_text: None,
             supporters: Vec::new(),
+            base_text: Some(text.clone()),
         };
         let meeting_id = meeting.id;
         let insert: ExtraWrite = Box::new(move |c| store::insert_amendment(c, meeting_id, &record));
@@ -208,14 +211,19 @@ impl Hub {
 
     /// Applies an amendment's text to its clause as a minimal character
     /// diff written for its author; answers the clause id and new text.
+    /// A clause that changed since the amendment was opened is overwritten
+    /// only if `clause_sha256` is its current text's (see
+    /// [`crate::clause_check`]); otherwise nothing changes.
     pub async fn accept(
         &self,
         meeting: &Arc<Meeting>,
         by: &Member,
         id: Uuid,
+        clause_sha256: Option<&str>,
     ) -> Result<(String, String), AppError> {
         self.store().check_writable()?;
         require_moderator(by, "accept amendments")?;
+        let clause_sha256 = clause_sha256.map(parse_sha256).transpose()?;
         let _serial = meeting.commands.lock().await;
         let (amendment_room, text) = self.amendment_room(meeting, id).await?;
         let draft = meeting
@@ -240,10 +248,20 @@ impl Hub {
                     "the draft is frozen; reopen it to accept amendments",
                 ));
             }
+            let deleted = || AppError::conflict("its clause has been deleted from the draft");
+            // Checked under the draft's lock: the text checked is the text
+            // overwritten.
+            let current = draft::clause_text(doc.doc(), &a.clause_id).ok_or_else(deleted)?;
+            Acceptance {
+                base: a.base.as_deref(),
+                current: &current,
+                proposed: &text,
+            }
+            .check(clause_sha256.as_deref())?;
             let client = fresh_client(&st, &doc);
             let state = doc.diff(&StateVector::default());
-            let update = draft::rewrite_clause(&state, &a.clause_id, &text, client)
-                .ok_or_else(|| AppError::conflict("its clause has been deleted from the draft"))?;
+            let update =
+                draft::rewrite_clause(&state, &a.clause_id, &text, client).ok_or_else(deleted)?;
             let now = now_ms();
             let decided = Amendment {
                 status: Status::Accepted,

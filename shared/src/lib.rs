@@ -225,6 +225,34 @@ pub struct ClauseOrder {
     pub clauses: Vec<String>,
 }
 
+/// `POST /api/meetings/{id}/amendments/{aid}/accept`: the body is optional
+/// (no body, or `{}`, is the same as no `clause_sha256`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptAmendment {
+    /// The SHA-256 (hex, of its UTF-8) of the clause's text as the
+    /// moderator saw it before accepting: needed when the clause changed
+    /// since the amendment was opened, and checked whenever it is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause_sha256: Option<String>,
+}
+
+/// The texts of a clause that changed since an amendment of it was opened,
+/// carried by a `clause_changed` error beside `code` and `message`, so a
+/// client can show them before the moderator confirms the acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClauseChanged {
+    /// The clause's text when the amendment was opened (its base); null
+    /// for an amendment stored before bases were kept.
+    pub opened: Option<String>,
+    /// The clause's text now.
+    pub current: String,
+    /// The amendment's wording, which accepting would put in its place.
+    pub proposed: String,
+    /// SHA-256 of `current` (hex, of its UTF-8): the `clause_sha256` that
+    /// confirms accepting over it.
+    pub current_sha256: String,
+}
+
 /// The machine-readable part of an error answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -241,6 +269,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: the request conflicts with the meeting's state.
     Conflict,
+    /// 409: accepting the amendment would overwrite a change to its clause
+    /// that the moderator has not confirmed seeing (the error carries the
+    /// texts, see [`ClauseChanged`]).
+    ClauseChanged,
     /// 413: the body or message is too large.
     TooLarge,
     /// 429: too many requests or messages.
@@ -260,7 +292,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::Conflict => 409,
+            ErrorCode::Conflict | ErrorCode::ClauseChanged => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
@@ -283,6 +315,9 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// A sentence for people.
     pub message: String,
+    /// For `clause_changed`: the texts, as fields beside `code`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub clause_changed: Option<ClauseChanged>,
 }
 
 /// Why the server refused a write on a WebSocket, as a stable code.
@@ -520,10 +555,41 @@ mod tests {
             error: ErrorDetail {
                 code: ErrorCode::TooLarge,
                 message: "too big".into(),
+                clause_changed: None,
             },
         };
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json["error"]["code"], "too_large");
+        assert_eq!(json["error"].as_object().unwrap().len(), 2, "{json}");
         assert_eq!(ErrorCode::TooLarge.status(), 413);
+        let back: ErrorBody = serde_json::from_value(json).unwrap();
+        assert_eq!(back.error.clause_changed, None);
+    }
+
+    #[test]
+    fn a_clause_changed_error_carries_its_texts_beside_the_code() {
+        let texts = ClauseChanged {
+            opened: None,
+            current: "Kraków — miasto otwarte 🏰".into(),
+            proposed: "Kraków — miasto gościnne".into(),
+            current_sha256: "ab".repeat(32),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: ErrorCode::ClauseChanged,
+                message: "changed".into(),
+                clause_changed: Some(texts.clone()),
+            },
+        };
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["error"]["code"], "clause_changed");
+        assert_eq!(json["error"]["opened"], serde_json::Value::Null);
+        assert_eq!(json["error"]["current"], "Kraków — miasto otwarte 🏰");
+        assert_eq!(json["error"]["current_sha256"], "ab".repeat(32));
+        assert_eq!(ErrorCode::ClauseChanged.status(), 409);
+        let back: ErrorBody = serde_json::from_value(json).unwrap();
+        assert_eq!(back.error.clause_changed, Some(texts));
+        let accept: AcceptAmendment = serde_json::from_str("{}").unwrap();
+        assert_eq!(accept.clause_sha256, None);
     }
 }

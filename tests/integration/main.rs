@@ -14,6 +14,7 @@ mod api;
 mod attribution;
 mod audience;
 mod backup;
+mod clause_changed;
 mod clause_move;
 mod disk_faults;
 mod hostile;

@@ -3,33 +3,28 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
+
+/// Each version's step, in order: step `i` brings the schema to `i + 1`.
+const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5];
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    migrate_to(conn, VERSION)
+}
+
+/// Brings the schema up to `target`, one transaction per version.
+fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), rusqlite::Error> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version < 1 {
+    for (done, step) in STEPS
+        .iter()
+        .enumerate()
+        .take(target.max(0) as usize)
+        .skip(version.max(0) as usize)
+    {
         let txn = conn.transaction()?;
-        txn.execute_batch(V1)?;
-        txn.pragma_update(None, "user_version", 1)?;
-        txn.commit()?;
-    }
-    if version < 2 {
-        let txn = conn.transaction()?;
-        txn.execute_batch(V2)?;
-        txn.pragma_update(None, "user_version", 2)?;
-        txn.commit()?;
-    }
-    if version < 3 {
-        let txn = conn.transaction()?;
-        txn.execute_batch(V3)?;
-        txn.pragma_update(None, "user_version", 3)?;
-        txn.commit()?;
-    }
-    if version < 4 {
-        let txn = conn.transaction()?;
-        txn.execute_batch(V4)?;
-        txn.pragma_update(None, "user_version", 4)?;
+        txn.execute_batch(step)?;
+        txn.pragma_update(None, "user_version", done as i64 + 1)?;
         txn.commit()?;
     }
     Ok(())
@@ -158,3 +153,51 @@ const V4: &str = "
             PRIMARY KEY (room, seq)
         ) WITHOUT ROWID;
 ";
+
+/// An amendment's base: the clause's text when it was opened, so accepting
+/// it can tell whether the clause changed since. Amendments stored before
+/// have none (NULL).
+const V5: &str = "
+        ALTER TABLE amendments ADD COLUMN base_text TEXT;
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    /// A store as the server before bases, languages and codes left it:
+    /// a meeting with an amendment.
+    fn store_at_version_4() -> (tempfile::TempDir, Connection, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("old.sqlite3")).unwrap();
+        migrate_to(&mut conn, 4).unwrap();
+        let meeting = Uuid::new_v4();
+        conn.execute(
+            "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash) VALUES (?1, 'Misja', 0, x'00', x'01')",
+            [meeting.to_string()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO amendments (id, meeting_id, clause_id, author_id, status, created_at) VALUES (?1, ?2, 'c', ?3, 'open', 0)",
+            [Uuid::new_v4().to_string(), meeting.to_string(), Uuid::new_v4().to_string()],
+        )
+        .unwrap();
+        (dir, conn, meeting)
+    }
+
+    #[test]
+    fn a_store_from_before_bases_migrates_and_keeps_its_amendments_without_one() {
+        let (_dir, mut conn, meeting) = store_at_version_4();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+        let amendments = crate::store::load_amendments(&conn, meeting).unwrap();
+        assert_eq!(amendments.len(), 1);
+        assert_eq!(amendments[0].base_text, None);
+        // Migrating again changes nothing.
+        migrate(&mut conn).unwrap();
+    }
+}

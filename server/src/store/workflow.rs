@@ -27,13 +27,16 @@ pub struct AmendmentRecord {
     pub final_text: Option<String>,
     /// Who supports it, in order.
     pub supporters: Vec<Uuid>,
+    /// The clause's text when it was opened (None: stored before bases
+    /// were kept).
+    pub base_text: Option<String>,
 }
 
 /// Records a new amendment.
 pub fn insert_amendment(c: &Connection, meeting: Uuid, a: &AmendmentRecord) -> WriteResult<()> {
     c.execute(
-        "INSERT INTO amendments (id, meeting_id, clause_id, author_id, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![a.id.to_string(), meeting.to_string(), a.clause_id, a.author_id.to_string(), a.status, a.created_at],
+        "INSERT INTO amendments (id, meeting_id, clause_id, author_id, status, created_at, base_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![a.id.to_string(), meeting.to_string(), a.clause_id, a.author_id.to_string(), a.status, a.created_at, a.base_text],
     )?;
     Ok(())
 }
@@ -78,7 +81,7 @@ fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid
 /// A meeting's amendments with their supporters, oldest first.
 pub fn load_amendments(c: &Connection, meeting: Uuid) -> WriteResult<Vec<AmendmentRecord>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, clause_id, author_id, status, created_at, decided_at, decided_by, final_text
+        "SELECT id, clause_id, author_id, status, created_at, decided_at, decided_by, final_text, base_text
          FROM amendments WHERE meeting_id = ?1 ORDER BY created_at, rowid",
     )?;
     let mut out = stmt
@@ -93,6 +96,7 @@ pub fn load_amendments(c: &Connection, meeting: Uuid) -> WriteResult<Vec<Amendme
                 decided_by: opt_uuid_col(r, 6)?,
                 final_text: r.get(7)?,
                 supporters: Vec::new(),
+                base_text: r.get(8)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

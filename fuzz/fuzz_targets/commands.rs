@@ -53,7 +53,10 @@ fn world() -> &'static World {
         let router = app(state.clone());
         let (meeting, tokens, participant_id, clause, amendment, invites) = rt.block_on(async {
             let hub = &state.hub;
-            let created = hub.create_meeting("Misja", "Ala").await.expect("meeting");
+            let created = hub
+                .create_meeting("Misja", "Ala", draftroom_shared::Language::Pl)
+                .await
+                .expect("meeting");
             let id: uuid::Uuid = created.id;
             let p = hub
                 .join(id, &created.participant_invite, "Bartek")

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use draftroom_shared::{
     AcceptAmendment, ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Invitation, Join,
-    MoveClause, RotateInvites,
+    Language, MoveClause, RotateInvites,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -85,7 +85,11 @@ pub async fn create_meeting(
     app.abuse.meetings.take(addr)?;
     let created = app
         .hub
-        .create_meeting(&body.title, &body.moderator_name)
+        .create_meeting(
+            &body.title,
+            &body.moderator_name,
+            body.language.unwrap_or_default(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -98,15 +102,16 @@ pub async fn show_meeting(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
     let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    let (title, created_at, frozen) = {
+    let (title, created_at, frozen, language) = {
         let st = meeting.state();
-        (st.title.clone(), st.created_at, st.frozen)
+        (st.title.clone(), st.created_at, st.frozen, st.language)
     };
     Ok(Json(json!({
         "id": meeting.id,
         "title": title,
         "created_at": created_at,
         "frozen": frozen,
+        "language": language,
         "you": { "user_id": me.id, "name": me.name, "role": me.role, "colour": me.colour },
     })))
 }
@@ -296,10 +301,24 @@ pub async fn versions(
     Ok(Json(app.hub.versions_view(&meeting)))
 }
 
-/// `?format=` of a version or the report.
+/// `?format=` of a version or the report, and `?lang=` to write it in
+/// another language than the meeting's.
 #[derive(serde::Deserialize, Default)]
 pub struct FormatQuery {
     format: Option<String>,
+    lang: Option<String>,
+}
+
+impl FormatQuery {
+    /// The language asked for, else the meeting's.
+    fn language(&self, meeting: &Meeting) -> Result<Language, AppError> {
+        match self.lang.as_deref() {
+            None => Ok(meeting.state().language),
+            Some(tag) => tag
+                .parse()
+                .map_err(|_| AppError::bad_request("lang must be pl or en")),
+        }
+    }
 }
 
 fn version_number(s: &str) -> Result<u32, AppError> {
@@ -313,7 +332,7 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// `GET /api/meetings/{id}/versions/{n}?format=json|md|txt`
+/// `GET /api/meetings/{id}/versions/{n}?format=json|md|txt&lang=pl|en`
 pub async fn version(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
@@ -326,21 +345,13 @@ pub async fn version(
     if !matches!(format, "json" | "md" | "txt") {
         return Err(AppError::bad_request("format must be json, md or txt"));
     }
+    let language = q.language(&meeting)?;
     let v = app.hub.version(&meeting, version_number(&n)?).await?;
     Ok(match format {
         "txt" => typed("text/plain; charset=utf-8", v.text),
         "md" => {
             let title = meeting.state().title.clone();
-            let mut md = format!(
-                "# {title}\n\nVersion {}, frozen {} by {}.\n\n",
-                v.version,
-                crate::report::format_time(v.created_at),
-                v.frozen_by_name
-            );
-            for (i, c) in v.clauses.iter().enumerate() {
-                md.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
-            }
-            md.push_str(&format!("\nSHA-256 of the text: `{}`\n", v.sha256));
+            let md = crate::report::version_markdown(&title, &v, language);
             typed("text/markdown; charset=utf-8", md)
         }
         _ => Json(v).into_response(),
@@ -390,7 +401,7 @@ pub async fn move_clause(
     Ok(Json(ClauseOrder { clauses }))
 }
 
-/// `GET /api/meetings/{id}/report?format=md|html`
+/// `GET /api/meetings/{id}/report?format=md|html&lang=pl|en`
 pub async fn report(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
@@ -403,9 +414,10 @@ pub async fn report(
     if !matches!(format, "md" | "html") {
         return Err(AppError::bad_request("format must be md or html"));
     }
+    let language = q.language(&meeting)?;
     let report = app.hub.report(&meeting).await?;
     Ok(match format {
-        "html" => typed("text/html; charset=utf-8", report.html()),
-        _ => typed("text/markdown; charset=utf-8", report.markdown()),
+        "html" => typed("text/html; charset=utf-8", report.html(language)),
+        _ => typed("text/markdown; charset=utf-8", report.markdown(language)),
     })
 }

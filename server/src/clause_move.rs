@@ -370,7 +370,10 @@ mod tests {
                 idle: Duration::from_secs(30),
             },
         );
-        let created = hub.create_meeting("Misja", "Anna").await.unwrap();
+        let created = hub
+            .create_meeting("Misja", "Anna", draftroom_shared::Language::Pl)
+            .await
+            .unwrap();
         let (meeting, anna) = hub
             .authenticate(created.id, Some(&created.moderator_token))
             .await

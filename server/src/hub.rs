@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use draftroom_shared::{Invited, InvitesRotated, Joined, MeetingCreated, Role, RotateInvites};
+use draftroom_shared::{
+    Invited, InvitesRotated, Joined, Language, MeetingCreated, Role, RotateInvites,
+};
 use uuid::Uuid;
 
 use crate::auth;
@@ -67,11 +69,12 @@ impl Hub {
         &self.store
     }
 
-    /// Creates a meeting with its moderator.
+    /// Creates a meeting with its moderator, held in `language`.
     pub async fn create_meeting(
         &self,
         title: &str,
         moderator_name: &str,
+        language: Language,
     ) -> Result<MeetingCreated, AppError> {
         self.store.check_writable()?;
         let title = clean_text("title", title, MAX_TITLE)?;
@@ -87,6 +90,7 @@ impl Hub {
             created_at: now,
             participant_invite_hash: auth::hash(&participant_invite).to_vec(),
             observer_invite_hash: auth::hash(&observer_invite).to_vec(),
+            language: language.as_str().to_owned(),
         };
         let moderator = Member {
             id: Uuid::new_v4(),
@@ -105,6 +109,7 @@ impl Hub {
         let state = MeetingState {
             title: title.clone(),
             created_at: now,
+            language,
             participant_invite: auth::hash(&participant_invite),
             observer_invite: auth::hash(&observer_invite),
             members: HashMap::from([(moderator.id, moderator.clone())]),
@@ -122,7 +127,7 @@ impl Hub {
             self.sizes,
         );
         meeting.touch();
-        meeting.server_write(|txn| meeting_room::init(txn, &title, now));
+        meeting.server_write(|txn| meeting_room::init(txn, &title, now, language));
         let seq = meeting.show_member(&moderator);
         meeting.meeting_durable(seq).await;
         self.lock_meetings().insert(id, meeting);
@@ -233,6 +238,9 @@ impl Hub {
         let state = MeetingState {
             title: m.title,
             created_at: m.created_at,
+            // A tag this server does not know (written by a later one) reads
+            // as the default rather than losing the meeting.
+            language: m.language.parse().unwrap_or_default(),
             participant_invite: m
                 .participant_invite_hash
                 .as_slice()
@@ -308,6 +316,7 @@ impl Hub {
             title: st.title.clone(),
             role: invite_role(&st, invite)?,
             frozen: st.frozen,
+            language: st.language,
         })
     }
 
@@ -490,7 +499,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
-        let created = hub.create_meeting("Misja Krakowa", "Anna").await.unwrap();
+        let created = hub
+            .create_meeting("Misja Krakowa", "Anna", Language::Pl)
+            .await
+            .unwrap();
         let joined = hub
             .join(created.id, &created.participant_invite, "Łukasz")
             .await
@@ -534,7 +546,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
-        let created = hub.create_meeting("Misja", "Anna").await.unwrap();
+        let created = hub
+            .create_meeting("Misja", "Anna", Language::Pl)
+            .await
+            .unwrap();
         let participant = hub
             .join(created.id, &created.participant_invite, "Łukasz")
             .await
@@ -603,12 +618,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
-        let created = hub.create_meeting("Wizja", "Anna").await.unwrap();
+        let created = hub
+            .create_meeting("Wizja", "Anna", Language::En)
+            .await
+            .unwrap();
         let err = hub.join(created.id, "nope", "X").await.unwrap_err();
         assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
         let err = hub.join(Uuid::new_v4(), "nope", "X").await.unwrap_err();
         assert_eq!(err.code, draftroom_shared::ErrorCode::NotFound);
-        let err = hub.create_meeting("  ", "Anna").await.unwrap_err();
+        let err = hub
+            .create_meeting("  ", "Anna", Language::En)
+            .await
+            .unwrap_err();
         assert_eq!(err.code, draftroom_shared::ErrorCode::BadRequest);
         let observer = hub
             .join(created.id, &created.observer_invite, "Ewa")

@@ -23,6 +23,7 @@ pub mod meeting_room;
 pub mod moved_texts;
 pub mod records;
 pub mod report;
+pub mod report_words;
 pub mod room;
 pub mod session;
 pub mod store;

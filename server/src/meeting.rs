@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use draftroom_shared::{Role, RoomName};
+use draftroom_shared::{Language, Role, RoomName};
 use uuid::Uuid;
 use yrs::TransactionMut;
 
@@ -54,6 +54,8 @@ pub struct MeetingState {
     pub title: String,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
+    /// The language the meeting's record is written in.
+    pub language: Language,
     /// Hash of the participant invite.
     pub participant_invite: SecretHash,
     /// Hash of the observer invite.

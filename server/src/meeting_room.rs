@@ -14,7 +14,7 @@ use uuid::Uuid;
 use yrs::types::ToJson;
 use yrs::{Any, Map, TransactionMut, WriteTxn};
 
-use draftroom_shared::Role;
+use draftroom_shared::{Language, Role};
 
 use crate::meeting::{Amendment, MeetingState, Member, Version};
 
@@ -86,8 +86,9 @@ fn ensure(txn: &mut TransactionMut<'_>, root: &str, key: &str, value: Any) {
 }
 
 /// A new meeting's fixed fields, and an audience of nobody.
-pub fn init(txn: &mut TransactionMut<'_>, title: &str, created_at: i64) {
+pub fn init(txn: &mut TransactionMut<'_>, title: &str, created_at: i64, language: Language) {
     ensure(txn, "meeting", "title", Any::from(title));
+    ensure(txn, "meeting", "language", Any::from(language.as_str()));
     ensure(txn, "meeting", "phase", Any::from(phase(false)));
     ensure(txn, "meeting", "created_at", Any::from(created_at as f64));
     show_observers(txn, 0);
@@ -150,7 +151,7 @@ pub fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
 /// meeting being loaded has no connection yet, so no observer. Observers
 /// that a meeting stored before they became a count listed are removed.
 pub fn reconcile(txn: &mut TransactionMut<'_>, st: &MeetingState) {
-    init(txn, &st.title, st.created_at);
+    init(txn, &st.title, st.created_at, st.language);
     show_phase(txn, st.frozen);
     let observer = |user: &str| {
         user.parse::<Uuid>()
@@ -208,7 +209,7 @@ mod tests {
     #[test]
     fn the_audience_count_does_not_grow_the_room() {
         let mut room = RoomDoc::empty(Kind::Meeting);
-        room.server_write(|txn| init(txn, "Misja", 0));
+        room.server_write(|txn| init(txn, "Misja", 0, Language::Pl));
         let size = |room: &RoomDoc| {
             room.doc()
                 .transact()
@@ -251,6 +252,7 @@ mod tests {
         let st = MeetingState {
             title: "Misja".into(),
             created_at: 0,
+            language: Language::Pl,
             participant_invite: [0; 32],
             observer_invite: [1; 32],
             members: [&moderator, &observer, &participant]

@@ -2,8 +2,11 @@
 //! record of a workshop (who met, what was agreed, who wrote it, which
 //! proposals were made and what became of them, the versions).
 
+use draftroom_shared::Language;
 use serde::Serialize;
 use uuid::Uuid;
+
+use crate::records::VersionView;
 
 /// A member's share of a clause.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -80,150 +83,115 @@ pub struct Report {
     pub versions: Vec<VersionLine>,
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for ms since the epoch.
-pub fn format_time(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
-}
+pub use crate::report_words::format_time;
+use crate::report_words::{Words, words};
 
-fn role_label(role: &str) -> &'static str {
-    match role {
-        "moderator" => "moderator",
-        "editor" => "editor",
-        "participant" => "participant",
-        _ => "observer",
-    }
-}
-
-fn authors_line(c: &ClauseLine) -> String {
+/// Who wrote a clause: names and how many characters each.
+fn authors_line(w: &dyn Words, c: &ClauseLine) -> String {
     c.authors
         .iter()
-        .map(|a| format!("{} ({} characters)", a.name, a.characters))
+        .map(|a| format!("{} ({})", a.name, w.characters(a.characters)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 impl Report {
-    fn heading_text(&self) -> &'static str {
+    fn heading_text(&self, w: &dyn Words) -> &'static str {
         if self.agreed.is_some() {
-            "Agreed text"
+            w.agreed_text()
         } else {
-            "Current draft (not yet frozen)"
+            w.current_draft()
         }
     }
 
-    /// The report as Markdown.
-    pub fn markdown(&self) -> String {
+    /// The report as Markdown, in `language`.
+    pub fn markdown(&self, language: Language) -> String {
+        let w = words(language);
         let mut out = String::new();
         out.push_str(&format!("# {}\n\n", self.title));
-        out.push_str(&format!(
-            "Record of the drafting meeting opened on {}.\n\n",
-            format_time(self.created_at)
-        ));
-        out.push_str("## Present\n\n");
+        out.push_str(&format!("{}\n\n", w.opened(self.created_at)));
+        out.push_str(&format!("## {}\n\n", w.present()));
         for (name, role) in &self.members {
-            out.push_str(&format!("- {name} — {}\n", role_label(role)));
+            out.push_str(&format!("- {name} — {}\n", w.role(role)));
         }
-        out.push_str(&format!("\n## {}\n\n", self.heading_text()));
+        out.push_str(&format!("\n## {}\n\n", self.heading_text(w)));
         if let Some((n, at, _)) = &self.agreed {
-            out.push_str(&format!("Version {n}, frozen {}.\n\n", format_time(*at)));
+            out.push_str(&format!("{}\n\n", w.version_frozen(*n, *at)));
         }
         for (i, c) in self.clauses.iter().enumerate() {
             out.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
         }
-        out.push_str("\n## Who wrote each clause\n\n");
+        out.push_str(&format!("\n## {}\n\n", w.who_wrote()));
         for (i, c) in self.clauses.iter().enumerate() {
-            out.push_str(&format!("{}. {}\n", i + 1, authors_line(c)));
+            out.push_str(&format!("{}. {}\n", i + 1, authors_line(w, c)));
         }
-        out.push_str("\n## Amendments\n\n");
+        out.push_str(&format!("\n## {}\n\n", w.amendments()));
         if self.amendments.is_empty() {
-            out.push_str("None were proposed.\n");
+            out.push_str(&format!("{}\n", w.none_proposed()));
+        }
+        if let Some(tally) = w.tally(&self.amendments) {
+            out.push_str(&format!("{tally}\n\n"));
         }
         for a in &self.amendments {
-            let clause = a.clause.map_or_else(
-                || "a clause since removed".to_owned(),
-                |n| format!("clause {n}"),
-            );
-            let supporters = if a.supporters.is_empty() {
-                "no supporters".to_owned()
-            } else {
-                format!("supported by {}", a.supporters.join(", "))
-            };
-            let when = a
-                .decided_at
-                .map(|t| format!(" on {}", format_time(t)))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "- {} proposed for {clause}: “{}” — {supporters}; {}{when}.\n",
-                a.author, a.text, a.status
-            ));
+            out.push_str(&format!("{}\n", w.amendment_line(a)));
         }
-        out.push_str("\n## Versions\n\n");
+        out.push_str(&format!("\n## {}\n\n", w.versions()));
         if self.versions.is_empty() {
-            out.push_str("No version has been frozen yet.\n");
+            out.push_str(&format!("{}\n", w.no_versions()));
         }
         for v in &self.versions {
             out.push_str(&format!(
-                "- Version {}: frozen {} by {}; SHA-256 `{}`\n",
-                v.version,
-                format_time(v.created_at),
-                v.frozen_by_name,
-                v.sha256
+                "{}\n",
+                w.version_line(v.version, v.created_at, &v.frozen_by_name, &v.sha256)
             ));
         }
         out
     }
 
-    /// The report as a standalone HTML page that prints cleanly.
-    pub fn html(&self) -> String {
+    /// The report as a standalone HTML page in `language` that prints
+    /// cleanly; no script, and its body reads well without its style (a
+    /// web app may take the body alone into its own page).
+    pub fn html(&self, language: Language) -> String {
+        let w = words(language);
         let e = escape;
         let mut body = String::new();
         body.push_str(&format!("<h1>{}</h1>\n", e(&self.title)));
         body.push_str(&format!(
-            "<p class=meta>Record of the drafting meeting opened on {}.</p>\n",
-            e(&format_time(self.created_at))
+            "<p class=meta>{}</p>\n",
+            e(&w.opened(self.created_at))
         ));
-        body.push_str("<h2>Present</h2>\n<ul>\n");
+        body.push_str(&format!("<h2>{}</h2>\n<ul>\n", w.present()));
         for (name, role) in &self.members {
-            body.push_str(&format!("<li>{} — {}</li>\n", e(name), role_label(role)));
+            body.push_str(&format!("<li>{} — {}</li>\n", e(name), w.role(role)));
         }
         body.push_str("</ul>\n");
-        body.push_str(&format!("<h2>{}</h2>\n", self.heading_text()));
+        body.push_str(&format!("<h2>{}</h2>\n", self.heading_text(w)));
         if let Some((n, at, _)) = &self.agreed {
             body.push_str(&format!(
-                "<p class=meta>Version {n}, frozen {}.</p>\n",
-                e(&format_time(*at))
+                "<p class=meta>{}</p>\n",
+                e(&w.version_frozen(*n, *at))
             ));
         }
         body.push_str("<ol class=agreed>\n");
         for c in &self.clauses {
             body.push_str(&format!(
-                "<li><p>{}</p><p class=authors>Written by {}</p></li>\n",
+                "<li><p>{}</p><p class=authors>{} {}</p></li>\n",
                 e(&c.text).replace('\n', "<br>"),
-                e(&authors_line(c))
+                w.written_by(),
+                e(&authors_line(w, c))
             ));
         }
-        body.push_str("</ol>\n<h2>Amendments</h2>\n");
+        body.push_str(&format!("</ol>\n<h2>{}</h2>\n", w.amendments()));
         if self.amendments.is_empty() {
-            body.push_str("<p>None were proposed.</p>\n");
+            body.push_str(&format!("<p>{}</p>\n", w.none_proposed()));
         } else {
-            body.push_str("<table><thead><tr><th>Clause</th><th>Proposed by</th><th>Wording</th><th>Supported by</th><th>Outcome</th></tr></thead><tbody>\n");
+            if let Some(tally) = w.tally(&self.amendments) {
+                body.push_str(&format!("<p>{}</p>\n", e(&tally)));
+            }
+            body.push_str(&format!(
+                "<table><thead>{}</thead><tbody>\n",
+                header_row(&w.amendment_columns())
+            ));
             for a in &self.amendments {
                 body.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td></tr>\n",
@@ -232,21 +200,24 @@ impl Report {
                     e(&a.text),
                     e(&a.supporters.join(", ")),
                     a.status,
-                    a.status
+                    w.status(a.status)
                 ));
             }
             body.push_str("</tbody></table>\n");
         }
-        body.push_str("<h2>Versions</h2>\n");
+        body.push_str(&format!("<h2>{}</h2>\n", w.versions()));
         if self.versions.is_empty() {
-            body.push_str("<p>No version has been frozen yet.</p>\n");
+            body.push_str(&format!("<p>{}</p>\n", w.no_versions()));
         } else {
-            body.push_str("<table><thead><tr><th>Version</th><th>Frozen</th><th>By</th><th>SHA-256</th></tr></thead><tbody>\n");
+            body.push_str(&format!(
+                "<table><thead>{}</thead><tbody>\n",
+                header_row(&w.version_columns())
+            ));
             for v in &self.versions {
                 body.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td class=hash>{}</td></tr>\n",
                     v.version,
-                    e(&format_time(v.created_at)),
+                    e(&w.time(v.created_at)),
                     e(&v.frozen_by_name),
                     e(&v.sha256)
                 ));
@@ -254,10 +225,32 @@ impl Report {
             body.push_str("</tbody></table>\n");
         }
         format!(
-            "<!doctype html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+            "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=utf-8>\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+            w.lang(),
             e(&self.title)
         )
     }
+}
+
+/// A table's header row.
+fn header_row(columns: &[&str]) -> String {
+    let cells: String = columns.iter().map(|c| format!("<th>{c}</th>")).collect();
+    format!("<tr>{cells}</tr>")
+}
+
+/// A frozen version as Markdown, in `language`: its title, when and by whom
+/// it was frozen, its clauses numbered, and its text's SHA-256.
+pub fn version_markdown(title: &str, v: &VersionView, language: Language) -> String {
+    let w = words(language);
+    let mut md = format!(
+        "# {title}\n\n{}\n\n",
+        w.version_intro(v.version, v.created_at, &v.frozen_by_name)
+    );
+    for (i, c) in v.clauses.iter().enumerate() {
+        md.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
+    }
+    md.push_str(&format!("\n{}\n", w.version_sha256(&v.sha256)));
+    md
 }
 
 const STYLE: &str = "
@@ -293,14 +286,6 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_civil_utc() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        // 2013-10-01 10:30 UTC, the Kraków workshop's day.
-        assert_eq!(format_time(1_380_623_400_000), "2013-10-01 10:30 UTC");
-        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
-    }
 
     #[test]
     fn html_escapes_what_people_type() {

@@ -69,6 +69,57 @@ impl fmt::Display for UnknownRole {
 
 impl std::error::Error for UnknownRole {}
 
+/// The language a meeting is held in: its record (the report, a version's
+/// Markdown) is written in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// `pl`: Polish.
+    Pl,
+    /// `en`: English, when a meeting says nothing.
+    #[default]
+    En,
+}
+
+impl Language {
+    /// The language's tag, as on the wire, in the store and in HTML `lang`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Pl => "pl",
+            Language::En => "en",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Language {
+    type Err = UnknownLanguage;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "pl" => Ok(Language::Pl),
+            "en" => Ok(Language::En),
+            _ => Err(UnknownLanguage(s.to_owned())),
+        }
+    }
+}
+
+/// A language tag that is neither `pl` nor `en`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLanguage(pub String);
+
+impl fmt::Display for UnknownLanguage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown language {:?}: expected pl or en", self.0)
+    }
+}
+
+impl std::error::Error for UnknownLanguage {}
+
 /// One Yjs document of a meeting, as named in the WebSocket URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RoomName {
@@ -128,6 +179,9 @@ pub struct CreateMeeting {
     pub title: String,
     /// The moderator's display name.
     pub moderator_name: String,
+    /// The meeting's language; English if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
 }
 
 /// Answer to `POST /api/meetings`.
@@ -169,6 +223,8 @@ pub struct Invited {
     pub role: Role,
     /// Whether the draft is frozen now.
     pub frozen: bool,
+    /// The meeting's language.
+    pub language: Language,
 }
 
 /// Answer to `POST /api/meetings/{id}/join`.
@@ -484,6 +540,30 @@ mod tests {
         assert!("amendment/not-a-uuid".parse::<RoomName>().is_err());
         assert!("drafts".parse::<RoomName>().is_err());
         assert!("".parse::<RoomName>().is_err());
+    }
+
+    #[test]
+    fn languages_are_pl_and_en_and_english_by_default() {
+        for language in [Language::Pl, Language::En] {
+            assert_eq!(language.as_str().parse::<Language>(), Ok(language));
+            let json = serde_json::to_string(&language).unwrap();
+            assert_eq!(json, format!("\"{language}\""));
+        }
+        assert!("PL".parse::<Language>().is_err());
+        let created: CreateMeeting =
+            serde_json::from_str(r#"{"title":"Misja","moderator_name":"Ewa"}"#).unwrap();
+        assert_eq!(created.language, None);
+        assert_eq!(created.language.unwrap_or_default(), Language::En);
+        let polish: CreateMeeting =
+            serde_json::from_str(r#"{"title":"Misja","moderator_name":"Ewa","language":"pl"}"#)
+                .unwrap();
+        assert_eq!(polish.language, Some(Language::Pl));
+        assert!(
+            serde_json::from_str::<CreateMeeting>(
+                r#"{"title":"Misja","moderator_name":"Ewa","language":"de"}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

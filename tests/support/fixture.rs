@@ -22,6 +22,19 @@ impl Meeting {
     /// Creates a meeting titled `title` and joins one member per role.
     pub async fn set_up(server: &Server, title: &str) -> anyhow::Result<Self> {
         let created = server.create_meeting(title, "Ewa Łukasiewicz").await?;
+        Self::join_all(server, created).await
+    }
+
+    /// [`Meeting::set_up`] for a meeting held in `language` (`pl`, `en`).
+    pub async fn set_up_in(server: &Server, title: &str, language: &str) -> anyhow::Result<Self> {
+        let created = server
+            .create_meeting_in(title, "Ewa Łukasiewicz", language)
+            .await?;
+        Self::join_all(server, created).await
+    }
+
+    /// Joins one member per role to a meeting just created.
+    async fn join_all(server: &Server, created: MeetingCreated) -> anyhow::Result<Self> {
         let editor = server
             .join(
                 created.id,

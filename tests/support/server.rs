@@ -166,13 +166,27 @@ impl Server {
         title: &str,
         moderator_name: &str,
     ) -> anyhow::Result<MeetingCreated> {
-        let (status, body) = self
-            .post_json(
-                "/api/meetings",
-                None,
-                &json!({"title": title, "moderator_name": moderator_name}),
-            )
-            .await?;
+        self.create_meeting_with(json!({"title": title, "moderator_name": moderator_name}))
+            .await
+    }
+
+    /// Creates a meeting held in `language` (`pl`, `en`) and checks the
+    /// answer is 201.
+    pub async fn create_meeting_in(
+        &self,
+        title: &str,
+        moderator_name: &str,
+        language: &str,
+    ) -> anyhow::Result<MeetingCreated> {
+        self.create_meeting_with(json!({
+            "title": title, "moderator_name": moderator_name, "language": language,
+        }))
+        .await
+    }
+
+    /// `POST /api/meetings` with `body`, checked to be 201.
+    async fn create_meeting_with(&self, body: Value) -> anyhow::Result<MeetingCreated> {
+        let (status, body) = self.post_json("/api/meetings", None, &body).await?;
         anyhow::ensure!(status == 201, "create meeting answered {status}: {body}");
         serde_json::from_value(body.clone())
             .with_context(|| format!("create meeting answer {body}"))

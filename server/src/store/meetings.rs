@@ -18,6 +18,8 @@ pub struct MeetingRecord {
     pub participant_invite_hash: Vec<u8>,
     /// SHA-256 of the observer invite.
     pub observer_invite_hash: Vec<u8>,
+    /// Its language's tag (`pl`, `en`).
+    pub language: String,
 }
 
 /// One member of a meeting, as stored.
@@ -40,8 +42,8 @@ pub struct UserRecord {
 /// Inserts a new meeting row.
 pub fn insert_meeting(txn: &Connection, m: &MeetingRecord) -> WriteResult<()> {
     txn.execute(
-        "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash],
+        "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash, language) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash, m.language],
     )?;
     Ok(())
 }
@@ -108,7 +110,7 @@ pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeet
     let key = id.to_string();
     let meeting = txn
         .query_row(
-            "SELECT title, created_at, participant_invite_hash, observer_invite_hash FROM meetings WHERE id = ?1",
+            "SELECT title, created_at, participant_invite_hash, observer_invite_hash, language FROM meetings WHERE id = ?1",
             [&key],
             |r| {
                 Ok(MeetingRecord {
@@ -117,6 +119,7 @@ pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeet
                     created_at: r.get(1)?,
                     participant_invite_hash: r.get(2)?,
                     observer_invite_hash: r.get(3)?,
+                    language: r.get(4)?,
                 })
             },
         )

@@ -3,10 +3,10 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Each version's step, in order: step `i` brings the schema to `i + 1`.
-const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5];
+const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6];
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -161,6 +161,12 @@ const V5: &str = "
         ALTER TABLE amendments ADD COLUMN base_text TEXT;
 ";
 
+/// The meeting's language, in which its record is written; meetings stored
+/// before were held in English.
+const V6: &str = "
+        ALTER TABLE meetings ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn a_store_from_before_bases_migrates_and_keeps_its_amendments_without_one() {
+    fn a_store_from_before_bases_and_languages_migrates_to_none_and_english() {
         let (_dir, mut conn, meeting) = store_at_version_4();
         migrate(&mut conn).unwrap();
         let version: i64 = conn
@@ -197,6 +203,8 @@ mod tests {
         let amendments = crate::store::load_amendments(&conn, meeting).unwrap();
         assert_eq!(amendments.len(), 1);
         assert_eq!(amendments[0].base_text, None);
+        let loaded = crate::store::load_meeting(&conn, meeting).unwrap().unwrap();
+        assert_eq!(loaded.meeting.language, "en");
         // Migrating again changes nothing.
         migrate(&mut conn).unwrap();
     }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use draftroom_shared::{
     AcceptAmendment, ClauseOrder, CreateMeeting, ErrorCode, GrantEditor, Invitation, Join,
-    Language, MoveClause, RotateInvites,
+    Language, MoveClause, ParticipantCode, RotateInvites,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -128,6 +128,19 @@ pub async fn invitation(
     let invited = app.hub.invitation(meeting_id(&id)?, &body.invite).await;
     let invited = signing_in(&app, addr, invited)?;
     Ok(Json(invited))
+}
+
+/// `POST /api/codes` `{"code"}`: the meeting a participant code opens.
+/// Like an invitation, a code that opens nothing is a failed sign-in, so
+/// guessing codes is limited per address.
+pub async fn resolve_code(
+    State(app): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<ParticipantCode>,
+) -> Result<impl IntoResponse, AppError> {
+    app.abuse.failed_sign_ins.check(addr)?;
+    let opens = app.hub.resolve_code(&body.code).await;
+    Ok(Json(signing_in(&app, addr, opens)?))
 }
 
 /// `POST /api/meetings/{id}/join`

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use draftroom_shared::{
-    Invited, InvitesRotated, Joined, Language, MeetingCreated, Role, RotateInvites,
+    CodeOpens, Invited, InvitesRotated, Joined, Language, MeetingCreated, Role, RotateInvites,
 };
 use uuid::Uuid;
 
 use crate::auth;
 use crate::error::AppError;
+use crate::join_code;
 use crate::meeting::{
     Amendment, Meeting, MeetingState, Member, RoomSizes, Status, Version, now_ms,
 };
@@ -100,10 +101,12 @@ impl Hub {
             joined_at: now,
         };
         let user = user_record(&moderator, &moderator_token);
-        self.store
+        let (participant_code, code_hash) = self
+            .store
             .call(move |c| {
                 store::insert_meeting(c, &record)?;
-                store::insert_user(c, id, &user)
+                store::insert_user(c, id, &user)?;
+                store::replace_participant_code(c, id, fresh_code)
             })
             .await?;
         let state = MeetingState {
@@ -112,6 +115,7 @@ impl Hub {
             language,
             participant_invite: auth::hash(&participant_invite),
             observer_invite: auth::hash(&observer_invite),
+            participant_code: secret_hash(&code_hash),
             members: HashMap::from([(moderator.id, moderator.clone())]),
             by_token: HashMap::from([(auth::hash(&moderator_token), moderator.id)]),
             bindings: HashMap::new(),
@@ -137,6 +141,7 @@ impl Hub {
             moderator_token,
             participant_invite,
             observer_invite,
+            participant_code,
         })
     }
 
@@ -251,6 +256,10 @@ impl Hub {
                 .as_slice()
                 .try_into()
                 .unwrap_or([0; 32]),
+            participant_code: loaded
+                .participant_code_hash
+                .as_deref()
+                .and_then(secret_hash),
             members,
             by_token,
             bindings: loaded.bindings.into_iter().collect(),
@@ -402,7 +411,8 @@ impl Hub {
         Ok(member)
     }
 
-    /// Replaces invites, so a leaked link stops working.
+    /// Replaces invites, so a leaked link stops working; the participant
+    /// code goes with the participant invite.
     pub async fn rotate_invites(
         &self,
         meeting: &Arc<Meeting>,
@@ -416,6 +426,9 @@ impl Hub {
                 "say which invites to replace: {\"participant\":true} and/or {\"observer\":true}",
             ));
         }
+        // One rotation at a time, so the store and memory agree on which
+        // invites and code are the meeting's.
+        let _serial = meeting.commands.lock().await;
         let participant = which.participant.then(auth::new_secret);
         let observer = which.observer.then(auth::new_secret);
         let (p_hash, o_hash) = {
@@ -428,18 +441,58 @@ impl Hub {
             )
         };
         let id = meeting.id;
-        self.store
-            .call(move |c| store::update_invites(c, id, &p_hash, &o_hash))
+        let code = which.participant;
+        let new_code = self
+            .store
+            .call(move |c| {
+                store::update_invites(c, id, &p_hash, &o_hash)?;
+                code.then(|| store::replace_participant_code(c, id, fresh_code))
+                    .transpose()
+            })
             .await?;
-        {
+        let participant_code = {
             let mut st = meeting.state();
             st.participant_invite = p_hash;
             st.observer_invite = o_hash;
-        }
+            new_code.map(|(code, hash)| {
+                st.participant_code = secret_hash(&hash);
+                code
+            })
+        };
         tracing::info!(meeting = %id, participant = which.participant, observer = which.observer, "invites replaced");
         Ok(InvitesRotated {
             participant_invite: participant,
             observer_invite: observer,
+            participant_code,
+        })
+    }
+
+    /// What a participant code opens: its meeting, for the page that asks
+    /// for a name. An unknown code is 401, as a wrong invite is.
+    pub async fn resolve_code(&self, typed: &str) -> Result<CodeOpens, AppError> {
+        let unknown =
+            || AppError::unauthorized("no meeting has this code (it may have been replaced)");
+        let hash = join_code::hash(typed).ok_or_else(unknown)?;
+        let id = self
+            .store
+            .call(move |c| store::meeting_of_code(c, &hash))
+            .await?
+            .ok_or_else(unknown)?;
+        let meeting = self.meeting(id).await?;
+        let st = meeting.state();
+        // The meeting's own record decides, as it does for a join.
+        if !st
+            .participant_code
+            .is_some_and(|stored| join_code::matches(typed, &stored))
+        {
+            return Err(unknown());
+        }
+        Ok(CodeOpens {
+            meeting_id: id,
+            title: st.title.clone(),
+            role: Role::Participant,
+            frozen: st.frozen,
+            language: st.language,
         })
     }
 }
@@ -466,12 +519,29 @@ fn user_record(m: &Member, token: &str) -> UserRecord {
     }
 }
 
-/// The role an invite of this meeting gives.
+/// A fresh participant code and its stored hash.
+fn fresh_code() -> (String, Vec<u8>) {
+    let code = join_code::new_code();
+    let hash = join_code::hash(&code).expect("a fresh code reads as a code");
+    (code, hash.to_vec())
+}
+
+/// A stored hash as kept in memory (None if it is not one).
+fn secret_hash(stored: &[u8]) -> Option<auth::SecretHash> {
+    stored.try_into().ok()
+}
+
+/// The role an invite of this meeting, or its participant code, gives.
 fn invite_role(st: &MeetingState, invite: &str) -> Result<Role, AppError> {
     if auth::matches(invite, &st.participant_invite) {
         Ok(Role::Participant)
     } else if auth::matches(invite, &st.observer_invite) {
         Ok(Role::Observer)
+    } else if st
+        .participant_code
+        .is_some_and(|code| join_code::matches(invite, &code))
+    {
+        Ok(Role::Participant)
     } else {
         Err(AppError::unauthorized(
             "this invite is not valid for this meeting (it may have been replaced)",
@@ -611,6 +681,85 @@ mod tests {
             .unwrap();
         let colour = meeting.state().members[&late.user_id].colour.clone();
         assert_eq!(colour, crate::meeting::palette_colour(2));
+    }
+
+    #[tokio::test]
+    async fn a_participant_code_joins_its_meeting_only_until_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _closer) = Store::open(dir.path()).unwrap();
+        let hub = Hub::new(store, sizes());
+        let a = hub
+            .create_meeting("Misja", "Anna", Language::Pl)
+            .await
+            .unwrap();
+        let b = hub
+            .create_meeting("Wizja", "Adam", Language::En)
+            .await
+            .unwrap();
+        assert_ne!(a.participant_code, b.participant_code);
+        let typed = a.participant_code.to_lowercase().replace('-', " ");
+        let opens = hub.resolve_code(&typed).await.unwrap();
+        assert_eq!(opens.meeting_id, a.id);
+        assert_eq!(opens.role, Role::Participant);
+        assert_eq!(opens.language, Language::Pl);
+        let joined = hub.join(a.id, &typed, "Ola").await.unwrap();
+        assert_eq!(joined.role, Role::Participant);
+        let err = hub.join(b.id, &typed, "Ola").await.unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+
+        let (meeting, moderator) = hub
+            .authenticate(a.id, Some(&a.moderator_token))
+            .await
+            .unwrap();
+        let rotated = hub
+            .rotate_invites(
+                &meeting,
+                &moderator,
+                RotateInvites {
+                    participant: true,
+                    observer: false,
+                },
+            )
+            .await
+            .unwrap();
+        let new_code = rotated.participant_code.expect("a new code");
+        assert_ne!(new_code, a.participant_code);
+        for old in [
+            hub.resolve_code(&a.participant_code).await.unwrap_err(),
+            hub.join(a.id, &a.participant_code, "Stary")
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(old.code, draftroom_shared::ErrorCode::Unauthorized);
+        }
+        // The replaced code is what a reloaded meeting knows too.
+        drop(meeting);
+        assert_eq!(hub.unload_idle(Duration::ZERO), 2);
+        assert_eq!(hub.resolve_code(&new_code).await.unwrap().meeting_id, a.id);
+        hub.join(a.id, &new_code, "Nowy").await.unwrap();
+        let err = hub
+            .join(a.id, &a.participant_code, "Stary")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        // Replacing only the observer invite keeps the code.
+        let (meeting, moderator) = hub
+            .authenticate(a.id, Some(&a.moderator_token))
+            .await
+            .unwrap();
+        let rotated = hub
+            .rotate_invites(
+                &meeting,
+                &moderator,
+                RotateInvites {
+                    participant: false,
+                    observer: true,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rotated.participant_code, None);
+        hub.join(a.id, &new_code, "Jeszcze").await.unwrap();
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ pub mod connection;
 pub mod draft;
 pub mod error;
 pub mod hub;
+pub mod join_code;
 pub mod live_room;
 pub mod meeting;
 pub mod meeting_room;
@@ -136,6 +137,7 @@ pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError>
 pub fn app(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/meetings", post(api::create_meeting))
+        .route("/codes", post(api::resolve_code))
         .route("/meetings/{id}", get(api::show_meeting))
         .route("/meetings/{id}/join", post(api::join))
         .route("/meetings/{id}/invitation", post(api::invitation))

@@ -60,6 +60,9 @@ pub struct MeetingState {
     pub participant_invite: SecretHash,
     /// Hash of the observer invite.
     pub observer_invite: SecretHash,
+    /// Hash of the participant code (see [`crate::join_code`]); None for a
+    /// meeting from before codes until its participant invite is replaced.
+    pub participant_code: Option<SecretHash>,
     /// Members by id.
     pub members: HashMap<Uuid, Member>,
     /// Member ids by token hash.

@@ -255,6 +255,7 @@ mod tests {
             language: Language::Pl,
             participant_invite: [0; 32],
             observer_invite: [1; 32],
+            participant_code: None,
             members: [&moderator, &observer, &participant]
                 .into_iter()
                 .map(|m| (m.id, m.clone()))

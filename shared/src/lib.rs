@@ -195,12 +195,16 @@ pub struct MeetingCreated {
     pub participant_invite: String,
     /// Invite that joins as an observer.
     pub observer_invite: String,
+    /// The short code that joins as a participant, like the participant
+    /// invite: nine characters shown in three groups, `K7Q-FM2-XD9`.
+    pub participant_code: String,
 }
 
 /// `POST /api/meetings/{id}/join`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Join {
-    /// A participant or observer invite of this meeting.
+    /// A participant or observer invite of this meeting, or its participant
+    /// code.
     pub invite: String,
     /// The display name shown to the room.
     pub name: String,
@@ -210,8 +214,33 @@ pub struct Join {
 /// joining (the invite in the body, never in a URL).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Invitation {
-    /// A participant or observer invite of this meeting.
+    /// A participant or observer invite of this meeting, or its participant
+    /// code.
     pub invite: String,
+}
+
+/// `POST /api/codes`: which meeting a participant code opens, before
+/// joining it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParticipantCode {
+    /// The code as typed: case, dashes and spaces do not matter, and O, I
+    /// and L read as 0, 1 and 1.
+    pub code: String,
+}
+
+/// Answer to `POST /api/codes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeOpens {
+    /// The meeting the code joins.
+    pub meeting_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// The role joining with the code gives: always participant.
+    pub role: Role,
+    /// Whether the draft is frozen now.
+    pub frozen: bool,
+    /// The meeting's language.
+    pub language: Language,
 }
 
 /// Answer to `POST /api/meetings/{id}/invitation`.
@@ -265,6 +294,9 @@ pub struct InvitesRotated {
     /// The new observer invite, if it was replaced.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub observer_invite: Option<String>,
+    /// The new participant code, replaced with the participant invite.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub participant_code: Option<String>,
 }
 
 /// `POST /api/meetings/{id}/clauses/{clause_id}/move`: where the clause goes.

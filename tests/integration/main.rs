@@ -18,6 +18,7 @@ mod clause_changed;
 mod clause_move;
 mod disk_faults;
 mod hostile;
+mod join_code;
 mod language;
 mod meeting_room;
 mod peers;

@@ -62,6 +62,41 @@ pub fn update_invites(
     Ok(())
 }
 
+/// Gives a meeting a new participant code in place of any it had: `fresh`
+/// draws a code and its hash until one is not another meeting's. Answers
+/// the code and its hash.
+pub fn replace_participant_code(
+    txn: &Connection,
+    meeting: Uuid,
+    mut fresh: impl FnMut() -> (String, Vec<u8>),
+) -> WriteResult<(String, Vec<u8>)> {
+    let key = meeting.to_string();
+    txn.execute(
+        "DELETE FROM participant_codes WHERE meeting_id = ?1",
+        [&key],
+    )?;
+    loop {
+        let (code, hash) = fresh();
+        let inserted = txn.execute(
+            "INSERT OR IGNORE INTO participant_codes (code_hash, meeting_id) VALUES (?1, ?2)",
+            params![hash, key],
+        )?;
+        if inserted == 1 {
+            return Ok((code, hash));
+        }
+    }
+}
+
+/// The meeting whose participant code has this hash, if any.
+pub fn meeting_of_code(txn: &Connection, code_hash: &[u8]) -> WriteResult<Option<Uuid>> {
+    txn.query_row(
+        "SELECT meeting_id FROM participant_codes WHERE code_hash = ?1",
+        [code_hash],
+        |r| parse_uuid(r.get(0)?, 0),
+    )
+    .optional()
+}
+
 /// Inserts a member.
 pub fn insert_user(txn: &Connection, meeting: Uuid, u: &UserRecord) -> WriteResult<()> {
     txn.execute(
@@ -97,6 +132,9 @@ pub struct LoadedMeeting {
     pub users: Vec<UserRecord>,
     /// Yjs client ID → member.
     pub bindings: Vec<(u64, Uuid)>,
+    /// SHA-256 of its participant code (None: a meeting from before codes
+    /// whose participant invite was not replaced since).
+    pub participant_code_hash: Option<Vec<u8>>,
 }
 
 fn parse_uuid(s: String, col: usize) -> rusqlite::Result<Uuid> {
@@ -149,9 +187,17 @@ pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeet
             Ok((r.get::<_, i64>(0)? as u64, parse_uuid(r.get(1)?, 1)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    let participant_code_hash = txn
+        .query_row(
+            "SELECT code_hash FROM participant_codes WHERE meeting_id = ?1",
+            [&key],
+            |r| r.get(0),
+        )
+        .optional()?;
     Ok(Some(LoadedMeeting {
         meeting,
         users,
         bindings,
+        participant_code_hash,
     }))
 }

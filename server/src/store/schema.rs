@@ -3,10 +3,10 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Each version's step, in order: step `i` brings the schema to `i + 1`.
-const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6];
+const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6, V7];
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -167,6 +167,17 @@ const V6: &str = "
         ALTER TABLE meetings ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
 ";
 
+/// Each meeting's short participant code, by the SHA-256 of its canonical
+/// form, so that a code finds its meeting without knowing it; one code per
+/// meeting (replaced with the participant invite), no code twice. Meetings
+/// stored before have none until their participant invite is replaced.
+const V7: &str = "
+        CREATE TABLE participant_codes (
+            code_hash BLOB PRIMARY KEY,
+            meeting_id TEXT NOT NULL UNIQUE REFERENCES meetings(id)
+        ) WITHOUT ROWID;
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn a_store_from_before_bases_and_languages_migrates_to_none_and_english() {
+    fn a_store_from_before_bases_languages_and_codes_migrates_to_none_english_and_none() {
         let (_dir, mut conn, meeting) = store_at_version_4();
         migrate(&mut conn).unwrap();
         let version: i64 = conn
@@ -205,6 +216,7 @@ mod tests {
         assert_eq!(amendments[0].base_text, None);
         let loaded = crate::store::load_meeting(&conn, meeting).unwrap().unwrap();
         assert_eq!(loaded.meeting.language, "en");
+        assert_eq!(loaded.participant_code_hash, None);
         // Migrating again changes nothing.
         migrate(&mut conn).unwrap();
     }

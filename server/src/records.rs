@@ -16,25 +16,8 @@ use crate::draft;
 use crate::error::AppError;
 use crate::hub::Hub;
 use crate::meeting::{Amendment, Meeting, MeetingState, Status, Version};
-use crate::report::{AmendmentLine, AuthorShare, ClauseLine, Report, VersionLine};
+use crate::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
 use crate::store;
-
-/// A run of characters of one clause written by one member.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Span {
-    /// The member (None: a client ID bound to nobody).
-    pub user_id: Option<Uuid>,
-    /// Their name.
-    pub name: String,
-    /// Their colour.
-    pub colour: String,
-    /// Start in UTF-16 code units.
-    pub start: u32,
-    /// Length in UTF-16 code units.
-    pub length: u32,
-    /// The characters.
-    pub text: String,
-}
 
 /// Who wrote which characters of `text`, by the client-ID bindings.
 fn spans(doc: &Doc, text: &TextRef, st: &MeetingState) -> Vec<Span> {
@@ -92,7 +75,12 @@ fn clause_lines(doc: &Doc, st: &MeetingState) -> Vec<ClauseLine> {
             }
             authors.sort_by_key(|a| std::cmp::Reverse(a.characters));
             let text = spans.iter().map(|s| s.text.as_str()).collect();
-            ClauseLine { id, text, authors }
+            ClauseLine {
+                id,
+                text,
+                authors,
+                spans,
+            }
         })
         .collect()
 }

@@ -19,6 +19,23 @@ pub struct AuthorShare {
     pub characters: u32,
 }
 
+/// A run of characters of one clause written by one member.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Span {
+    /// The member (None: a client ID bound to nobody).
+    pub user_id: Option<Uuid>,
+    /// Their name.
+    pub name: String,
+    /// Their colour.
+    pub colour: String,
+    /// Start in UTF-16 code units.
+    pub start: u32,
+    /// Length in UTF-16 code units.
+    pub length: u32,
+    /// The characters.
+    pub text: String,
+}
+
 /// One clause with its authors.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClauseLine {
@@ -28,6 +45,8 @@ pub struct ClauseLine {
     pub text: String,
     /// Who wrote it, most first.
     pub authors: Vec<AuthorShare>,
+    /// Who wrote which characters, in order: the text coloured by author.
+    pub spans: Vec<Span>,
 }
 
 /// One amendment as reported.

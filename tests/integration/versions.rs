@@ -156,6 +156,14 @@ async fn freezing_records_version_one_with_its_sha256() -> anyhow::Result<()> {
         assert_eq!(authors.len(), 1, "one author: {clause}");
         assert_eq!(authors[0]["user_id"], moderator_id.as_str(), "{clause}");
         assert_eq!(authors[0]["name"], "Ewa Łukasiewicz", "{clause}");
+        // Who wrote which characters then: spans that make up the text.
+        let spans = clause["spans"].as_array().expect("spans");
+        let joined: String = spans.iter().filter_map(|s| s["text"].as_str()).collect();
+        assert_eq!(joined, clause_text, "{clause}");
+        assert!(
+            spans.iter().all(|s| s["user_id"] == moderator_id.as_str()),
+            "{clause}"
+        );
     }
     // All BMP, so characters are the same in any count.
     assert_eq!(

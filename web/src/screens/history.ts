@@ -77,7 +77,7 @@ export function historyScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
             h(
               'tr',
               { class: v.number === selected ? 'is-selected' : '' },
-              h('th', { scope: 'row' }, String(v.number)),
+              h('th', { scope: 'row' }, c.versionN(v.number)),
               h('td', {}, when(v.createdAt)),
               h('td', {}, meeting.person(v.frozenBy)?.name ?? '—'),
               h('td', {}, h('code', { title: v.sha256 }, `${shortHash(v.sha256)}…`)),

@@ -127,7 +127,12 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
         h('h2', {}, c.joinFromPhone),
         qrSvg(url, c.qrLabel(c.inviteParticipants)),
       )
-      if (seat.code) join.append(h('p', { class: 'projector-short' }, codeLink(location.host, seat.code)))
+      if (seat.code) {
+        // The address, then the code whole on its own line: read off the wall.
+        const link = codeLink(location.host, seat.code)
+        const at = link.indexOf('#')
+        join.append(h('p', { class: 'projector-short' }, h('span', {}, c.orType, ' ', link.slice(0, at + 1)), h('strong', {}, seat.code)))
+      }
     }
     join.hidden = !seat.invite || meeting.frozen
   }

@@ -25,8 +25,12 @@ export function reportScreen(root: HTMLElement, seat: Seat): () => void {
     (html) => {
       if (left) return
       // Parsed inertly: nothing in it runs, and only its body is taken.
-      const parsed = new DOMParser().parseFromString(html, 'text/html')
+      // Its style element is left out before parsing: a parsed document
+      // falls under this page's Content-Security-Policy, which refuses it.
+      const parsed = new DOMParser().parseFromString(html.replace(/<style[\s\S]*?<\/style>/gi, ''), 'text/html')
       for (const el of parsed.querySelectorAll('script, style, link, meta, iframe, object, embed')) el.remove()
+      // The page's own style sheet lays it out; inline styles are not allowed here.
+      for (const el of parsed.querySelectorAll('[style]')) el.removeAttribute('style')
       const lang = parsed.documentElement.getAttribute('lang')
       if (lang) doc.setAttribute('lang', lang)
       doc.replaceChildren(...[...parsed.body.childNodes].map((n) => document.importNode(n, true)))

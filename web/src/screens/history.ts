@@ -206,7 +206,7 @@ function versionBody(v: VersionView, meeting: MeetingView, seat: Seat): HTMLElem
   const legend = h(
     'ul',
     { class: 'legend-list', 'aria-label': c.authorsHeading },
-    [...authors.values()].map((a) => h('li', {}, h('span', { class: `swatch au-${colourClass(a.colour)}`, 'aria-hidden': 'true' }), a.name)),
+    [...authors.values()].map((a) => h('li', {}, h('span', { class: `swatch au-${colourClass(a.colour)}`, 'aria-hidden': 'true' }, 'Aa'), a.name)),
   )
   return [
     h('h2', {}, c.versionN(v.version)),

@@ -15,6 +15,7 @@ import { historyPath, projectorPath, reportPath } from '../logic/routes.js'
 import { freeze, reopen, versionBadge, type FreezeContext } from './agreed.js'
 import { AmendmentsView } from './amendments.js'
 import { DraftView } from './draft.js'
+import { followRooms, painter } from './follow.js'
 import { errorText } from './form.js'
 import { invites } from './invites.js'
 import { legend, peopleList } from './people.js'
@@ -172,18 +173,11 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   }
 
   // Everything that follows the meeting room and presence.
-  let frame = 0
   let lastRole: Role | null = null
   let lastFrozen: boolean | null = null
   let lastSideKey = ''
   let sidePanelsVersion = 0
-  function schedule(): void {
-    if (frame) return
-    frame = requestAnimationFrame(() => {
-      frame = 0
-      paint()
-    })
-  }
+  const { schedule, cancel } = painter(() => paint())
   function paint(): void {
     const c = t()
     const role = myRole()
@@ -267,34 +261,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   }
 
   // Subscriptions, renewed when the connection drops a room's copy.
-  let meetingDoc = conn.doc('meeting')
-  const onMeeting = () => {
-    schedule()
-    draft.refreshAuthors()
-  }
-  meetingDoc.on('update', onMeeting)
-  const awarenessNow = () => conn.provider('draft').awareness
-  let awareness = awarenessNow()
-  awareness.on('change', schedule)
-  stops.push(
-    conn.onReset((room) => {
-      if (room === 'meeting') {
-        meetingDoc.off('update', onMeeting)
-        meetingDoc = conn.doc('meeting')
-        meeting.doc = meetingDoc
-        meetingDoc.on('update', onMeeting)
-      } else if (room === 'draft') {
-        awareness.off('change', schedule)
-        awareness = awarenessNow()
-        awareness.on('change', schedule)
-        draft.attach(conn.doc('draft'), false)
-        conn.whenSynced('draft', () => draft.synced())
-      } else {
-        amendments.reset(room)
-      }
-      schedule()
-    }),
-  )
+  stops.push(followRooms(conn, meeting, draft, schedule, (room) => amendments.reset(room)))
   const beforeUnload = (e: BeforeUnloadEvent) => {
     if (conn.status.unsent > 0) {
       e.preventDefault()
@@ -308,9 +275,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   seats.update(seat.meeting, { seenAt: Date.now() })
 
   return () => {
-    if (frame) cancelAnimationFrame(frame)
-    meetingDoc.off('update', onMeeting)
-    awareness.off('change', schedule)
+    cancel()
     window.removeEventListener('beforeunload', beforeUnload)
     for (const stop of stops) stop()
     amendments.destroy()

@@ -15,6 +15,7 @@ import { MeetingView } from '../meeting-state.js'
 import { qrSvg } from '../qr.js'
 import { shortHash } from './agreed.js'
 import { DraftView } from './draft.js'
+import { followRooms, painter } from './follow.js'
 import { messageScreen } from './join.js'
 import { statusBadge } from './status.js'
 
@@ -85,15 +86,8 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
     ),
   )
 
-  let frame = 0
   let lastJoin = ''
-  function schedule(): void {
-    if (frame) return
-    frame = requestAnimationFrame(() => {
-      frame = 0
-      paint()
-    })
-  }
+  const { schedule, cancel } = painter(() => paint())
   function paint(): void {
     const c = t()
     title.textContent = meeting.title
@@ -137,35 +131,11 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
     join.hidden = !seat.invite || meeting.frozen
   }
 
-  const onMeeting = () => {
-    schedule()
-    draft.refreshAuthors()
-  }
-  let meetingDoc = conn.doc('meeting')
-  meetingDoc.on('update', onMeeting)
-  let awareness = conn.provider('draft').awareness
-  awareness.on('change', schedule)
-  const stopReset = conn.onReset((room) => {
-    if (room === 'meeting') {
-      meetingDoc.off('update', onMeeting)
-      meetingDoc = conn.doc('meeting')
-      meeting.doc = meetingDoc
-      meetingDoc.on('update', onMeeting)
-    } else if (room === 'draft') {
-      awareness.off('change', schedule)
-      awareness = conn.provider('draft').awareness
-      awareness.on('change', schedule)
-      draft.attach(conn.doc('draft'), false)
-      conn.whenSynced('draft', () => draft.synced())
-    }
-    schedule()
-  })
+  const stopFollowing = followRooms(conn, meeting, draft, schedule)
   paint()
   return () => {
-    if (frame) cancelAnimationFrame(frame)
-    meetingDoc.off('update', onMeeting)
-    awareness.off('change', schedule)
-    stopReset()
+    cancel()
+    stopFollowing()
     status.stop()
     draft.destroy()
     conn.destroy()

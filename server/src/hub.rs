@@ -683,6 +683,32 @@ mod tests {
         assert_eq!(colour, crate::meeting::palette_colour(2));
     }
 
+    /// The moderator of `created` replaces the invites asked for; the
+    /// meeting is handed back so that the caller decides when it unloads.
+    async fn rotate(
+        hub: &Hub,
+        created: &MeetingCreated,
+        participant: bool,
+        observer: bool,
+    ) -> (Arc<Meeting>, InvitesRotated) {
+        let (meeting, moderator) = hub
+            .authenticate(created.id, Some(&created.moderator_token))
+            .await
+            .unwrap();
+        let rotated = hub
+            .rotate_invites(
+                &meeting,
+                &moderator,
+                RotateInvites {
+                    participant,
+                    observer,
+                },
+            )
+            .await
+            .unwrap();
+        (meeting, rotated)
+    }
+
     #[tokio::test]
     async fn a_participant_code_joins_its_meeting_only_until_replaced() {
         let dir = tempfile::tempdir().unwrap();
@@ -707,21 +733,7 @@ mod tests {
         let err = hub.join(b.id, &typed, "Ola").await.unwrap_err();
         assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
 
-        let (meeting, moderator) = hub
-            .authenticate(a.id, Some(&a.moderator_token))
-            .await
-            .unwrap();
-        let rotated = hub
-            .rotate_invites(
-                &meeting,
-                &moderator,
-                RotateInvites {
-                    participant: true,
-                    observer: false,
-                },
-            )
-            .await
-            .unwrap();
+        let (meeting, rotated) = rotate(&hub, &a, true, false).await;
         let new_code = rotated.participant_code.expect("a new code");
         assert_ne!(new_code, a.participant_code);
         for old in [
@@ -743,21 +755,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
         // Replacing only the observer invite keeps the code.
-        let (meeting, moderator) = hub
-            .authenticate(a.id, Some(&a.moderator_token))
-            .await
-            .unwrap();
-        let rotated = hub
-            .rotate_invites(
-                &meeting,
-                &moderator,
-                RotateInvites {
-                    participant: false,
-                    observer: true,
-                },
-            )
-            .await
-            .unwrap();
+        let (_meeting, rotated) = rotate(&hub, &a, false, true).await;
         assert_eq!(rotated.participant_code, None);
         hub.join(a.id, &new_code, "Jeszcze").await.unwrap();
     }

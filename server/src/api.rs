@@ -364,7 +364,7 @@ pub async fn version(
         "txt" => typed("text/plain; charset=utf-8", v.text),
         "md" => {
             let title = meeting.state().title.clone();
-            let md = crate::report::version_markdown(&title, &v, language);
+            let md = v.markdown(&title, language);
             typed("text/markdown; charset=utf-8", md)
         }
         _ => Json(v).into_response(),

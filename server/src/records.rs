@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use draftroom_shared::RoomName;
+use draftroom_shared::{Language, RoomName};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::hub::Hub;
 use crate::meeting::{Amendment, Meeting, MeetingState, Status, Version};
 use crate::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
+use crate::report_words::words;
 use crate::store;
 
 /// Who wrote which characters of `text`, by the client-ID bindings.
@@ -125,6 +126,24 @@ pub struct VersionView {
     pub text: String,
     /// Its clauses and who wrote them, as they were then.
     pub clauses: Vec<ClauseLine>,
+}
+
+impl VersionView {
+    /// The version as Markdown, in `language`: the meeting's title, when
+    /// and by whom it was frozen, its clauses numbered, and its text's
+    /// SHA-256.
+    pub fn markdown(&self, title: &str, language: Language) -> String {
+        let w = words(language);
+        let mut md = format!(
+            "# {title}\n\n{}\n\n",
+            w.version_intro(self.version, self.created_at, &self.frozen_by_name)
+        );
+        for (i, c) in self.clauses.iter().enumerate() {
+            md.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
+        }
+        md.push_str(&format!("\n{}\n", w.version_sha256(&self.sha256)));
+        md
+    }
 }
 
 fn version_line(v: &Version, st: &MeetingState) -> VersionLine {

@@ -6,8 +6,6 @@ use draftroom_shared::Language;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::records::VersionView;
-
 /// A member's share of a clause.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AuthorShare {
@@ -49,23 +47,6 @@ pub struct ClauseLine {
     pub spans: Vec<Span>,
 }
 
-/// One amendment as reported.
-#[derive(Debug, Clone)]
-pub struct AmendmentLine {
-    /// The clause's number (1-based) in the reported text, if it is there.
-    pub clause: Option<usize>,
-    /// Who proposed it.
-    pub author: String,
-    /// Who supported it.
-    pub supporters: Vec<String>,
-    /// open, accepted, rejected.
-    pub status: &'static str,
-    /// Its wording.
-    pub text: String,
-    /// When it was decided.
-    pub decided_at: Option<i64>,
-}
-
 /// One version as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionLine {
@@ -102,7 +83,7 @@ pub struct Report {
     pub versions: Vec<VersionLine>,
 }
 
-pub use crate::report_words::format_time;
+pub use crate::report_words::{AmendmentLine, format_time};
 use crate::report_words::{Words, words};
 
 /// Who wrote a clause: names and how many characters each.
@@ -255,21 +236,6 @@ impl Report {
 fn header_row(columns: &[&str]) -> String {
     let cells: String = columns.iter().map(|c| format!("<th>{c}</th>")).collect();
     format!("<tr>{cells}</tr>")
-}
-
-/// A frozen version as Markdown, in `language`: its title, when and by whom
-/// it was frozen, its clauses numbered, and its text's SHA-256.
-pub fn version_markdown(title: &str, v: &VersionView, language: Language) -> String {
-    let w = words(language);
-    let mut md = format!(
-        "# {title}\n\n{}\n\n",
-        w.version_intro(v.version, v.created_at, &v.frozen_by_name)
-    );
-    for (i, c) in v.clauses.iter().enumerate() {
-        md.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
-    }
-    md.push_str(&format!("\n{}\n", w.version_sha256(&v.sha256)));
-    md
 }
 
 const STYLE: &str = "

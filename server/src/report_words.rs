@@ -7,7 +7,23 @@
 
 use draftroom_shared::Language;
 
-use crate::report::AmendmentLine;
+/// One amendment as the record reports it (the words of each language
+/// say it; the report holds a list of them).
+#[derive(Debug, Clone)]
+pub struct AmendmentLine {
+    /// The clause's number (1-based) in the reported text, if it is there.
+    pub clause: Option<usize>,
+    /// Who proposed it.
+    pub author: String,
+    /// Who supported it.
+    pub supporters: Vec<String>,
+    /// open, accepted, rejected.
+    pub status: &'static str,
+    /// Its wording.
+    pub text: String,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+}
 
 /// A time as a civil UTC date and time: year, month, day, hour, minute.
 pub fn civil(ms: i64) -> (i64, i64, i64, i64, i64) {

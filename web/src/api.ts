@@ -97,19 +97,10 @@ export interface VersionView {
   clauses: { id: string; text: string; spans?: Span[]; authors?: { user_id: string | null; name: string; characters: number }[] }[]
 }
 
-export interface VersionLine {
-  version: number
-  created_at: number
-  frozen_by: string
-  frozen_by_name: string
-  sha256: string
-}
-
 export interface HistoryEntry {
   time: number
   user_id: string | null
   user_name?: string
-  name?: string
   inserted?: number
   deleted?: number
   amendment_id?: string | null
@@ -170,8 +161,6 @@ export const api = {
     call<unknown>('POST', `/api/meetings/${meeting}/amendments/${amendment}/reject`, token, {}),
   freeze: (meeting: string, token: string) => call<Frozen>('POST', `/api/meetings/${meeting}/freeze`, token, {}),
   reopen: (meeting: string, token: string) => call<unknown>('POST', `/api/meetings/${meeting}/reopen`, token, {}),
-  versions: (meeting: string, token: string) =>
-    call<VersionLine[]>('GET', `/api/meetings/${meeting}/versions`, token),
   version: (meeting: string, token: string, n: number) =>
     call<VersionView>('GET', `/api/meetings/${meeting}/versions/${n}?format=json`, token),
   versionDiff: (meeting: string, token: string, a: number, b: number) =>
@@ -181,7 +170,7 @@ export const api = {
       token,
     ),
   clauseHistory: (meeting: string, token: string, clause: string) =>
-    call<HistoryEntry[] | { changes: HistoryEntry[] }>('GET', `/api/meetings/${meeting}/clauses/${clause}/history`, token),
+    call<HistoryEntry[]>('GET', `/api/meetings/${meeting}/clauses/${clause}/history`, token),
   /** The printable report, as HTML, in the meeting's language. */
   report: (meeting: string, token: string) => request('GET', `/api/meetings/${meeting}/report?format=html`, token),
 }

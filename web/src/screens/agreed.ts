@@ -6,7 +6,7 @@
  */
 import { api, ApiError } from '../api.js'
 import { t } from '../app.js'
-import { copyText } from '../copy.js'
+import { copyButton } from '../copy.js'
 import { announce, h } from '../dom.js'
 import type { MeetingView, Version } from '../meeting-state.js'
 import { ask } from './dialog.js'
@@ -20,12 +20,11 @@ export function shortHash(sha: string): string {
 /** "Agreed version N · SHA-256 1a2b…" with a button that copies the whole hash. */
 export function versionBadge(v: Version, current: boolean, cls = 'agreed'): HTMLElement {
   const c = t()
-  const copy = h('button', { type: 'button', class: 'small secondary copy-hash', 'aria-label': c.copyHashLabel(v.number) }, c.copyHash)
-  copy.addEventListener('click', async () => {
-    const ok = await copyText(v.sha256)
-    copy.textContent = ok ? c.copied : c.copyHash
-    announce(ok ? c.hashCopied : c.copyFailed)
-    setTimeout(() => (copy.textContent = t().copyHash), 2000)
+  const copy = copyButton(v.sha256, {
+    label: c.copyHash,
+    aria: c.copyHashLabel(v.number),
+    cls: 'small secondary copy-hash',
+    said: c.hashCopied,
   })
   return h(
     'section',

@@ -34,6 +34,8 @@ export interface AmendmentsContext {
   /** Its number as shown (1-based), 0 when it is not in the draft. */
   clauseNumber: (clause: string) => number
   notice: (text: string, kind: 'error' | 'info') => void
+  /** Something only this view knows changed: paint again. */
+  repaint: () => void
 }
 
 const room = (id: string) => `amendment/${id}`
@@ -301,6 +303,9 @@ export class AmendmentsView {
   /** An amendment this member just opened: its editor gets the focus. */
   private focusNext: string | null = null
   private opening = new Set<string>()
+  /** What the last update showed: a paint for anything else (a caret moving) changes nothing here. */
+  private shown = ''
+  private shownSlots: HTMLElement[] = []
 
   constructor(private readonly ctx: AmendmentsContext) {}
 
@@ -310,6 +315,11 @@ export class AmendmentsView {
     const role = this.ctx.role()
     const frozen = this.ctx.meeting.frozen
     const all = this.ctx.meeting.amendments()
+    const slotEls = [...slots.values()]
+    const key = JSON.stringify([c.lang, role, frozen, all, [...slots.keys()], [...this.opening]])
+    if (key === this.shown && slotEls.length === this.shownSlots.length && slotEls.every((el, i) => el === this.shownSlots[i])) return
+    this.shown = key
+    this.shownSlots = slotEls
     const open = all.filter((a) => a.status === 'open')
     const live = new Set(open.map((a) => a.id))
     for (const [id, card] of this.cards) {
@@ -408,6 +418,7 @@ export class AmendmentsView {
 
   private async propose(clause: string): Promise<void> {
     this.opening.add(clause)
+    this.ctx.repaint()
     try {
       const { id } = await api.openAmendment(this.ctx.seat.meeting, this.ctx.seat.token, clause)
       const card = this.cards.get(id)
@@ -422,6 +433,7 @@ export class AmendmentsView {
       this.ctx.notice(errorText(e as ApiError), 'error')
     } finally {
       this.opening.delete(clause)
+      this.ctx.repaint()
     }
   }
 

@@ -51,30 +51,3 @@ export function ask(q: Ask): Promise<boolean> {
     cancel.focus()
   })
 }
-
-/** Shows information with one button to close it. */
-export function show(title: string, body: (Node | string)[], wide = true): void {
-  const id = `dialog-h-${++counter}`
-  const close = h('button', { type: 'button', class: 'primary' }, t().close)
-  const dialog = h(
-    'dialog',
-    { class: wide ? 'ask wide' : 'ask', 'aria-labelledby': id },
-    h('h2', { id }, title),
-    h('div', { class: 'ask-body' }, ...body),
-    h('div', { class: 'ask-buttons' }, close),
-  )
-  document.body.append(dialog)
-  const opener = document.activeElement as HTMLElement | null
-  const done = () => {
-    dialog.close()
-    dialog.remove()
-    opener?.focus()
-  }
-  close.addEventListener('click', done)
-  dialog.addEventListener('cancel', (e) => {
-    e.preventDefault()
-    done()
-  })
-  dialog.showModal()
-  close.focus()
-}

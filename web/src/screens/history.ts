@@ -16,7 +16,7 @@ import { diffView, partsOf } from './diff.js'
 import { errorText } from './form.js'
 import { statusBadge } from './status.js'
 
-export function when(ms: number): string {
+function when(ms: number): string {
   return new Intl.DateTimeFormat(currentLang(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms))
 }
 
@@ -187,9 +187,7 @@ function versionBody(v: VersionView, meeting: MeetingView, seat: Seat): HTMLElem
       if (!changes.open || loaded) return
       loaded = true
       try {
-        const got = await api.clauseHistory(seat.meeting, seat.token, cl.id)
-        const entries = Array.isArray(got) ? got : got.changes
-        changes.append(historyList(entries))
+        changes.append(historyList(await api.clauseHistory(seat.meeting, seat.token, cl.id)))
       } catch (e) {
         changes.append(h('p', { class: 'form-error' }, errorText(e as ApiError)))
       }
@@ -225,7 +223,7 @@ function historyList(entries: HistoryEntry[]): HTMLElement {
     'ol',
     { class: 'history-list' },
     entries.map((e) => {
-      const who = String(e.user_name ?? e.name ?? c.unknownAuthor)
+      const who = String(e.user_name ?? c.unknownAuthor)
       const what: string[] = []
       if (e.moved) what.push(c.movedFromTo(Number(e.moved.from) + 1, Number(e.moved.to) + 1))
       if (Number(e.inserted) > 0) what.push(c.insertedN(Number(e.inserted)))

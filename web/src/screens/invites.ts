@@ -6,7 +6,7 @@
  */
 import { api, ApiError } from '../api.js'
 import { t } from '../app.js'
-import { copyText } from '../copy.js'
+import { copyButton } from '../copy.js'
 import { announce, h } from '../dom.js'
 import { codeLink, inviteLink } from '../logic/routes.js'
 import { qrSvg } from '../qr.js'
@@ -62,13 +62,7 @@ export function invites(seat: Seat, rerender: () => void, notice: (text: string)
     const id = which === 'participant' ? 'invite-participants' : 'invite-observers'
     const url = inviteLink(location.origin, seat.meeting, invite)
     const input = h('input', { id, type: 'text', readonly: true, value: url, class: 'invite-url', spellcheck: 'false' })
-    const copy = h('button', { type: 'button', class: 'small', 'aria-label': c.copyLabel(label) }, c.copy)
-    copy.addEventListener('click', async () => {
-      const ok = await copyText(url)
-      copy.textContent = ok ? c.copied : c.copy
-      announce(ok ? c.copied : c.copyFailed)
-      setTimeout(() => (copy.textContent = t().copy), 2000)
-    })
+    const copy = copyButton(url, { label: c.copy, aria: c.copyLabel(label), cls: 'small' })
     const replace = h('button', { type: 'button', class: 'small secondary rotate', 'aria-label': c.rotateLabel(label) }, c.rotate)
     replace.addEventListener('click', async () => {
       const yes = await ask({

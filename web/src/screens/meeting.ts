@@ -81,6 +81,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     clauseText: (clause) => draft.text(clause),
     clauseNumber: (clause) => draft.number(clause),
     notice: (text, kind) => notice(text, kind),
+    repaint: () => schedule(),
   })
   const freezeCtx: FreezeContext = {
     meeting: seat.meeting,

@@ -95,20 +95,25 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
     phase.textContent = c.phase[meeting.phase] ?? meeting.phase
     phase.className = `projector-phase phase-${meeting.phase}`
     const latest = meeting.latestVersion()
-    agreed.replaceChildren(
-      ...(latest
-        ? [
-            h(
-              'p',
-              { class: `projector-version ${meeting.frozen ? 'is-current' : 'is-past'}`, 'data-version': latest.number, 'data-sha256': latest.sha256 },
-              h('span', { 'aria-hidden': 'true' }, meeting.frozen ? '🔒 ' : '✓ '),
-              meeting.frozen ? c.agreedVersion(latest.number) : c.lastAgreed(latest.number),
-              h('br', {}),
-              h('span', { class: 'projector-hash' }, `SHA-256 ${shortHash(latest.sha256)}…`),
-            ),
-          ]
-        : []),
-    )
+    // Rewritten only when it changes: it is a live region, read out each time.
+    const agreedKey = JSON.stringify([c.lang, latest?.number, latest?.sha256, meeting.frozen])
+    if (agreed.dataset.key !== agreedKey) {
+      agreed.dataset.key = agreedKey
+      agreed.replaceChildren(
+        ...(latest
+          ? [
+              h(
+                'p',
+                { class: `projector-version ${meeting.frozen ? 'is-current' : 'is-past'}`, 'data-version': latest.number, 'data-sha256': latest.sha256 },
+                h('span', { 'aria-hidden': 'true' }, meeting.frozen ? '🔒 ' : '✓ '),
+                meeting.frozen ? c.agreedVersion(latest.number) : c.lastAgreed(latest.number),
+                h('br', {}),
+                h('span', { class: 'projector-hash' }, `SHA-256 ${shortHash(latest.sha256)}…`),
+              ),
+            ]
+          : []),
+      )
+    }
     // This screen is an observer too: it does not count itself.
     const remote = Math.max(0, meeting.observers - 1)
     const inRoom = meeting.connected(conn.provider('draft').awareness).size

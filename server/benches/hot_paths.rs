@@ -109,7 +109,7 @@ fn draft(clauses: usize) -> (Draft, Participant) {
     doc.transact_mut()
         .apply_update(Update::decode_v1(&room.diff(&StateVector::default())).unwrap())
         .unwrap();
-    let text = draftroom_server::draft::clauses(&doc.transact())
+    let text = draftroom_server::room::draft::clauses(&doc.transact())
         .swap_remove(clauses / 2)
         .1;
     let cursor = text.len(&doc.transact()) / 2;

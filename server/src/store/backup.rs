@@ -178,7 +178,7 @@ pub fn restore(from: &Path, data_dir: &Path) -> Result<(Contents, Option<PathBuf
         .map_err(io("sync the restored file"))?;
     let mut kept = None;
     if db.exists() {
-        let stamp = crate::meeting::now_ms();
+        let stamp = crate::clock::now_ms();
         let aside = with_suffix(&db, &format!(".before-restore-{stamp}"));
         // The WAL belongs to the old file: checkpoint it in, so the file
         // kept aside is whole on its own.

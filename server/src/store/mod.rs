@@ -366,7 +366,7 @@ fn probe(conn: &mut Connection, health: &Health) {
         let txn = conn.transaction()?;
         txn.execute(
             "INSERT OR REPLACE INTO store_probe (id, at, pad) VALUES (1, ?1, randomblob(?2))",
-            rusqlite::params![crate::meeting::now_ms(), PROBE_BYTES],
+            rusqlite::params![crate::clock::now_ms(), PROBE_BYTES],
         )?;
         txn.commit()
     })();

@@ -36,7 +36,7 @@ pub fn insert_refused_client(txn: &Connection, room: &str, client: u64) -> Write
 }
 
 /// Records, with the update `seq` of a room, where that update moved or
-/// carried words (a `moved_texts::MoveRecord`, as JSON).
+/// carried words (a `moved::MoveRecord`, as JSON).
 pub fn append_moved_texts(txn: &Connection, room: &str, seq: u64, data: &str) -> WriteResult<()> {
     txn.prepare_cached("INSERT INTO moved_texts (room, seq, data) VALUES (?1, ?2, ?3)")?
         .execute(params![room, seq as i64, data])?;

@@ -11,17 +11,18 @@ use uuid::Uuid;
 use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, StateVector, Text, Transact, WriteTxn};
 
-use crate::auth;
-use crate::clause_check::{Acceptance, parse_sha256};
-use crate::draft;
-use crate::error::AppError;
-use crate::hub::{Hub, require_moderator};
+use crate::clock::now_ms;
+use crate::http::error::AppError;
+use crate::meeting::commands::clause_check::{Acceptance, parse_sha256};
+use crate::meeting::registry::{Hub, require_moderator};
+use crate::meeting::shown;
 use crate::meeting::{
     Amendment, ExtraWrite, HeldRoom, Journal, Meeting, MeetingState, Member, OpenError, Status,
-    Version, now_ms,
+    Version,
 };
-use crate::meeting_room;
+use crate::room::draft;
 use crate::room::{Author, Kind, Outcome, RoomDoc};
+use crate::secrets;
 use crate::store::{self, AmendmentRecord, VersionRecord};
 
 /// What opening an amendment answers.
@@ -213,7 +214,7 @@ impl Hub {
     /// diff written for its author; answers the clause id and new text.
     /// A clause that changed since the amendment was opened is overwritten
     /// only if `clause_sha256` is its current text's (see
-    /// [`crate::clause_check`]); otherwise nothing changes.
+    /// [`crate::meeting::commands::clause_check`]); otherwise nothing changes.
     pub async fn accept(
         &self,
         meeting: &Arc<Meeting>,
@@ -413,7 +414,7 @@ impl Hub {
                 number: st.versions.len() as u32 + 1,
                 created_at: now_ms(),
                 frozen_by: by.id,
-                sha256: auth::sha256_hex(&text),
+                sha256: secrets::sha256_hex(&text),
                 text,
                 snapshot: doc.doc().transact().snapshot().encode_v1(),
                 state: draft::full_state(doc.doc()),
@@ -441,8 +442,8 @@ impl Hub {
             let mut st = meeting.state();
             st.versions.push(version.clone());
             meeting.server_write(|txn| {
-                meeting_room::show_version(txn, &version);
-                meeting_room::show_phase(txn, true);
+                shown::show_version(txn, &version);
+                shown::show_phase(txn, true);
             })
         };
         meeting.meeting_durable(seq).await;
@@ -466,7 +467,7 @@ impl Hub {
         let seq = {
             let mut st = meeting.state();
             st.frozen = false;
-            meeting.server_write(|txn| meeting_room::show_phase(txn, false))
+            meeting.server_write(|txn| shown::show_phase(txn, false))
         };
         meeting.meeting_durable(seq).await;
         tracing::info!(meeting = %meeting.id, "draft reopened");

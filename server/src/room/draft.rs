@@ -454,18 +454,18 @@ impl ListItems {
             .transact()
             .encode_state_as_update_v1(&yrs::StateVector::default());
         let mut items = ListItems::default();
-        let blocks = crate::wire::blocks_v1(&state).unwrap_or_default();
+        let blocks = crate::room::wire::blocks_v1(&state).unwrap_or_default();
         let _ = items.admit(&blocks, false);
         items
     }
 
-    fn contains(&self, (client, clock): crate::wire::Id) -> bool {
+    fn contains(&self, (client, clock): crate::room::wire::Id) -> bool {
         self.ranges
             .get(&client)
             .is_some_and(|r| r.iter().any(|(s, e)| *s <= clock && clock < *e))
     }
 
-    fn add(&mut self, (client, clock): crate::wire::Id, len: u64) {
+    fn add(&mut self, (client, clock): crate::room::wire::Id, len: u64) {
         self.ranges
             .entry(client)
             .or_default()
@@ -474,8 +474,12 @@ impl ListItems {
 
     /// Finds the update's `blocks` that land in the list and adds them;
     /// with `strict`, refuses (adding nothing) if any of them is text.
-    pub fn admit(&mut self, blocks: &[crate::wire::Block], strict: bool) -> Result<(), String> {
-        use crate::wire::Place;
+    pub fn admit(
+        &mut self,
+        blocks: &[crate::room::wire::Block],
+        strict: bool,
+    ) -> Result<(), String> {
+        use crate::room::wire::Place;
         let mut inside = vec![false; blocks.len()];
         let mut new = ListItems::default();
         loop {

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 
-use crate::meeting::now_ms;
+use crate::clock::now_ms;
 use crate::room::{Applied, RoomDoc};
 use crate::store::{self, JournalEntry, Store, WriteResult};
 

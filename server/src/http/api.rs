@@ -1,5 +1,5 @@
 //! The HTTP commands of the external interface (see DESIGN.md). Handlers
-//! only translate between HTTP and the [`crate::hub::Hub`].
+//! only translate between HTTP and the [`crate::meeting::registry::Hub`].
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::abuse::ClientAddr;
-use crate::error::{ApiJson, AppError, OptionalBody};
+use crate::http::abuse::ClientAddr;
+use crate::http::error::{ApiJson, AppError, OptionalBody};
 use crate::meeting::Meeting;
 use crate::meeting::Member;
 

@@ -8,7 +8,7 @@
 
 use rand::Rng;
 
-use crate::auth::{self, SecretHash};
+use crate::secrets::{self, SecretHash};
 
 /// The 32 characters a code is written with.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -58,12 +58,12 @@ pub fn normalise(typed: &str) -> Option<String> {
 /// The stored form of a code: the SHA-256 of its canonical form, if it can
 /// be one.
 pub fn hash(typed: &str) -> Option<SecretHash> {
-    normalise(typed).map(|code| auth::hash(&code))
+    normalise(typed).map(|code| secrets::hash(&code))
 }
 
 /// Whether `typed` is the code whose hash is `stored`, in constant time.
 pub fn matches(typed: &str, stored: &SecretHash) -> bool {
-    normalise(typed).is_some_and(|code| auth::matches(&code, stored))
+    normalise(typed).is_some_and(|code| secrets::matches(&code, stored))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //!
 //! Observers are not listed: they are a count, `meeting.observers`, so that
 //! neither the room's size nor what a join costs the others grows with the
-//! audience (see [`crate::audience`]).
+//! audience (see [`crate::meeting::audience`]).
 
 use std::collections::HashMap;
 

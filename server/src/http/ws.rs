@@ -26,9 +26,9 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::abuse::ClientAddr;
-use crate::connection::{self, Socket};
-use crate::error::AppError;
+use crate::http::abuse::ClientAddr;
+use crate::http::connection::{self, Socket};
+use crate::http::error::AppError;
 use crate::meeting::{Meeting, Member};
 
 /// Query of the WebSocket URL.

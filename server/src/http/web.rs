@@ -24,7 +24,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// `Cache-Control` of `index.html` and every other file not under `/assets/`:
 /// kept, but checked again (ETag, Last-Modified) before each use.
@@ -67,7 +67,7 @@ impl WebApp {
             return AppError::not_found("no such path").into_response();
         }
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            let mut response = crate::api::method_not_allowed().await.into_response();
+            let mut response = crate::http::api::method_not_allowed().await.into_response();
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));

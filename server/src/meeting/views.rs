@@ -12,12 +12,12 @@ use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, OffsetKind, Options, TextRef, Transact, Update};
 
-use crate::draft;
-use crate::error::AppError;
-use crate::hub::Hub;
+use crate::http::error::AppError;
+use crate::meeting::registry::Hub;
+use crate::meeting::report::words::words;
+use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
 use crate::meeting::{Amendment, Meeting, MeetingState, Status, Version};
-use crate::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
-use crate::report_words::words;
+use crate::room::draft;
 use crate::store;
 
 /// Who wrote which characters of `text`, by the client-ID bindings.
@@ -30,7 +30,7 @@ fn spans(doc: &Doc, text: &TextRef, st: &MeetingState) -> Vec<Span> {
             .bindings
             .get(&client)
             .copied()
-            .filter(|u| *u != crate::clause_move::NOBODY);
+            .filter(|u| *u != crate::meeting::commands::clause_move::NOBODY);
         let len = draft::utf16_len(&run);
         match out.last_mut() {
             Some(last) if last.user_id == user => {

@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::config::Limits;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Addresses tracked before full (idle) buckets are dropped.
 const PRUNE_AT: usize = 10_000;

@@ -1,6 +1,8 @@
 //! Capability tokens and invites: long random secrets handed out once and
 //! stored only as their SHA-256, compared in constant time.
 
+pub mod join_code;
+
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

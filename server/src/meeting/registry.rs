@@ -11,15 +11,14 @@ use draftroom_shared::{
 };
 use uuid::Uuid;
 
-use crate::auth;
-use crate::error::AppError;
-use crate::join_code;
-use crate::meeting::{
-    Amendment, Meeting, MeetingState, Member, RoomSizes, Status, Version, now_ms,
-};
-use crate::meeting_room;
+use crate::clock::now_ms;
+use crate::http::error::AppError;
+use crate::meeting::shown;
+use crate::meeting::{Amendment, Meeting, MeetingState, Member, RoomSizes, Status, Version};
 use crate::room::Kind;
 use crate::room::RoomDoc;
+use crate::secrets;
+use crate::secrets::join_code;
 use crate::store::{self, MeetingRecord, Store, UserRecord};
 
 /// Longest title, in characters.
@@ -81,16 +80,16 @@ impl Hub {
         let title = clean_text("title", title, MAX_TITLE)?;
         let moderator_name = clean_text("moderator_name", moderator_name, MAX_NAME)?;
         let id = Uuid::new_v4();
-        let moderator_token = auth::new_secret();
-        let participant_invite = auth::new_secret();
-        let observer_invite = auth::new_secret();
+        let moderator_token = secrets::new_secret();
+        let participant_invite = secrets::new_secret();
+        let observer_invite = secrets::new_secret();
         let now = now_ms();
         let record = MeetingRecord {
             id,
             title: title.clone(),
             created_at: now,
-            participant_invite_hash: auth::hash(&participant_invite).to_vec(),
-            observer_invite_hash: auth::hash(&observer_invite).to_vec(),
+            participant_invite_hash: secrets::hash(&participant_invite).to_vec(),
+            observer_invite_hash: secrets::hash(&observer_invite).to_vec(),
             language: language.as_str().to_owned(),
         };
         let moderator = Member {
@@ -113,11 +112,11 @@ impl Hub {
             title: title.clone(),
             created_at: now,
             language,
-            participant_invite: auth::hash(&participant_invite),
-            observer_invite: auth::hash(&observer_invite),
+            participant_invite: secrets::hash(&participant_invite),
+            observer_invite: secrets::hash(&observer_invite),
             participant_code: secret_hash(&code_hash),
             members: HashMap::from([(moderator.id, moderator.clone())]),
-            by_token: HashMap::from([(auth::hash(&moderator_token), moderator.id)]),
+            by_token: HashMap::from([(secrets::hash(&moderator_token), moderator.id)]),
             bindings: HashMap::new(),
             frozen: false,
             amendments: Vec::new(),
@@ -131,7 +130,7 @@ impl Hub {
             self.sizes,
         );
         meeting.touch();
-        meeting.server_write(|txn| meeting_room::init(txn, &title, now, language));
+        meeting.server_write(|txn| shown::init(txn, &title, now, language));
         let seq = meeting.show_member(&moderator);
         meeting.meeting_durable(seq).await;
         self.lock_meetings().insert(id, meeting);
@@ -226,7 +225,7 @@ impl Hub {
         let mut by_token = HashMap::new();
         for u in loaded.users {
             let role = u.role.parse::<Role>().unwrap_or(Role::Observer);
-            let hash: auth::SecretHash = u.token_hash.as_slice().try_into().unwrap_or([0; 32]);
+            let hash: secrets::SecretHash = u.token_hash.as_slice().try_into().unwrap_or([0; 32]);
             by_token.insert(hash, u.id);
             members.insert(
                 u.id,
@@ -294,7 +293,7 @@ impl Hub {
         {
             // Show whatever was stored but not yet shown when it stopped.
             let st = meeting.state();
-            meeting.server_write(|txn| meeting_room::reconcile(txn, &st));
+            meeting.server_write(|txn| shown::reconcile(txn, &st));
         }
         self.lock_meetings().insert(id, meeting.clone());
         tracing::debug!(meeting = %id, "meeting loaded");
@@ -338,7 +337,7 @@ impl Hub {
             let st = meeting.state();
             (invite_role(&st, invite)?, st.next_colour())
         };
-        let token = auth::new_secret();
+        let token = secrets::new_secret();
         let member = Member {
             id: Uuid::new_v4(),
             name,
@@ -355,7 +354,7 @@ impl Hub {
         // in the room nothing.
         let seq = {
             let mut st = meeting.state();
-            st.by_token.insert(auth::hash(&token), member.id);
+            st.by_token.insert(secrets::hash(&token), member.id);
             st.members.insert(member.id, member.clone());
             meeting.show_member(&member)
         };
@@ -429,15 +428,17 @@ impl Hub {
         // One rotation at a time, so the store and memory agree on which
         // invites and code are the meeting's.
         let _serial = meeting.commands.lock().await;
-        let participant = which.participant.then(auth::new_secret);
-        let observer = which.observer.then(auth::new_secret);
+        let participant = which.participant.then(secrets::new_secret);
+        let observer = which.observer.then(secrets::new_secret);
         let (p_hash, o_hash) = {
             let st = meeting.state();
             (
                 participant
                     .as_deref()
-                    .map_or(st.participant_invite, auth::hash),
-                observer.as_deref().map_or(st.observer_invite, auth::hash),
+                    .map_or(st.participant_invite, secrets::hash),
+                observer
+                    .as_deref()
+                    .map_or(st.observer_invite, secrets::hash),
             )
         };
         let id = meeting.id;
@@ -514,7 +515,7 @@ fn user_record(m: &Member, token: &str) -> UserRecord {
         name: m.name.clone(),
         role: m.role.as_str().to_owned(),
         colour: m.colour.clone(),
-        token_hash: auth::hash(token).to_vec(),
+        token_hash: secrets::hash(token).to_vec(),
         joined_at: m.joined_at,
     }
 }
@@ -527,15 +528,15 @@ fn fresh_code() -> (String, Vec<u8>) {
 }
 
 /// A stored hash as kept in memory (None if it is not one).
-fn secret_hash(stored: &[u8]) -> Option<auth::SecretHash> {
+fn secret_hash(stored: &[u8]) -> Option<secrets::SecretHash> {
     stored.try_into().ok()
 }
 
 /// The role an invite of this meeting, or its participant code, gives.
 fn invite_role(st: &MeetingState, invite: &str) -> Result<Role, AppError> {
-    if auth::matches(invite, &st.participant_invite) {
+    if secrets::matches(invite, &st.participant_invite) {
         Ok(Role::Participant)
-    } else if auth::matches(invite, &st.observer_invite) {
+    } else if secrets::matches(invite, &st.observer_invite) {
         Ok(Role::Observer)
     } else if st
         .participant_code

@@ -83,8 +83,11 @@ pub struct Report {
     pub versions: Vec<VersionLine>,
 }
 
-pub use crate::report_words::{AmendmentLine, format_time};
-use crate::report_words::{Words, words};
+pub mod words;
+
+pub use crate::clock::format_time;
+pub use words::AmendmentLine;
+use words::{Words, words};
 
 /// Who wrote a clause: names and how many characters each.
 fn authors_line(w: &dyn Words, c: &ClauseLine) -> String {

@@ -5,8 +5,8 @@
 
 use draftroom_shared::ClauseChanged;
 
-use crate::auth;
-use crate::error::AppError;
+use crate::http::error::AppError;
+use crate::secrets;
 
 /// The texts an acceptance is decided on.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +52,7 @@ impl Acceptance<'_> {
     /// without one, only a clause unchanged since the amendment was opened
     /// may be overwritten. Otherwise 409 `clause_changed` with the texts.
     pub fn check(&self, clause_sha256: Option<&str>) -> Result<(), AppError> {
-        let current_sha256 = auth::sha256_hex(self.current);
+        let current_sha256 = secrets::sha256_hex(self.current);
         let message = match clause_sha256 {
             Some(seen) if seen == current_sha256 => return Ok(()),
             None if self.unchanged() => return Ok(()),
@@ -96,9 +96,9 @@ mod tests {
     fn an_unchanged_clause_is_accepted_with_or_without_its_hash() {
         let a = acceptance(Some(OPENED), OPENED);
         a.check(None).unwrap();
-        a.check(Some(&auth::sha256_hex(OPENED))).unwrap();
+        a.check(Some(&secrets::sha256_hex(OPENED))).unwrap();
         // A hash of another text says the moderator saw something else.
-        let err = a.check(Some(&auth::sha256_hex(CHANGED))).unwrap_err();
+        let err = a.check(Some(&secrets::sha256_hex(CHANGED))).unwrap_err();
         assert_eq!(err.code, ErrorCode::ClauseChanged);
     }
 
@@ -112,9 +112,9 @@ mod tests {
         assert_eq!(texts.opened.as_deref(), Some(OPENED));
         assert_eq!(texts.current, CHANGED);
         assert_eq!(texts.proposed, PROPOSED);
-        assert_eq!(texts.current_sha256, auth::sha256_hex(CHANGED));
+        assert_eq!(texts.current_sha256, secrets::sha256_hex(CHANGED));
         // Stale: the hash of the text as it was opened.
-        let stale = a.check(Some(&auth::sha256_hex(OPENED))).unwrap_err();
+        let stale = a.check(Some(&secrets::sha256_hex(OPENED))).unwrap_err();
         assert_eq!(stale.code, ErrorCode::ClauseChanged);
         a.check(Some(&texts.current_sha256)).unwrap();
     }
@@ -126,13 +126,13 @@ mod tests {
         let texts = err.clause_changed.expect("the texts");
         assert_eq!(texts.opened, None);
         acceptance(None, OPENED)
-            .check(Some(&auth::sha256_hex(OPENED)))
+            .check(Some(&secrets::sha256_hex(OPENED)))
             .unwrap();
     }
 
     #[test]
     fn a_given_hash_is_64_hex_digits_in_either_case() {
-        let sha = auth::sha256_hex(CHANGED);
+        let sha = secrets::sha256_hex(CHANGED);
         assert_eq!(parse_sha256(&sha.to_ascii_uppercase()).unwrap(), sha);
         for bad in ["", "abc", &sha[..63], &format!("{}z", &sha[..63])] {
             let err = parse_sha256(bad).unwrap_err();

@@ -4,190 +4,30 @@
 //! room goes through here, so the order "apply, persist, then relay" holds
 //! for client edits and server edits alike.
 
+pub mod audience;
+pub mod commands;
+pub mod live_room;
+pub mod registry;
+pub mod report;
+pub mod shown;
+mod state;
+pub mod views;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use draftroom_shared::{Language, Role, RoomName};
+use draftroom_shared::{Role, RoomName};
 use uuid::Uuid;
 use yrs::TransactionMut;
 
-use crate::audience::Audience;
-use crate::auth::SecretHash;
-pub use crate::live_room::{ExtraWrite, Journal, Relay, Relayed, Room, RoomSizes};
-use crate::meeting_room;
+use crate::clock::now_ms;
+use crate::meeting::audience::Audience;
+pub use crate::meeting::live_room::{ExtraWrite, Journal, Relay, Relayed, Room, RoomSizes};
 use crate::room::{Author, Denied, Kind, Outcome, Refusal, RoomDoc};
 use crate::store::{self, Store};
 
-/// Display colours handed to members in turn, distinct on a projector.
-const PALETTE: [&str; 12] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-    "#bcbd22", "#7f7f7f", "#393b79", "#637939",
-];
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// One member of a meeting.
-#[derive(Debug, Clone)]
-pub struct Member {
-    /// Their id.
-    pub id: Uuid,
-    /// Display name.
-    pub name: String,
-    /// Current role (an editor grant changes it live).
-    pub role: Role,
-    /// Display colour.
-    pub colour: String,
-    /// When they joined, ms since the epoch.
-    pub joined_at: i64,
-}
-
-/// What the server knows of a meeting besides its documents.
-pub struct MeetingState {
-    /// Title of the text being agreed.
-    pub title: String,
-    /// Creation time, ms since the epoch.
-    pub created_at: i64,
-    /// The language the meeting's record is written in.
-    pub language: Language,
-    /// Hash of the participant invite.
-    pub participant_invite: SecretHash,
-    /// Hash of the observer invite.
-    pub observer_invite: SecretHash,
-    /// Hash of the participant code (see [`crate::join_code`]); None for a
-    /// meeting from before codes until its participant invite is replaced.
-    pub participant_code: Option<SecretHash>,
-    /// Members by id.
-    pub members: HashMap<Uuid, Member>,
-    /// Member ids by token hash.
-    pub by_token: HashMap<SecretHash, Uuid>,
-    /// Yjs client ID → member, meeting-wide; never rebound.
-    pub bindings: HashMap<u64, Uuid>,
-    /// Whether the draft is frozen.
-    pub frozen: bool,
-    /// Amendments, oldest first.
-    pub amendments: Vec<Amendment>,
-    /// Frozen versions, oldest first (number = index + 1).
-    pub versions: Vec<Version>,
-}
-
-/// Where an amendment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Its author may still change it; it can be supported and decided.
-    Open,
-    /// The moderator applied it to its clause.
-    Accepted,
-    /// The moderator turned it down.
-    Rejected,
-}
-
-impl Status {
-    /// The name used on the wire and in the store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    /// Reads a stored name.
-    pub fn parse(s: &str) -> Status {
-        match s {
-            "accepted" => Status::Accepted,
-            "rejected" => Status::Rejected,
-            _ => Status::Open,
-        }
-    }
-}
-
-/// A proposed wording for one clause.
-#[derive(Debug, Clone)]
-pub struct Amendment {
-    /// Its id, also its room's name.
-    pub id: Uuid,
-    /// The clause it is for.
-    pub clause_id: String,
-    /// Who proposed it: the only one who writes its room.
-    pub author: Uuid,
-    /// Where it stands.
-    pub status: Status,
-    /// Members who support it, in order.
-    pub supporters: Vec<Uuid>,
-    /// When it was opened, ms since the epoch.
-    pub created_at: i64,
-    /// When it was decided.
-    pub decided_at: Option<i64>,
-    /// Who decided it.
-    pub decided_by: Option<Uuid>,
-    /// Its text when decided ("" while open: the room holds it).
-    pub text: String,
-    /// The clause's text when the amendment was opened, so an acceptance
-    /// can tell whether the clause changed since; None for an amendment
-    /// stored before bases were kept.
-    pub base: Option<String>,
-}
-
-/// A frozen version, as kept in memory (its Yjs state stays in the store).
-#[derive(Debug, Clone)]
-pub struct Version {
-    /// 1, 2, …
-    pub number: u32,
-    /// When it was frozen, ms since the epoch.
-    pub created_at: i64,
-    /// Who froze it.
-    pub frozen_by: Uuid,
-    /// SHA-256 of the text, hex.
-    pub sha256: String,
-    /// The agreed text.
-    pub text: String,
-}
-
-impl MeetingState {
-    /// The amendment with this id.
-    pub fn amendment(&self, id: Uuid) -> Option<&Amendment> {
-        self.amendments.iter().find(|a| a.id == id)
-    }
-
-    /// The amendment with this id, to change.
-    pub fn amendment_mut(&mut self, id: Uuid) -> Option<&mut Amendment> {
-        self.amendments.iter_mut().find(|a| a.id == id)
-    }
-
-    /// A member's display name ("" if unknown).
-    pub fn name_of(&self, user: Uuid) -> String {
-        self.members
-            .get(&user)
-            .map(|m| m.name.clone())
-            .unwrap_or_default()
-    }
-}
-
-impl MeetingState {
-    /// The next display colour. Observers are not shown (and need none), so
-    /// they do not count: the people in the room get distinct colours
-    /// however large the audience.
-    pub fn next_colour(&self) -> String {
-        let shown = self
-            .members
-            .values()
-            .filter(|m| m.role != Role::Observer)
-            .count();
-        palette_colour(shown)
-    }
-}
-
-/// The `n`th display colour.
-pub fn palette_colour(n: usize) -> String {
-    PALETTE[n % PALETTE.len()].to_owned()
-}
+pub use state::{Amendment, MeetingState, Member, Status, Version, palette_colour};
 
 /// A meeting with its state and loaded rooms.
 pub struct Meeting {
@@ -293,7 +133,7 @@ impl Meeting {
     /// The member holding this token, if any.
     pub fn member_by_token(&self, token: &str) -> Option<Member> {
         let st = self.state();
-        let id = st.by_token.get(&crate::auth::hash(token))?;
+        let id = st.by_token.get(&crate::secrets::hash(token))?;
         st.members.get(id).cloned()
     }
 
@@ -358,7 +198,7 @@ impl Meeting {
             loaded.refused_clients,
         )
         .map_err(|e| OpenError::Store(e.to_string()))?;
-        crate::clause_move::remember(&mut doc, &loaded.moved_texts);
+        crate::meeting::commands::clause_move::remember(&mut doc, &loaded.moved_texts);
         let room = Room::new(self.id, name, doc, self.sizes);
         tracing::debug!(room = %room.key, seq = room.doc().seq(), "room loaded");
         room.connections.fetch_add(1, Ordering::SeqCst);
@@ -516,7 +356,7 @@ impl Meeting {
                 },
             );
             if shown {
-                self.server_write(|txn| meeting_room::show_binding(txn, client, user));
+                self.server_write(|txn| shown::show_binding(txn, client, user));
             }
         }
     }
@@ -545,7 +385,7 @@ impl Meeting {
         tokio::spawn(async move {
             tokio::time::sleep(due).await;
             let count = meeting.audience.take();
-            meeting.server_write(|txn| meeting_room::show_observers(txn, count));
+            meeting.server_write(|txn| shown::show_observers(txn, count));
         });
     }
 
@@ -567,12 +407,12 @@ impl Meeting {
 
     /// Shows a member in the `meeting` room.
     pub fn show_member(&self, m: &Member) -> Option<u64> {
-        self.server_write(|txn| meeting_room::show_member(txn, m))
+        self.server_write(|txn| shown::show_member(txn, m))
     }
 
     /// Shows an amendment in the `meeting` room.
     pub fn show_amendment(&self, a: &Amendment) -> Option<u64> {
-        self.server_write(|txn| meeting_room::show_amendment(txn, a))
+        self.server_write(|txn| shown::show_amendment(txn, a))
     }
 
     /// Waits until the `meeting` room's update `seq` is durable.

@@ -24,7 +24,7 @@ use yrs::{
     Out, ReadTxn, Snapshot, Text, TextPrelim, TextRef, Transact, TransactionMut, Update,
 };
 
-use crate::draft::{CLAUSES, utf16_len};
+use crate::room::draft::{CLAUSES, utf16_len};
 
 /// An item ID as stored: `[client, clock]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The clause move command, and the carrying over of edits that raced it.
 //!
 //! `POST /api/meetings/{id}/clauses/{clause_id}/move` moves a clause of the
-//! draft as one update, made by the server (see [`crate::moved_texts`]) so
+//! draft as one update, made by the server (see [`crate::room::moved`]) so
 //! that every character keeps its author, applied, journaled and relayed
 //! like any other. An editor who had not heard of the move when it typed
 //! into the clause sends edits that land in the old, deleted text: after
@@ -16,14 +16,15 @@ use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{Array, ArrayRef, IdSet, Map, MapRef, Out, ReadTxn, StateVector, Transact, Update};
 
-use crate::draft::{self, CLAUSES};
-use crate::error::AppError;
-use crate::hub::Hub;
-use crate::meeting::{ExtraWrite, Journal, Meeting, MeetingState, Member, Room, now_ms};
-use crate::moved_texts::{self, Char, MoveRecord};
+use crate::clock::now_ms;
+use crate::http::error::AppError;
+use crate::meeting::commands::amendments::{fresh_client, open_error, stored_failure};
+use crate::meeting::registry::Hub;
+use crate::meeting::{ExtraWrite, Journal, Meeting, MeetingState, Member, Room};
+use crate::room::draft::{self, CLAUSES};
+use crate::room::moved::{self, Char, MoveRecord};
 use crate::room::{Author, Denied, Outcome, RoomDoc};
 use crate::store::{self, JournalEntry};
-use crate::workflow::{fresh_client, open_error, stored_failure};
 
 /// The member a character is credited to when its client ID is bound to
 /// nobody. The copy of such a character is written by a client ID bound to
@@ -77,7 +78,7 @@ fn author_runs(doc: &RoomDoc, st: &MeetingState, index: u32) -> Vec<(Option<Uuid
     };
     let gone = txn.snapshot().delete_set;
     let mut runs: Vec<(Option<Uuid>, Vec<Char>)> = Vec::new();
-    for c in moved_texts::chars(&mut txn, &text, &gone) {
+    for c in moved::chars(&mut txn, &text, &gone) {
         if c.deleted {
             continue;
         }
@@ -174,13 +175,12 @@ impl Hub {
                 runs.push((client, chars));
             }
             let state = doc.diff(&StateVector::default());
-            let moved =
-                moved_texts::copy_clause(&state, from, to, mover, &runs).ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::Internal,
-                        "the clause could not be moved; nothing was changed",
-                    )
-                })?;
+            let moved = moved::copy_clause(&state, from, to, mover, &runs).ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::Internal,
+                    "the clause could not be moved; nothing was changed",
+                )
+            })?;
             // The room checks the server's update like any other. Its
             // clients are about to be bound, each to whom it writes for;
             // told they are the mover's, the room binds none of them itself.
@@ -397,7 +397,7 @@ mod tests {
             let text = draft::clauses(&doc.doc().transact()).remove(1).1;
             let mut txn = doc.doc().transact_mut();
             let gone = txn.snapshot().delete_set;
-            let c = moved_texts::chars(&mut txn, &text, &gone)
+            let c = moved::chars(&mut txn, &text, &gone)
                 .into_iter()
                 .find(|c| !c.deleted)
                 .unwrap();

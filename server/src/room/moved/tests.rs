@@ -2,7 +2,7 @@
 //! a document of its own, editors are documents that sync with it.
 
 use super::*;
-use crate::draft::{attribution, clause_texts, clauses};
+use crate::room::draft::{attribution, clause_texts, clauses};
 use yrs::{GetString, WriteTxn};
 
 fn doc(client: u64) -> Doc {

@@ -9,8 +9,8 @@ use thiserror::Error;
 
 use draftroom_shared::RefusalCode;
 
-use crate::draft::{ClauseChange, ListItems, Tracker};
-use crate::moved_texts::MovedTexts;
+use crate::room::draft::{ClauseChange, ListItems, Tracker};
+use crate::room::moved::MovedTexts;
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{
@@ -382,8 +382,8 @@ impl RoomDoc {
     ) -> Result<Outcome, (Refusal, Vec<u64>)> {
         // Checked first: the library trusts the counts and nesting the
         // bytes declare (see `wire`).
-        let blocks =
-            crate::wire::blocks_v1(bytes).map_err(|why| (Refusal::Malformed(why), Vec::new()))?;
+        let blocks = crate::room::wire::blocks_v1(bytes)
+            .map_err(|why| (Refusal::Malformed(why), Vec::new()))?;
         let update = Update::decode_v1(bytes)
             .map_err(|e| (Refusal::Malformed(e.to_string()), Vec::new()))?;
         let new_clients = self.new_clients(&update);
@@ -670,7 +670,7 @@ mod tests {
     /// An update with one string item of client `client`, placed right
     /// after the item `origin`.
     fn text_after(client: u64, origin: (u64, u64), text: &str) -> Vec<u8> {
-        use crate::wire::var;
+        use crate::room::wire::var;
         let mut b = Vec::new();
         for n in [1, 1, client, 0] {
             var(n, &mut b);
@@ -766,7 +766,7 @@ mod tests {
             room.apply(&typing, &writer(user), &bindings),
             Ok(Outcome::Applied(_))
         ));
-        assert_eq!(crate::draft::draft_text(room.doc()), "Misja 🙂");
+        assert_eq!(crate::room::draft::draft_text(room.doc()), "Misja 🙂");
         // And a room loaded from such a state knows its list again.
         let state = room
             .doc()

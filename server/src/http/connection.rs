@@ -26,8 +26,8 @@ use yrs::sync::{Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 
 use crate::AppState;
+use crate::http::session::{RateLimit, Reply, Session, SessionError};
 use crate::meeting::{Meeting, Member, OpenError, Relay, Relayed, Room};
-use crate::session::{RateLimit, Reply, Session, SessionError};
 
 /// The upgraded socket of a connection.
 pub type Socket = WebSocketStream<TcpStream>;
@@ -544,7 +544,7 @@ mod tests {
     use yrs::{GetString, Text, Transact, Update};
 
     use super::*;
-    use crate::live_room::RoomSizes;
+    use crate::meeting::live_room::RoomSizes;
     use crate::room::{Kind, RoomDoc, new_doc};
 
     fn room() -> Arc<Room> {

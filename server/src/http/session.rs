@@ -15,8 +15,8 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
 use crate::meeting::{Meeting, Received, Room};
+use crate::room::wire;
 use crate::room::{Denied, Refusal};
-use crate::wire;
 
 /// Something to send back on this connection.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,0 +1,172 @@
+//! What the server knows of a meeting besides its documents: members,
+//! amendments, frozen versions, the invites' hashes, and which Yjs client
+//! is whose.
+
+use std::collections::HashMap;
+
+use draftroom_shared::{Language, Role};
+use uuid::Uuid;
+
+use crate::secrets::SecretHash;
+
+/// Display colours handed to members in turn, distinct on a projector.
+const PALETTE: [&str; 12] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+    "#bcbd22", "#7f7f7f", "#393b79", "#637939",
+];
+
+/// One member of a meeting.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Their id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Current role (an editor grant changes it live).
+    pub role: Role,
+    /// Display colour.
+    pub colour: String,
+    /// When they joined, ms since the epoch.
+    pub joined_at: i64,
+}
+
+/// What the server knows of a meeting besides its documents.
+pub struct MeetingState {
+    /// Title of the text being agreed.
+    pub title: String,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+    /// The language the meeting's record is written in.
+    pub language: Language,
+    /// Hash of the participant invite.
+    pub participant_invite: SecretHash,
+    /// Hash of the observer invite.
+    pub observer_invite: SecretHash,
+    /// Hash of the participant code (see [`crate::secrets::join_code`]); None for a
+    /// meeting from before codes until its participant invite is replaced.
+    pub participant_code: Option<SecretHash>,
+    /// Members by id.
+    pub members: HashMap<Uuid, Member>,
+    /// Member ids by token hash.
+    pub by_token: HashMap<SecretHash, Uuid>,
+    /// Yjs client ID → member, meeting-wide; never rebound.
+    pub bindings: HashMap<u64, Uuid>,
+    /// Whether the draft is frozen.
+    pub frozen: bool,
+    /// Amendments, oldest first.
+    pub amendments: Vec<Amendment>,
+    /// Frozen versions, oldest first (number = index + 1).
+    pub versions: Vec<Version>,
+}
+
+/// Where an amendment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Its author may still change it; it can be supported and decided.
+    Open,
+    /// The moderator applied it to its clause.
+    Accepted,
+    /// The moderator turned it down.
+    Rejected,
+}
+
+impl Status {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Accepted => "accepted",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "accepted" => Status::Accepted,
+            "rejected" => Status::Rejected,
+            _ => Status::Open,
+        }
+    }
+}
+
+/// A proposed wording for one clause.
+#[derive(Debug, Clone)]
+pub struct Amendment {
+    /// Its id, also its room's name.
+    pub id: Uuid,
+    /// The clause it is for.
+    pub clause_id: String,
+    /// Who proposed it: the only one who writes its room.
+    pub author: Uuid,
+    /// Where it stands.
+    pub status: Status,
+    /// Members who support it, in order.
+    pub supporters: Vec<Uuid>,
+    /// When it was opened, ms since the epoch.
+    pub created_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// Who decided it.
+    pub decided_by: Option<Uuid>,
+    /// Its text when decided ("" while open: the room holds it).
+    pub text: String,
+    /// The clause's text when the amendment was opened, so an acceptance
+    /// can tell whether the clause changed since; None for an amendment
+    /// stored before bases were kept.
+    pub base: Option<String>,
+}
+
+/// A frozen version, as kept in memory (its Yjs state stays in the store).
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// 1, 2, …
+    pub number: u32,
+    /// When it was frozen, ms since the epoch.
+    pub created_at: i64,
+    /// Who froze it.
+    pub frozen_by: Uuid,
+    /// SHA-256 of the text, hex.
+    pub sha256: String,
+    /// The agreed text.
+    pub text: String,
+}
+
+impl MeetingState {
+    /// The amendment with this id.
+    pub fn amendment(&self, id: Uuid) -> Option<&Amendment> {
+        self.amendments.iter().find(|a| a.id == id)
+    }
+
+    /// The amendment with this id, to change.
+    pub fn amendment_mut(&mut self, id: Uuid) -> Option<&mut Amendment> {
+        self.amendments.iter_mut().find(|a| a.id == id)
+    }
+
+    /// A member's display name ("" if unknown).
+    pub fn name_of(&self, user: Uuid) -> String {
+        self.members
+            .get(&user)
+            .map(|m| m.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl MeetingState {
+    /// The next display colour. Observers are not shown (and need none), so
+    /// they do not count: the people in the room get distinct colours
+    /// however large the audience.
+    pub fn next_colour(&self) -> String {
+        let shown = self
+            .members
+            .values()
+            .filter(|m| m.role != Role::Observer)
+            .count();
+        palette_colour(shown)
+    }
+}
+
+/// The `n`th display colour.
+pub fn palette_colour(n: usize) -> String {
+    PALETTE[n % PALETTE.len()].to_owned()
+}

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use draftroom_server::room::{Author, Kind, RoomDoc, new_doc};
-use draftroom_server::http::session::{MAX_PRESENCE_IDS, split_messages};
+use draftroom_server::room::frame::{MAX_PRESENCE_IDS, split_messages};
 use libfuzzer_sys::fuzz_target;
 use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::decoder::Decode;

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod meeting;
+pub mod rate;
 pub mod room;
 pub mod secrets;
 pub mod store;

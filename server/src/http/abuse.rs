@@ -17,6 +17,7 @@ use axum::http::request::Parts;
 
 use crate::config::Limits;
 use crate::http::error::AppError;
+use crate::rate::TokenBucket;
 
 /// Addresses tracked before full (idle) buckets are dropped.
 const PRUNE_AT: usize = 10_000;
@@ -46,7 +47,7 @@ pub struct AddressLimit {
     rate: f64,
     /// Most tokens at once.
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: Mutex<HashMap<IpAddr, TokenBucket>>,
 }
 
 impl AddressLimit {
@@ -60,55 +61,47 @@ impl AddressLimit {
         }
     }
 
-    fn with_bucket<T>(&self, addr: IpAddr, f: impl FnOnce(&mut f64) -> T) -> T {
+    fn with_bucket<T>(&self, addr: IpAddr, f: impl FnOnce(&mut TokenBucket, Instant) -> T) -> T {
         let now = Instant::now();
         let addr = key(addr);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= PRUNE_AT && !buckets.contains_key(&addr) {
-            let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, (tokens, last)| {
-                *tokens + now.duration_since(*last).as_secs_f64() * rate < burst
-            });
+            buckets.retain(|_, bucket| !bucket.full_at(now));
             if buckets.len() >= MOST {
                 tracing::warn!(limit = self.what, "address table full; starting afresh");
                 buckets.clear();
             }
         }
-        let (tokens, last) = buckets.entry(addr).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
-        *last = now;
-        f(tokens)
+        let bucket = buckets
+            .entry(addr)
+            .or_insert_with(|| TokenBucket::new(self.rate, self.burst, now));
+        f(bucket, now)
     }
 
     /// Err with the answer if `addr` has nothing left, without using any.
     pub fn check(&self, addr: IpAddr) -> Result<(), AppError> {
-        self.with_bucket(addr, |tokens| {
-            if *tokens >= 1.0 {
+        self.with_bucket(addr, |bucket, now| {
+            if bucket.has(now) {
                 Ok(())
             } else {
-                Err(self.refusal(*tokens))
+                Err(self.refusal(bucket))
             }
         })
     }
 
     /// Uses one; Err with the answer if there was none.
     pub fn take(&self, addr: IpAddr) -> Result<(), AppError> {
-        self.with_bucket(addr, |tokens| {
-            if *tokens >= 1.0 {
-                *tokens -= 1.0;
+        self.with_bucket(addr, |bucket, now| {
+            if bucket.take(now) {
                 Ok(())
             } else {
-                Err(self.refusal(*tokens))
+                Err(self.refusal(bucket))
             }
         })
     }
 
-    fn refusal(&self, tokens: f64) -> AppError {
-        let wait = if self.rate > 0.0 {
-            ((1.0 - tokens) / self.rate).ceil().max(1.0) as u64
-        } else {
-            3600
-        };
+    fn refusal(&self, bucket: &TokenBucket) -> AppError {
+        let wait = bucket.wait().as_secs_f64().ceil().max(1.0) as u64;
         tracing::warn!(
             limit = self.what,
             retry_after_s = wait,
@@ -168,12 +161,12 @@ impl AbuseLimits {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
-impl FromRequestParts<std::sync::Arc<crate::AppState>> for ClientAddr {
+impl FromRequestParts<std::sync::Arc<crate::http::AppState>> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &std::sync::Arc<crate::AppState>,
+        state: &std::sync::Arc<crate::http::AppState>,
     ) -> Result<Self, Self::Rejection> {
         let from_header = state
             .config

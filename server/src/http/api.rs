@@ -1,11 +1,14 @@
 //! The HTTP commands of the external interface (see DESIGN.md). Handlers
-//! only translate between HTTP and the [`crate::meeting::registry::Hub`].
+//! only translate between HTTP and the meeting: who calls ([`Caller`]),
+//! what they ask, and the answer's shape.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use draftroom_shared::{
@@ -15,7 +18,7 @@ use draftroom_shared::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::AppState;
+use crate::http::AppState;
 use crate::http::abuse::ClientAddr;
 use crate::http::error::{ApiJson, AppError, OptionalBody};
 use crate::meeting::Meeting;
@@ -42,18 +45,38 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     }
 }
 
-/// The meeting and the member a request's token names. An address with too
-/// many failed sign-ins is refused before its token is looked at.
-async fn member(
-    app: &AppState,
-    addr: IpAddr,
-    id: &str,
-    headers: &HeaderMap,
-) -> Result<(Arc<Meeting>, Member), AppError> {
-    app.abuse.failed_sign_ins.check(addr)?;
-    let id = meeting_id(id)?;
-    let token = bearer(headers).inspect_err(|_| failed_sign_in(app, addr))?;
-    signing_in(app, addr, app.hub.authenticate(id, token).await)
+/// The meeting and the member a request's token names, for every handler
+/// under `/api/meetings/{id}` that needs a member: `Authorization: Bearer
+/// T`, checked before the body is read. An address with too many failed
+/// sign-ins is refused before its token is looked at.
+pub struct Caller {
+    /// The meeting of the path.
+    pub meeting: Arc<Meeting>,
+    /// The member the token names.
+    pub member: Member,
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<AppState>) -> Result<Self, AppError> {
+        let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, app).await;
+        app.abuse.failed_sign_ins.check(addr)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, app)
+            .await
+            .map_err(|_| AppError::not_found("no such meeting"))?;
+        let id = meeting_id(params.get("id").map_or("", String::as_str))?;
+        let token = bearer(&parts.headers).inspect_err(|_| failed_sign_in(app, addr))?;
+        let (meeting, member) = signing_in(
+            app,
+            addr,
+            app.hub
+                .authenticate(id, token)
+                .await
+                .map_err(AppError::from),
+        )?;
+        Ok(Caller { meeting, member })
+    }
 }
 
 /// Counts a bad token or invite against the address.
@@ -96,12 +119,11 @@ pub async fn create_meeting(
 
 /// `GET /api/meetings/{id}`: the meeting as the caller sees it.
 pub async fn show_meeting(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let (title, created_at, frozen, language) = {
         let st = meeting.state();
         (st.title.clone(), st.created_at, st.frozen, st.language)
@@ -126,7 +148,7 @@ pub async fn invitation(
 ) -> Result<impl IntoResponse, AppError> {
     app.abuse.failed_sign_ins.check(addr)?;
     let invited = app.hub.invitation(meeting_id(&id)?, &body.invite).await;
-    let invited = signing_in(&app, addr, invited)?;
+    let invited = signing_in(&app, addr, invited.map_err(AppError::from))?;
     Ok(Json(invited))
 }
 
@@ -140,7 +162,7 @@ pub async fn resolve_code(
 ) -> Result<impl IntoResponse, AppError> {
     app.abuse.failed_sign_ins.check(addr)?;
     let opens = app.hub.resolve_code(&body.code).await;
-    Ok(Json(signing_in(&app, addr, opens)?))
+    Ok(Json(signing_in(&app, addr, opens.map_err(AppError::from))?))
 }
 
 /// `POST /api/meetings/{id}/join`
@@ -156,33 +178,31 @@ pub async fn join(
         .hub
         .join(meeting_id(&id)?, &body.invite, &body.name)
         .await;
-    let joined = signing_in(&app, addr, joined)?;
+    let joined = signing_in(&app, addr, joined.map_err(AppError::from))?;
     Ok(Json(joined))
 }
 
 /// `POST /api/meetings/{id}/editors`
 pub async fn grant_editor(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
     ApiJson(body): ApiJson<GrantEditor>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    let m = app.hub.grant_editor(&meeting, &me, body.user_id).await?;
+    let m = meeting.grant_editor(&me, body.user_id).await?;
     Ok(Json(json!({ "user_id": m.id, "role": m.role })))
 }
 
 /// `POST /api/meetings/{id}/invites/rotate`
 pub async fn rotate_invites(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
     ApiJson(body): ApiJson<RotateInvites>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    Ok(Json(app.hub.rotate_invites(&meeting, &me, body).await?))
+    Ok(Json(meeting.rotate_invites(&me, body).await?))
 }
 
 /// Any other `/api` path.
@@ -211,17 +231,13 @@ fn path_uuid(s: &str, what: &str) -> Result<Uuid, AppError> {
 
 /// `POST /api/meetings/{id}/amendments`
 pub async fn open_amendment(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
     ApiJson(body): ApiJson<OpenAmendment>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    let opened = app
-        .hub
-        .open_amendment(&meeting, &me, &body.clause_id)
-        .await?;
+    let opened = meeting.open_amendment(&me, &body.clause_id).await?;
     let a = opened.amendment;
     Ok((
         StatusCode::CREATED,
@@ -236,41 +252,37 @@ pub async fn open_amendment(
 
 /// `GET /api/meetings/{id}/amendments`
 pub async fn list_amendments(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller { meeting, .. }: Caller,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, addr, &id, &headers).await?;
-    Ok(Json(app.hub.amendments_view(&meeting).await?))
+    Ok(Json(meeting.amendments_view().await?))
 }
 
 /// `POST /api/meetings/{id}/amendments/{aid}/{support|accept|reject}`;
 /// accept takes an optional body `{"clause_sha256"}`, the others none.
 pub async fn decide_amendment(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path((id, aid, action)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    Path((_, aid, action)): Path<(String, String, String)>,
     body: OptionalBody,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
     let aid = path_uuid(&aid, "amendment")?;
     match action.as_str() {
         "support" => {
-            let supporters = app.hub.support(&meeting, &me, aid).await?;
+            let supporters = meeting.support(&me, aid).await?;
             Ok(Json(json!({ "id": aid, "supporters": supporters })))
         }
         "accept" => {
             let seen: Option<AcceptAmendment> = body.json()?;
             let seen = seen.and_then(|b| b.clause_sha256);
-            let (clause_id, text) = app.hub.accept(&meeting, &me, aid, seen.as_deref()).await?;
+            let (clause_id, text) = meeting.accept(&me, aid, seen.as_deref()).await?;
             Ok(Json(json!({
                 "id": aid, "status": "accepted", "clause_id": clause_id, "text": text,
             })))
         }
         "reject" => {
-            app.hub.reject(&meeting, &me, aid).await?;
+            meeting.reject(&me, aid).await?;
             Ok(Json(json!({ "id": aid, "status": "rejected" })))
         }
         _ => Err(AppError::not_found("no such API path")),
@@ -279,13 +291,12 @@ pub async fn decide_amendment(
 
 /// `POST /api/meetings/{id}/freeze`
 pub async fn freeze(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    let v = app.hub.freeze(&meeting, &me).await?;
+    let v = meeting.freeze(&me).await?;
     Ok(Json(json!({
         "version": v.number, "sha256": v.sha256, "text": v.text, "created_at": v.created_at,
     })))
@@ -293,25 +304,18 @@ pub async fn freeze(
 
 /// `POST /api/meetings/{id}/reopen`
 pub async fn reopen(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    app.hub.reopen(&meeting, &me).await?;
+    meeting.reopen(&me).await?;
     Ok(Json(json!({ "phase": "drafting" })))
 }
 
 /// `GET /api/meetings/{id}/versions`
-pub async fn versions(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, addr, &id, &headers).await?;
-    Ok(Json(app.hub.versions_view(&meeting)))
+pub async fn versions(Caller { meeting, .. }: Caller) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(meeting.versions_view()))
 }
 
 /// `?format=` of a version or the report, and `?lang=` to write it in
@@ -347,19 +351,16 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
 
 /// `GET /api/meetings/{id}/versions/{n}?format=json|md|txt&lang=pl|en`
 pub async fn version(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path((id, n)): Path<(String, String)>,
+    Caller { meeting, .. }: Caller,
+    Path((_, n)): Path<(String, String)>,
     Query(q): Query<FormatQuery>,
-    headers: HeaderMap,
 ) -> Result<axum::response::Response, AppError> {
-    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "md" | "txt") {
         return Err(AppError::bad_request("format must be json, md or txt"));
     }
     let language = q.language(&meeting)?;
-    let v = app.hub.version(&meeting, version_number(&n)?).await?;
+    let v = meeting.version(version_number(&n)?).await?;
     Ok(match format {
         "txt" => typed("text/plain; charset=utf-8", v.text),
         "md" => {
@@ -373,62 +374,50 @@ pub async fn version(
 
 /// `GET /api/meetings/{id}/versions/{a}/diff/{b}`
 pub async fn version_diff(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path((id, a, b)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    Caller { meeting, .. }: Caller,
+    Path((_, a, b)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, addr, &id, &headers).await?;
-    Ok(Json(app.hub.version_diff(
-        &meeting,
-        version_number(&a)?,
-        version_number(&b)?,
-    )?))
+    Ok(Json(
+        meeting.version_diff(version_number(&a)?, version_number(&b)?)?,
+    ))
 }
 
 /// `GET /api/meetings/{id}/clauses/{clause_id}/{history|authors}`
 pub async fn clause(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path((id, clause, what)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    Caller { meeting, .. }: Caller,
+    Path((_, clause, what)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     match what.as_str() {
-        "history" => Ok(Json(app.hub.clause_history(&meeting, &clause).await?)),
-        "authors" => Ok(Json(app.hub.clause_authors(&meeting, &clause).await?)),
+        "history" => Ok(Json(meeting.clause_history(&clause).await?)),
+        "authors" => Ok(Json(meeting.clause_authors(&clause).await?)),
         _ => Err(AppError::not_found("no such API path")),
     }
 }
 
 /// `POST /api/meetings/{id}/clauses/{clause_id}/move` `{"to"}`
 pub async fn move_clause(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path((id, clause)): Path<(String, String)>,
-    headers: HeaderMap,
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    Path((_, clause)): Path<(String, String)>,
     ApiJson(body): ApiJson<MoveClause>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (meeting, me) = member(&app, addr, &id, &headers).await?;
-    let clauses = app.hub.move_clause(&meeting, &me, &clause, body.to).await?;
+    let clauses = meeting.move_clause(&me, &clause, body.to).await?;
     Ok(Json(ClauseOrder { clauses }))
 }
 
 /// `GET /api/meetings/{id}/report?format=md|html&lang=pl|en`
 pub async fn report(
-    State(app): State<Arc<AppState>>,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<String>,
+    Caller { meeting, .. }: Caller,
     Query(q): Query<FormatQuery>,
-    headers: HeaderMap,
 ) -> Result<axum::response::Response, AppError> {
-    let (meeting, _) = member(&app, addr, &id, &headers).await?;
     let format = q.format.as_deref().unwrap_or("md");
     if !matches!(format, "md" | "html") {
         return Err(AppError::bad_request("format must be md or html"));
     }
     let language = q.language(&meeting)?;
-    let report = app.hub.report(&meeting).await?;
+    let report = meeting.report().await?;
     Ok(match format {
         "html" => typed("text/html; charset=utf-8", report.html(language)),
         _ => typed("text/markdown; charset=utf-8", report.markdown(language)),

@@ -25,9 +25,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 
-use crate::AppState;
-use crate::http::session::{RateLimit, Reply, Session, SessionError};
+use crate::http::AppState;
+use crate::http::session::{Reply, Session, SessionError};
 use crate::meeting::{Meeting, Member, OpenError, Relay, Relayed, Room};
+use crate::rate::TokenBucket;
 
 /// The upgraded socket of a connection.
 pub type Socket = WebSocketStream<TcpStream>;
@@ -114,7 +115,11 @@ pub async fn serve(
         room.clone(),
         member.id,
         conn,
-        RateLimit::new(limits.messages_per_sec, limits.message_burst),
+        TokenBucket::new(
+            limits.messages_per_sec,
+            limits.message_burst,
+            Instant::now(),
+        ),
         limits.max_awareness_bytes,
     );
     link.pending.extend(session.start());

@@ -1,13 +1,16 @@
-//! The one error type of the HTTP API, and how it turns into a response:
-//! `{"error":{"code","message"}}` with the status that goes with the code.
+//! The one error type of the edge, and its one mapping: to an HTTP
+//! response (`{"error":{"code","message"}}` with the status that goes with
+//! the code) and to a WebSocket close code. A meeting's refusals
+//! ([`MeetingError`]) and the store's failures convert into it.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use draftroom_shared::{ClauseChanged, ErrorBody, ErrorCode, ErrorDetail};
+use draftroom_shared::{ClauseChanged, ErrorBody, ErrorCode, ErrorDetail, close};
 use serde::de::DeserializeOwned;
 
+use crate::meeting::MeetingError;
 use crate::store::StoreError;
 
 /// An error answered to an HTTP client.
@@ -65,6 +68,34 @@ impl AppError {
         AppError {
             clause_changed: Some(Box::new(texts)),
             ..Self::new(ErrorCode::ClauseChanged, message)
+        }
+    }
+}
+
+impl AppError {
+    /// The close code a WebSocket refused with this error gets: final
+    /// (4401, 4404) where the client must not retry, else one it retries.
+    pub fn close_code(&self) -> u16 {
+        match self.code {
+            ErrorCode::Unauthorized => close::UNAUTHORIZED,
+            ErrorCode::NotFound => close::NOT_FOUND,
+            ErrorCode::TooManyRequests => close::TOO_FAST,
+            _ => close::INTERNAL,
+        }
+    }
+}
+
+impl From<MeetingError> for AppError {
+    fn from(e: MeetingError) -> Self {
+        let code = e.code();
+        match e {
+            MeetingError::Storage(e) => e.into(),
+            MeetingError::RoomNotLoaded(_) => AppError::new(code, "storage is failing; try again"),
+            MeetingError::ClauseChanged { message, texts } => AppError {
+                clause_changed: Some(texts),
+                ..AppError::new(code, message)
+            },
+            e => AppError::new(code, e.to_string()),
         }
     }
 }

@@ -14,8 +14,10 @@ use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
+use crate::meeting::rights;
 use crate::meeting::{Meeting, Received, Room};
-use crate::room::wire;
+use crate::rate::TokenBucket;
+use crate::room::frame::{MAX_PRESENCE_IDS, split_messages};
 use crate::room::{Denied, Refusal};
 
 /// Something to send back on this connection.
@@ -52,115 +54,6 @@ pub enum SessionError {
     TooManyPresences,
 }
 
-/// Presence (awareness) client IDs one connection may set: a browser tab
-/// has one, and a reload a new one.
-pub const MAX_PRESENCE_IDS: usize = 8;
-
-/// Splits a frame into its protocol messages by their framing (type, then
-/// length-prefixed payloads), so that a truncated message or trailing bytes
-/// are an error rather than silently dropped.
-pub fn split_messages(frame: &[u8]) -> Result<Vec<&[u8]>, SessionError> {
-    let bad = |why: &str| SessionError::Malformed(why.to_owned());
-    let mut pos = 0;
-    let mut out = Vec::new();
-    while pos < frame.len() {
-        let start = pos;
-        let kind = read_var(frame, &mut pos).ok_or_else(|| bad("truncated message type"))?;
-        match kind {
-            // sync: a sub-type, then one length-prefixed payload (a state
-            // vector for step 1; updates are checked where they apply)
-            0 => {
-                let sub = read_var(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
-                let payload =
-                    skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated sync message"))?;
-                if sub == 0 {
-                    wire::check_state_vector(payload)
-                        .map_err(|why| bad(&format!("sync step 1: {why}")))?;
-                }
-            }
-            // awareness: one length-prefixed payload
-            1 => {
-                let payload =
-                    skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated awareness message"))?;
-                wire::check_awareness(payload).map_err(|why| bad(&format!("awareness: {why}")))?;
-            }
-            // auth: permission, then (if denied) a reason
-            2 => {
-                let permission =
-                    read_var(frame, &mut pos).ok_or_else(|| bad("truncated auth message"))?;
-                if permission == 0 {
-                    skip_buf(frame, &mut pos).ok_or_else(|| bad("truncated auth message"))?;
-                }
-            }
-            // query awareness: nothing more
-            3 => {}
-            other => return Err(bad(&format!("unknown message type {other}"))),
-        }
-        out.push(&frame[start..pos]);
-    }
-    if out.is_empty() {
-        return Err(bad("empty frame"));
-    }
-    Ok(out)
-}
-
-/// Reads a lib0 variable-length unsigned integer.
-fn read_var(buf: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut value: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let byte = *buf.get(*pos)?;
-        *pos += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-/// Skips a length-prefixed byte string; answers it.
-fn skip_buf<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
-    let len = usize::try_from(read_var(buf, pos)?).ok()?;
-    let end = pos.checked_add(len)?;
-    let bytes = buf.get(*pos..end)?;
-    *pos = end;
-    Some(bytes)
-}
-
-/// A token bucket: `rate` per second, up to `burst` at once.
-#[derive(Debug)]
-pub struct RateLimit {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl RateLimit {
-    /// A full bucket.
-    pub fn new(rate: f64, burst: f64) -> Self {
-        RateLimit {
-            rate,
-            burst,
-            tokens: burst,
-            last: Instant::now(),
-        }
-    }
-
-    /// Takes one token at `now`; false when the bucket is empty.
-    pub fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// The protocol state of one connection to one room.
 pub struct Session {
     meeting: Arc<Meeting>,
@@ -170,7 +63,7 @@ pub struct Session {
     conn: u64,
     /// Awareness client IDs this connection set, cleared when it ends.
     presence: HashSet<u64>,
-    rate: RateLimit,
+    rate: TokenBucket,
     /// Updates that arrived before the edits they continue, oldest first.
     held: Vec<Vec<u8>>,
     /// Their total size.
@@ -195,7 +88,7 @@ impl Session {
         room: Arc<Room>,
         user: Uuid,
         conn: u64,
-        rate: RateLimit,
+        rate: TokenBucket,
         max_awareness_bytes: usize,
     ) -> Self {
         Session {
@@ -270,7 +163,8 @@ impl Session {
         if !self.rate.take(Instant::now()) {
             return Err(SessionError::TooFast);
         }
-        let messages = split_messages(frame)?
+        let messages = split_messages(frame)
+            .map_err(SessionError::Malformed)?
             .into_iter()
             .map(|m| Message::decode_v1(m).map_err(|e| SessionError::Malformed(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
@@ -396,7 +290,7 @@ impl Session {
         {
             return Err(SessionError::AwarenessTooBig { bytes, max });
         }
-        if matches!(self.role(), None | Some(Role::Observer)) {
+        if !rights::shows_presence(self.role()) {
             return Ok(None);
         }
         // Keep only the presences this connection speaks for: the stock
@@ -489,39 +383,5 @@ impl Drop for Session {
             self.room
                 .relay_awareness(self.conn, Message::Awareness(update).encode_v1());
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn frames_split_exactly_into_messages() {
-        let step1 = Message::Sync(SyncMessage::SyncStep1(Default::default())).encode_v1();
-        let query = Message::AwarenessQuery.encode_v1();
-        let denied = Message::Auth(Some("nie".into())).encode_v1();
-        let frame = [step1.clone(), query.clone(), denied.clone()].concat();
-        let parts = split_messages(&frame).unwrap();
-        assert_eq!(parts, vec![&step1[..], &query[..], &denied[..]]);
-        // A whole message followed by a cut-off one is malformed, not
-        // quietly shortened.
-        let cut = [step1.clone(), vec![0, 2, 0xff]].concat();
-        assert!(split_messages(&cut).is_err());
-        assert!(split_messages(&[]).is_err());
-        assert!(split_messages(&[0x09, 0x00]).is_err());
-        assert!(split_messages(&[0xff; 12]).is_err());
-        assert!(split_messages(&[1, 0x85]).is_err());
-    }
-
-    #[test]
-    fn rate_limit_allows_burst_then_refills() {
-        let start = Instant::now();
-        let mut r = RateLimit::new(10.0, 3.0);
-        assert!(r.take(start) && r.take(start) && r.take(start));
-        assert!(!r.take(start));
-        assert!(r.take(start + Duration::from_millis(110)));
-        assert!(!r.take(start + Duration::from_millis(110)));
     }
 }

@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::AppState;
+use crate::http::AppState;
 use crate::http::abuse::ClientAddr;
 use crate::http::connection::{self, Socket};
 use crate::http::error::AppError;
@@ -152,15 +152,15 @@ async fn resolve(
     let name: RoomName = room
         .parse()
         .map_err(|_| (close::NOT_FOUND, "no such room"))?;
-    let (meeting, member) = app
-        .hub
-        .authenticate(id, token)
-        .await
-        .map_err(|e| match e.code {
-            draftroom_shared::ErrorCode::NotFound => (close::NOT_FOUND, "no such meeting"),
-            draftroom_shared::ErrorCode::Unauthorized => (close::UNAUTHORIZED, "invalid token"),
-            _ => (close::INTERNAL, "the server cannot open this meeting now"),
-        })?;
+    let (meeting, member) = app.hub.authenticate(id, token).await.map_err(|e| {
+        let e = AppError::from(e);
+        let reason = match e.code {
+            draftroom_shared::ErrorCode::NotFound => "no such meeting",
+            draftroom_shared::ErrorCode::Unauthorized => "invalid token",
+            _ => "the server cannot open this meeting now",
+        };
+        (e.close_code(), reason)
+    })?;
     Ok((meeting, member, name))
 }
 

@@ -41,7 +41,7 @@ pub struct Relayed {
 #[derive(Clone, Debug)]
 pub enum Relay {
     /// A durable document update, for everyone but the connection it came
-    /// from (origin 0 is the server).
+    /// from (see [`Origin`]).
     Update(Relayed),
     /// A presence change, as a protocol message.
     Awareness {
@@ -94,8 +94,51 @@ pub struct Journal {
     pub amendment: Option<Uuid>,
 }
 
+impl Journal {
+    /// A member's own change.
+    pub fn of(user: Uuid) -> Journal {
+        Journal {
+            user,
+            accepted_by: None,
+            amendment: None,
+        }
+    }
+}
+
 /// A write that must commit in the same transaction as an update.
 pub type ExtraWrite = Box<dyn FnOnce(&Connection) -> WriteResult<()> + Send>;
+
+/// Where an update came from, as its relay tells the connections (each
+/// skips its own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The server's own edit: every connection gets it.
+    #[default]
+    Server,
+    /// The connection with this id (ids start at 1).
+    Connection(u64),
+}
+
+impl Origin {
+    /// The id a relayed update carries: the connection's, 0 for the server.
+    pub fn id(self) -> u64 {
+        match self {
+            Origin::Server => 0,
+            Origin::Connection(conn) => conn,
+        }
+    }
+}
+
+/// What is stored and relayed with an applied update besides the update.
+#[derive(Default)]
+pub struct Write {
+    /// Who sent it.
+    pub origin: Origin,
+    /// Who the journal names for it; None writes no journal lines.
+    pub journal: Option<Journal>,
+    /// A write that commits in the same transaction.
+    pub extra: Option<ExtraWrite>,
+}
 
 impl Room {
     /// A loaded room of `meeting`.
@@ -125,18 +168,22 @@ impl Room {
     }
 
     /// Queues an applied update for the store, with its journal lines and
-    /// any `extra` write that must commit with it; relays it once durable.
-    /// Must be called with the document locked, so updates queue in the
-    /// order they were applied.
+    /// any extra write that must commit with it (see [`Write`]); relays it
+    /// once durable. Must be called with the document locked, so updates
+    /// queue in the order they were applied.
     pub fn persist(
         self: &Arc<Self>,
         store: &Store,
-        applied: &Applied,
-        origin: u64,
         doc: &mut RoomDoc,
-        journal: Option<Journal>,
-        extra: Option<ExtraWrite>,
+        applied: &Applied,
+        write: Write,
     ) {
+        let Write {
+            origin,
+            journal,
+            extra,
+        } = write;
+        let origin = origin.id();
         let seq = applied.seq;
         let lines: Vec<JournalEntry> = journal
             .map(|j| {

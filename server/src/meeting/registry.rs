@@ -1,30 +1,24 @@
-//! The registry of meetings and the commands that change who is in them:
-//! create a meeting, join it with an invite, grant editing, rotate invites.
-//! Each command is durable in the store before it answers, and shows its
-//! effect in the meeting's server-written `meeting` room.
+//! The registry of meetings: creates them, loads them from the store on
+//! first use (and again after a storage failure), finds them by token or
+//! participant code, and unloads those nobody uses.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use draftroom_shared::{
-    CodeOpens, Invited, InvitesRotated, Joined, Language, MeetingCreated, Role, RotateInvites,
-};
+use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Role};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
-use crate::http::error::AppError;
+use crate::meeting::commands::members::{
+    MAX_NAME, MAX_TITLE, clean_text, fresh_code, secret_hash, user_record,
+};
 use crate::meeting::shown;
-use crate::meeting::{Amendment, Meeting, MeetingState, Member, RoomSizes, Status, Version};
-use crate::room::Kind;
-use crate::room::RoomDoc;
-use crate::secrets;
-use crate::secrets::join_code;
-use crate::store::{self, MeetingRecord, Store, UserRecord};
-
-/// Longest title, in characters.
-const MAX_TITLE: usize = 200;
-/// Longest display name, in characters.
-const MAX_NAME: usize = 80;
+use crate::meeting::{
+    Amendment, Meeting, MeetingError, MeetingState, Member, RoomSizes, Status, Version,
+};
+use crate::room::{Kind, RoomDoc};
+use crate::secrets::{self, join_code};
+use crate::store::{self, MeetingRecord, Store};
 
 /// All meetings the server has loaded, and the store behind them.
 pub struct Hub {
@@ -33,24 +27,6 @@ pub struct Hub {
     meetings: Mutex<HashMap<Uuid, Arc<Meeting>>>,
     /// Serialises loads so a meeting is loaded once.
     loading: tokio::sync::Mutex<()>,
-}
-
-fn clean_text(what: &str, value: &str, max: usize) -> Result<String, AppError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(AppError::bad_request(format!("{what} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(AppError::bad_request(format!(
-            "{what} is longer than {max} characters"
-        )));
-    }
-    if value.chars().any(|c| c.is_control()) {
-        return Err(AppError::bad_request(format!(
-            "{what} must not contain control characters"
-        )));
-    }
-    Ok(value.to_owned())
 }
 
 impl Hub {
@@ -75,7 +51,7 @@ impl Hub {
         title: &str,
         moderator_name: &str,
         language: Language,
-    ) -> Result<MeetingCreated, AppError> {
+    ) -> Result<MeetingCreated, MeetingError> {
         self.store.check_writable()?;
         let title = clean_text("title", title, MAX_TITLE)?;
         let moderator_name = clean_text("moderator_name", moderator_name, MAX_NAME)?;
@@ -168,13 +144,13 @@ impl Hub {
     }
 
     /// The meeting, loaded from the store on first use; 404 if unknown.
-    pub async fn meeting(&self, id: Uuid) -> Result<Arc<Meeting>, AppError> {
+    pub async fn meeting(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
         let meeting = self.meeting_inner(id).await?;
         meeting.touch();
         Ok(meeting)
     }
 
-    async fn meeting_inner(&self, id: Uuid) -> Result<Arc<Meeting>, AppError> {
+    async fn meeting_inner(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
         if let Some(m) = self.lock_meetings().get(&id).filter(|m| !m.failed()) {
             return Ok(m.clone());
         }
@@ -206,7 +182,7 @@ impl Hub {
             })
             .await?;
         let Some(loaded) = loaded else {
-            return Err(AppError::not_found("no such meeting"));
+            return Err(MeetingError::not_found("no such meeting"));
         };
         let doc = RoomDoc::load(
             Kind::Meeting,
@@ -216,10 +192,7 @@ impl Hub {
         )
         .map_err(|e| {
             tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
-            AppError::new(
-                draftroom_shared::ErrorCode::Internal,
-                "the meeting's stored state is damaged",
-            )
+            MeetingError::damaged("the meeting's stored state is damaged")
         })?;
         let mut members = HashMap::new();
         let mut by_token = HashMap::new();
@@ -306,173 +279,30 @@ impl Hub {
         &self,
         id: Uuid,
         token: Option<&str>,
-    ) -> Result<(Arc<Meeting>, Member), AppError> {
+    ) -> Result<(Arc<Meeting>, Member), MeetingError> {
         let meeting = self.meeting(id).await?;
-        let token = token.ok_or_else(|| AppError::unauthorized("a token is required"))?;
-        let member = meeting
-            .member_by_token(token)
-            .ok_or_else(|| AppError::unauthorized("this token is not valid for this meeting"))?;
+        let token = token.ok_or_else(|| MeetingError::unauthorized("a token is required"))?;
+        let member = meeting.member_by_token(token).ok_or_else(|| {
+            MeetingError::unauthorized("this token is not valid for this meeting")
+        })?;
         Ok((meeting, member))
     }
 
-    /// What an invite opens: the meeting's title, the role it gives and
-    /// whether the draft is frozen, for the page that asks for a name.
-    pub async fn invitation(&self, id: Uuid, invite: &str) -> Result<Invited, AppError> {
-        let meeting = self.meeting(id).await?;
-        let st = meeting.state();
-        Ok(Invited {
-            title: st.title.clone(),
-            role: invite_role(&st, invite)?,
-            frozen: st.frozen,
-            language: st.language,
-        })
+    /// What an invite of meeting `id` opens (see [`Meeting::invitation`]).
+    pub async fn invitation(&self, id: Uuid, invite: &str) -> Result<Invited, MeetingError> {
+        self.meeting(id).await?.invitation(invite)
     }
 
-    /// Joins a meeting with an invite.
-    pub async fn join(&self, id: Uuid, invite: &str, name: &str) -> Result<Joined, AppError> {
-        self.store.check_writable()?;
-        let meeting = self.meeting(id).await?;
-        let name = clean_text("name", name, MAX_NAME)?;
-        let (role, colour) = {
-            let st = meeting.state();
-            (invite_role(&st, invite)?, st.next_colour())
-        };
-        let token = secrets::new_secret();
-        let member = Member {
-            id: Uuid::new_v4(),
-            name,
-            role,
-            colour,
-            joined_at: now_ms(),
-        };
-        let record = user_record(&member, &token);
-        self.store
-            .call(move |c| store::insert_user(c, id, &record))
-            .await?;
-        // An observer is not shown by name: the audience is a count of
-        // those connected (see `audience`), so this join costs the clients
-        // in the room nothing.
-        let seq = {
-            let mut st = meeting.state();
-            st.by_token.insert(secrets::hash(&token), member.id);
-            st.members.insert(member.id, member.clone());
-            meeting.show_member(&member)
-        };
-        meeting.meeting_durable(seq).await;
-        tracing::info!(meeting = %id, user = %member.id, role = %role, "member joined");
-        Ok(Joined {
-            token,
-            user_id: member.id,
-            role,
-        })
-    }
-
-    /// Lets a participant co-edit the draft.
-    pub async fn grant_editor(
-        &self,
-        meeting: &Arc<Meeting>,
-        by: &Member,
-        user: Uuid,
-    ) -> Result<Member, AppError> {
-        self.store.check_writable()?;
-        require_moderator(by, "grant editing")?;
-        let target = meeting
-            .state()
-            .members
-            .get(&user)
-            .cloned()
-            .ok_or_else(|| AppError::not_found("no such member in this meeting"))?;
-        match target.role {
-            Role::Editor => return Ok(target),
-            Role::Moderator => {
-                return Err(AppError::conflict("the moderator already edits the draft"));
-            }
-            Role::Observer => {
-                return Err(AppError::conflict(
-                    "observers follow read-only; invite them as participants first",
-                ));
-            }
-            Role::Participant => {}
-        }
-        self.store
-            .call(move |c| store::update_role(c, user, Role::Editor.as_str()))
-            .await?;
-        let (member, seq) = {
-            let mut st = meeting.state();
-            let m = st.members.get_mut(&user).expect("member present");
-            m.role = Role::Editor;
-            let m = m.clone();
-            let seq = meeting.show_member(&m);
-            (m, seq)
-        };
-        meeting.meeting_durable(seq).await;
-        tracing::info!(meeting = %meeting.id, user = %user, "editing granted");
-        Ok(member)
-    }
-
-    /// Replaces invites, so a leaked link stops working; the participant
-    /// code goes with the participant invite.
-    pub async fn rotate_invites(
-        &self,
-        meeting: &Arc<Meeting>,
-        by: &Member,
-        which: RotateInvites,
-    ) -> Result<InvitesRotated, AppError> {
-        self.store.check_writable()?;
-        require_moderator(by, "replace invites")?;
-        if !which.participant && !which.observer {
-            return Err(AppError::bad_request(
-                "say which invites to replace: {\"participant\":true} and/or {\"observer\":true}",
-            ));
-        }
-        // One rotation at a time, so the store and memory agree on which
-        // invites and code are the meeting's.
-        let _serial = meeting.commands.lock().await;
-        let participant = which.participant.then(secrets::new_secret);
-        let observer = which.observer.then(secrets::new_secret);
-        let (p_hash, o_hash) = {
-            let st = meeting.state();
-            (
-                participant
-                    .as_deref()
-                    .map_or(st.participant_invite, secrets::hash),
-                observer
-                    .as_deref()
-                    .map_or(st.observer_invite, secrets::hash),
-            )
-        };
-        let id = meeting.id;
-        let code = which.participant;
-        let new_code = self
-            .store
-            .call(move |c| {
-                store::update_invites(c, id, &p_hash, &o_hash)?;
-                code.then(|| store::replace_participant_code(c, id, fresh_code))
-                    .transpose()
-            })
-            .await?;
-        let participant_code = {
-            let mut st = meeting.state();
-            st.participant_invite = p_hash;
-            st.observer_invite = o_hash;
-            new_code.map(|(code, hash)| {
-                st.participant_code = secret_hash(&hash);
-                code
-            })
-        };
-        tracing::info!(meeting = %id, participant = which.participant, observer = which.observer, "invites replaced");
-        Ok(InvitesRotated {
-            participant_invite: participant,
-            observer_invite: observer,
-            participant_code,
-        })
+    /// Joins meeting `id` with an invite (see [`Meeting::join`]).
+    pub async fn join(&self, id: Uuid, invite: &str, name: &str) -> Result<Joined, MeetingError> {
+        self.meeting(id).await?.join(invite, name).await
     }
 
     /// What a participant code opens: its meeting, for the page that asks
     /// for a name. An unknown code is 401, as a wrong invite is.
-    pub async fn resolve_code(&self, typed: &str) -> Result<CodeOpens, AppError> {
+    pub async fn resolve_code(&self, typed: &str) -> Result<CodeOpens, MeetingError> {
         let unknown =
-            || AppError::unauthorized("no meeting has this code (it may have been replaced)");
+            || MeetingError::unauthorized("no meeting has this code (it may have been replaced)");
         let hash = join_code::hash(typed).ok_or_else(unknown)?;
         let id = self
             .store
@@ -498,62 +328,10 @@ impl Hub {
     }
 }
 
-/// 403 unless `by` is the moderator; `what` completes "only the moderator may …".
-pub(crate) fn require_moderator(by: &Member, what: &str) -> Result<(), AppError> {
-    if by.role == Role::Moderator {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!(
-            "only the moderator may {what}"
-        )))
-    }
-}
-
-fn user_record(m: &Member, token: &str) -> UserRecord {
-    UserRecord {
-        id: m.id,
-        name: m.name.clone(),
-        role: m.role.as_str().to_owned(),
-        colour: m.colour.clone(),
-        token_hash: secrets::hash(token).to_vec(),
-        joined_at: m.joined_at,
-    }
-}
-
-/// A fresh participant code and its stored hash.
-fn fresh_code() -> (String, Vec<u8>) {
-    let code = join_code::new_code();
-    let hash = join_code::hash(&code).expect("a fresh code reads as a code");
-    (code, hash.to_vec())
-}
-
-/// A stored hash as kept in memory (None if it is not one).
-fn secret_hash(stored: &[u8]) -> Option<secrets::SecretHash> {
-    stored.try_into().ok()
-}
-
-/// The role an invite of this meeting, or its participant code, gives.
-fn invite_role(st: &MeetingState, invite: &str) -> Result<Role, AppError> {
-    if secrets::matches(invite, &st.participant_invite) {
-        Ok(Role::Participant)
-    } else if secrets::matches(invite, &st.observer_invite) {
-        Ok(Role::Observer)
-    } else if st
-        .participant_code
-        .is_some_and(|code| join_code::matches(invite, &code))
-    {
-        Ok(Role::Participant)
-    } else {
-        Err(AppError::unauthorized(
-            "this invite is not valid for this meeting (it may have been replaced)",
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meeting::Meeting;
+    use draftroom_shared::{InvitesRotated, RotateInvites};
     use std::time::Duration;
     use yrs::{Map, ReadTxn, Transact};
 
@@ -696,9 +474,8 @@ mod tests {
             .authenticate(created.id, Some(&created.moderator_token))
             .await
             .unwrap();
-        let rotated = hub
+        let rotated = meeting
             .rotate_invites(
-                &meeting,
                 &moderator,
                 RotateInvites {
                     participant,
@@ -732,7 +509,7 @@ mod tests {
         let joined = hub.join(a.id, &typed, "Ola").await.unwrap();
         assert_eq!(joined.role, Role::Participant);
         let err = hub.join(b.id, &typed, "Ola").await.unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::Unauthorized);
 
         let (meeting, rotated) = rotate(&hub, &a, true, false).await;
         let new_code = rotated.participant_code.expect("a new code");
@@ -743,7 +520,7 @@ mod tests {
                 .await
                 .unwrap_err(),
         ] {
-            assert_eq!(old.code, draftroom_shared::ErrorCode::Unauthorized);
+            assert_eq!(old.code(), draftroom_shared::ErrorCode::Unauthorized);
         }
         // The replaced code is what a reloaded meeting knows too.
         drop(meeting);
@@ -754,7 +531,7 @@ mod tests {
             .join(a.id, &a.participant_code, "Stary")
             .await
             .unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::Unauthorized);
         // Replacing only the observer invite keeps the code.
         let (_meeting, rotated) = rotate(&hub, &a, false, true).await;
         assert_eq!(rotated.participant_code, None);
@@ -771,14 +548,14 @@ mod tests {
             .await
             .unwrap();
         let err = hub.join(created.id, "nope", "X").await.unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::Unauthorized);
         let err = hub.join(Uuid::new_v4(), "nope", "X").await.unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::NotFound);
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::NotFound);
         let err = hub
             .create_meeting("  ", "Anna", Language::En)
             .await
             .unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::BadRequest);
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::BadRequest);
         let observer = hub
             .join(created.id, &created.observer_invite, "Ewa")
             .await
@@ -788,14 +565,13 @@ mod tests {
             .authenticate(created.id, Some(&created.moderator_token))
             .await
             .unwrap();
-        let err = hub
-            .grant_editor(&meeting, &moderator, observer.user_id)
+        let err = meeting
+            .grant_editor(&moderator, observer.user_id)
             .await
             .unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::Conflict);
-        let rotated = hub
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::Conflict);
+        let rotated = meeting
             .rotate_invites(
-                &meeting,
                 &moderator,
                 RotateInvites {
                     participant: false,
@@ -809,7 +585,7 @@ mod tests {
             .join(created.id, &created.observer_invite, "Old link")
             .await
             .unwrap_err();
-        assert_eq!(err.code, draftroom_shared::ErrorCode::Unauthorized);
+        assert_eq!(err.code(), draftroom_shared::ErrorCode::Unauthorized);
         hub.join(created.id, &rotated.observer_invite.unwrap(), "New link")
             .await
             .unwrap();

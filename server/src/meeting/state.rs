@@ -7,7 +7,17 @@ use std::collections::HashMap;
 use draftroom_shared::{Language, Role};
 use uuid::Uuid;
 
+use rand::Rng;
+
+use crate::room::RoomDoc;
 use crate::secrets::SecretHash;
+
+/// The member a character is credited to when its client ID is bound to
+/// nobody. The copy of such a character is written by a client ID bound to
+/// this id, which names no member, so it stays "unknown" (see
+/// `records::spans`) and no client can claim its ID by writing with it
+/// first.
+pub const NOBODY: Uuid = Uuid::nil();
 
 /// Display colours handed to members in turn, distinct on a projector.
 const PALETTE: [&str; 12] = [
@@ -153,6 +163,19 @@ impl MeetingState {
 }
 
 impl MeetingState {
+    /// A client ID for the server to write with on a member's behalf:
+    /// unused in the meeting and in `room`, and in the range every Yjs
+    /// client reads.
+    pub fn fresh_client(&self, room: &RoomDoc) -> u64 {
+        let sv = room.state_vector();
+        loop {
+            let id = u64::from(rand::rng().random_range(1..=u32::MAX));
+            if !self.bindings.contains_key(&id) && sv.get(&yrs::ClientID::new(id)) == 0 {
+                return id;
+            }
+        }
+    }
+
     /// The next display colour. Observers are not shown (and need none), so
     /// they do not count: the people in the room get distinct colours
     /// however large the audience.

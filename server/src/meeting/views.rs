@@ -9,15 +9,12 @@ use draftroom_shared::{Language, RoomName};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use yrs::updates::decoder::Decode;
-use yrs::{Doc, OffsetKind, Options, TextRef, Transact, Update};
+use yrs::{Doc, TextRef, Transact};
 
-use crate::http::error::AppError;
-use crate::meeting::registry::Hub;
 use crate::meeting::report::words::words;
 use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
-use crate::meeting::{Amendment, Meeting, MeetingState, Status, Version};
-use crate::room::draft;
+use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, NOBODY, Status, Version};
+use crate::room::{draft, ydoc};
 use crate::store;
 
 /// Who wrote which characters of `text`, by the client-ID bindings.
@@ -26,11 +23,7 @@ fn spans(doc: &Doc, text: &TextRef, st: &MeetingState) -> Vec<Span> {
     let mut pos = 0;
     for (client, run) in draft::attribution(doc, text) {
         // A copy of a character of nobody's is bound to NOBODY: still nobody's.
-        let user = st
-            .bindings
-            .get(&client)
-            .copied()
-            .filter(|u| *u != crate::meeting::commands::clause_move::NOBODY);
+        let user = st.bindings.get(&client).copied().filter(|u| *u != NOBODY);
         let len = draft::utf16_len(&run);
         match out.last_mut() {
             Some(last) if last.user_id == user => {
@@ -86,27 +79,12 @@ fn clause_lines(doc: &Doc, st: &MeetingState) -> Vec<ClauseLine> {
         .collect()
 }
 
-/// A scratch document holding a stored state.
-fn doc_from_state(state: &[u8]) -> Result<Doc, AppError> {
-    let doc = Doc::with_options(Options {
-        offset_kind: OffsetKind::Utf16,
-        skip_gc: true,
-        ..Options::default()
-    });
-    let update = Update::decode_v1(state).map_err(|e| {
-        tracing::error!(error = %e, "a stored version does not decode");
-        AppError::new(
-            draftroom_shared::ErrorCode::Internal,
-            "the stored version is damaged",
-        )
-    })?;
-    doc.transact_mut().apply_update(update).map_err(|_| {
-        AppError::new(
-            draftroom_shared::ErrorCode::Internal,
-            "the stored version is damaged",
-        )
-    })?;
-    Ok(doc)
+/// A document holding a stored version's state.
+fn doc_from_state(state: &[u8]) -> Result<Doc, MeetingError> {
+    ydoc::holding(None, state).ok_or_else(|| {
+        tracing::error!("a stored version does not decode");
+        MeetingError::damaged("the stored version is damaged")
+    })
 }
 
 /// One version in full.
@@ -174,28 +152,24 @@ pub fn word_diff(a: &str, b: &str) -> Vec<(&'static str, String)> {
     out
 }
 
-impl Hub {
+impl Meeting {
     /// An amendment's wording: its room's live text while it is open, the
     /// text it was decided with after.
-    async fn amendment_wording(
-        &self,
-        meeting: &Arc<Meeting>,
-        a: &Amendment,
-    ) -> Result<String, AppError> {
+    async fn amendment_wording(self: &Arc<Self>, a: &Amendment) -> Result<String, MeetingError> {
         if a.status == Status::Open {
-            Ok(self.amendment_room(meeting, a.id).await?.1)
+            Ok(self.amendment_room(a.id).await?.1)
         } else {
             Ok(a.text.clone())
         }
     }
 
     /// Every amendment with its current text.
-    pub async fn amendments_view(&self, meeting: &Arc<Meeting>) -> Result<Value, AppError> {
-        let list = meeting.state().amendments.clone();
+    pub async fn amendments_view(self: &Arc<Self>) -> Result<Value, MeetingError> {
+        let list = self.state().amendments.clone();
         let mut out = Vec::with_capacity(list.len());
         for a in list {
-            let text = self.amendment_wording(meeting, &a).await?;
-            let st = meeting.state();
+            let text = self.amendment_wording(&a).await?;
+            let st = self.state();
             out.push(json!({
                 "id": a.id,
                 "clause_id": a.clause_id,
@@ -214,27 +188,23 @@ impl Hub {
     }
 
     /// The accepted changes to one clause, oldest first.
-    pub async fn clause_history(
-        &self,
-        meeting: &Arc<Meeting>,
-        clause: &str,
-    ) -> Result<Value, AppError> {
-        let id = meeting.id;
+    pub async fn clause_history(self: &Arc<Self>, clause: &str) -> Result<Value, MeetingError> {
+        let id = self.id;
         let key = clause.to_owned();
         let entries = self
             .store()
             .call(move |c| store::clause_journal(c, id, &key))
             .await?;
         if entries.is_empty() {
-            let draft = meeting
+            let draft = self
                 .hold_room(RoomName::Draft)
                 .await
-                .map_err(|e| AppError::not_found(e.to_string()))?;
+                .map_err(|e| e.refusal("room"))?;
             if draft::clause_text(draft.room.doc().doc(), clause).is_none() {
-                return Err(AppError::not_found("no such clause in this meeting"));
+                return Err(MeetingError::not_found("no such clause in this meeting"));
             }
         }
-        let st = meeting.state();
+        let st = self.state();
         Ok(Value::Array(
             entries
                 .into_iter()
@@ -260,47 +230,39 @@ impl Hub {
     }
 
     /// Who wrote which characters of a clause's current text.
-    pub async fn clause_authors(
-        &self,
-        meeting: &Arc<Meeting>,
-        clause: &str,
-    ) -> Result<Value, AppError> {
-        let draft = meeting
+    pub async fn clause_authors(self: &Arc<Self>, clause: &str) -> Result<Value, MeetingError> {
+        let draft = self
             .hold_room(RoomName::Draft)
             .await
-            .map_err(|e| AppError::not_found(e.to_string()))?;
+            .map_err(|e| e.refusal("room"))?;
         let doc = draft.room.doc();
         let text = draft::clauses(&doc.doc().transact())
             .into_iter()
             .find(|(id, _)| id == clause)
             .map(|(_, t)| t)
-            .ok_or_else(|| AppError::not_found("no such clause in the draft"))?;
-        let st = meeting.state();
+            .ok_or_else(|| MeetingError::not_found("no such clause in the draft"))?;
+        let st = self.state();
         let spans = spans(doc.doc(), &text, &st);
         let full: String = spans.iter().map(|s| s.text.as_str()).collect();
         Ok(json!({ "clause_id": clause, "text": full, "spans": spans }))
     }
 
     /// The versions, oldest first.
-    pub fn versions_view(&self, meeting: &Arc<Meeting>) -> Vec<VersionLine> {
-        let st = meeting.state();
+    pub fn versions_view(self: &Arc<Self>) -> Vec<VersionLine> {
+        let st = self.state();
         st.versions.iter().map(|v| version_line(v, &st)).collect()
     }
 
     /// One version in full, its attribution rebuilt from its stored state.
-    pub async fn version(
-        &self,
-        meeting: &Arc<Meeting>,
-        number: u32,
-    ) -> Result<VersionView, AppError> {
-        let id = meeting.id;
+    pub async fn version(self: &Arc<Self>, number: u32) -> Result<VersionView, MeetingError> {
+        let id = self.id;
         let record = self
             .store()
             .call(move |c| store::load_version(c, id, number))
             .await?
-            .ok_or_else(|| AppError::not_found(format!("no version {number}")))?;
+            .ok_or_else(|| MeetingError::not_found(format!("no version {number}")))?;
         let doc = doc_from_state(&record.state)?;
-        let st = meeting.state();
+        let st = self.state();
         Ok(VersionView {
             version: record.number,
             created_at: record.created_at,
@@ -313,14 +275,14 @@ impl Hub {
     }
 
     /// Word-level differences between two versions.
-    pub fn version_diff(&self, meeting: &Arc<Meeting>, a: u32, b: u32) -> Result<Value, AppError> {
-        let st = meeting.state();
+    pub fn version_diff(self: &Arc<Self>, a: u32, b: u32) -> Result<Value, MeetingError> {
+        let st = self.state();
         let text = |n: u32| {
             st.versions
                 .iter()
                 .find(|v| v.number == n)
                 .map(|v| v.text.clone())
-                .ok_or_else(|| AppError::not_found(format!("no version {n}")))
+                .ok_or_else(|| MeetingError::not_found(format!("no version {n}")))
         };
         let (ta, tb) = (text(a)?, text(b)?);
         let changes: Vec<Value> = word_diff(&ta, &tb)
@@ -331,28 +293,28 @@ impl Hub {
     }
 
     /// Everything the meeting report shows.
-    pub async fn report(&self, meeting: &Arc<Meeting>) -> Result<Report, AppError> {
-        let latest = meeting.state().versions.last().map(|v| v.number);
+    pub async fn report(self: &Arc<Self>) -> Result<Report, MeetingError> {
+        let latest = self.state().versions.last().map(|v| v.number);
         let (agreed, clauses) = match latest {
             Some(n) => {
-                let v = self.version(meeting, n).await?;
+                let v = self.version(n).await?;
                 (Some((v.version, v.created_at, v.text)), v.clauses)
             }
             None => {
-                let draft = meeting
+                let draft = self
                     .hold_room(RoomName::Draft)
                     .await
-                    .map_err(|e| AppError::not_found(e.to_string()))?;
+                    .map_err(|e| e.refusal("room"))?;
                 let doc = draft.room.doc();
-                let st = meeting.state();
+                let st = self.state();
                 (None, clause_lines(doc.doc(), &st))
             }
         };
-        let amendments = meeting.state().amendments.clone();
+        let amendments = self.state().amendments.clone();
         let mut lines = Vec::with_capacity(amendments.len());
         for a in amendments {
-            let text = self.amendment_wording(meeting, &a).await?;
-            let st = meeting.state();
+            let text = self.amendment_wording(&a).await?;
+            let st = self.state();
             lines.push(AmendmentLine {
                 clause: clauses
                     .iter()
@@ -365,7 +327,7 @@ impl Hub {
                 decided_at: a.decided_at,
             });
         }
-        let st = meeting.state();
+        let st = self.state();
         let mut members: Vec<_> = st.members.values().cloned().collect();
         members.sort_by_key(|m| m.joined_at);
         let roles: HashMap<Uuid, &'static str> =

@@ -11,11 +11,10 @@ use draftroom_shared::RefusalCode;
 
 use crate::room::draft::{ClauseChange, ListItems, Tracker};
 use crate::room::moved::MovedTexts;
+use crate::room::ydoc::{self, Garbage};
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
-use yrs::{
-    ClientID, Doc, IdSet, OffsetKind, Options, ReadTxn, StateVector, Transact, Update, WriteTxn,
-};
+use yrs::{ClientID, Doc, IdSet, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 /// Who sends an update, as the room needs to know them.
 #[derive(Debug, Clone, Copy)]
@@ -175,16 +174,6 @@ pub enum Outcome {
     Partial(Applied, Refusal),
 }
 
-/// Creates a server-side document: UTF-16 offsets like every JavaScript
-/// client, and no garbage collection so past states stay reconstructible.
-pub fn new_doc() -> Doc {
-    Doc::with_options(Options {
-        offset_kind: OffsetKind::Utf16,
-        skip_gc: true,
-        ..Options::default()
-    })
-}
-
 /// The document of a room of `kind`. The `meeting` room, unlike the
 /// others, collects garbage: its past states are never rebuilt (versions
 /// and attribution read the draft's), and without collection every value
@@ -193,12 +182,8 @@ pub fn new_doc() -> Doc {
 /// client downloads when it joins.
 fn doc_for(kind: Kind) -> Doc {
     match kind {
-        Kind::Meeting => Doc::with_options(Options {
-            offset_kind: OffsetKind::Utf16,
-            skip_gc: false,
-            ..Options::default()
-        }),
-        Kind::Draft | Kind::Amendment => new_doc(),
+        Kind::Meeting => ydoc::build(None, Garbage::Collected),
+        Kind::Draft | Kind::Amendment => ydoc::new_doc(),
     }
 }
 
@@ -289,6 +274,17 @@ impl RoomDoc {
     /// Where the words of moved clauses went, to add to.
     pub fn moved_mut(&mut self) -> &mut MovedTexts {
         &mut self.moved
+    }
+
+    /// Adds what the store remembers of moved clauses (JSON records of
+    /// [`crate::room::moved::MoveRecord`]) to a room just loaded.
+    pub fn remember_moves(&mut self, records: &[String]) {
+        for data in records {
+            match serde_json::from_str::<crate::room::moved::MoveRecord>(data) {
+                Ok(record) => self.moved.add(&record),
+                Err(e) => tracing::error!(error = %e, "a stored clause move does not parse"),
+            }
+        }
     }
 
     /// Sequence number of the last applied update.
@@ -497,11 +493,7 @@ mod tests {
     }
 
     fn client_doc(id: u64) -> Doc {
-        Doc::with_options(Options {
-            client_id: ClientID::new(id),
-            offset_kind: OffsetKind::Utf16,
-            ..Options::default()
-        })
+        ydoc::build(Some(id), Garbage::Collected)
     }
 
     /// Adds a clause to `doc` and returns the update it made.
@@ -670,7 +662,7 @@ mod tests {
     /// An update with one string item of client `client`, placed right
     /// after the item `origin`.
     fn text_after(client: u64, origin: (u64, u64), text: &str) -> Vec<u8> {
-        use crate::room::wire::var;
+        use crate::room::bytes::write_var as var;
         let mut b = Vec::new();
         for n in [1, 1, client, 0] {
             var(n, &mut b);

@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::room::ydoc;
 use yrs::types::text::{ChangeKind, YChange};
 use yrs::types::{Delta, Event, PathSegment};
-use yrs::updates::decoder::Decode;
 use yrs::{
-    Any, Array, ArrayRef, ClientID, DeepObservable, Doc, GetString, IdSet, Map, MapRef, Observable,
-    OffsetKind, Options, Out, ReadTxn, Snapshot, StateVector, Text, TextRef, Transact, Update,
+    Any, Array, ArrayRef, DeepObservable, Doc, GetString, IdSet, Map, MapRef, Observable, Out,
+    ReadTxn, Snapshot, StateVector, Text, TextRef, Transact,
 };
 
 /// The draft's root: the clauses in order.
@@ -326,16 +326,7 @@ pub fn tokens(s: &str) -> Vec<&str> {
 /// minimal diff (of [`tokens`]) made by `client`: the update that does it,
 /// or None if the clause is not there.
 pub fn rewrite_clause(state: &[u8], id: &str, new_text: &str, client: u64) -> Option<Vec<u8>> {
-    let scratch = Doc::with_options(Options {
-        client_id: ClientID::new(client),
-        offset_kind: OffsetKind::Utf16,
-        skip_gc: true,
-        ..Options::default()
-    });
-    scratch
-        .transact_mut()
-        .apply_update(Update::decode_v1(state).ok()?)
-        .ok()?;
+    let scratch = ydoc::holding(Some(client), state)?;
     let mut txn = scratch.transact_mut();
     let text = clauses(&txn).into_iter().find(|(cid, _)| cid == id)?.1;
     let old = text.get_string(&txn);
@@ -371,7 +362,8 @@ pub fn full_state(doc: &Doc) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yrs::{In, WriteTxn};
+    use yrs::updates::decoder::Decode;
+    use yrs::{In, Update, WriteTxn};
 
     #[test]
     fn tokens_keep_words_whole_and_everything_else_alone() {
@@ -384,12 +376,7 @@ mod tests {
     }
 
     fn doc(client: u64) -> Doc {
-        Doc::with_options(Options {
-            client_id: ClientID::new(client),
-            offset_kind: OffsetKind::Utf16,
-            skip_gc: true,
-            ..Options::default()
-        })
+        crate::room::ydoc::build(Some(client), crate::room::ydoc::Garbage::Kept)
     }
 
     #[test]

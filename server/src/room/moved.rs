@@ -20,11 +20,12 @@ use yrs::branch::BranchID;
 use yrs::types::text::{ChangeKind, YChange};
 use yrs::updates::decoder::Decode;
 use yrs::{
-    Any, Array, ArrayRef, ClientID, Doc, ID, IdSet, Map, MapPrelim, MapRef, OffsetKind, Options,
-    Out, ReadTxn, Snapshot, Text, TextPrelim, TextRef, Transact, TransactionMut, Update,
+    Any, Array, ArrayRef, ClientID, Doc, ID, IdSet, Map, MapPrelim, MapRef, Out, ReadTxn, Snapshot,
+    Text, TextPrelim, TextRef, Transact, TransactionMut, Update,
 };
 
 use crate::room::draft::{CLAUSES, utf16_len};
+use crate::room::ydoc;
 
 /// An item ID as stored: `[client, clock]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -147,16 +148,7 @@ pub fn text_at<T: ReadTxn>(txn: &T, id: At) -> Option<TextRef> {
 
 /// A document for the server to write in as `client`, holding `state`.
 fn scratch(client: u64, state: &[u8]) -> Option<Doc> {
-    let doc = Doc::with_options(Options {
-        client_id: ClientID::new(client),
-        offset_kind: OffsetKind::Utf16,
-        skip_gc: true,
-        ..Options::default()
-    });
-    doc.transact_mut()
-        .apply_update(Update::decode_v1(state).ok()?)
-        .ok()?;
-    Some(doc)
+    ydoc::holding(Some(client), state)
 }
 
 /// Visible UTF-16 units of `text` up to and including the character that

@@ -10,12 +10,13 @@
 //! The formats are Yjs's update (v1), state vector and awareness update,
 //! with lib0's variable-length integers, strings and `Any` values.
 
+use crate::room::bytes::Reader;
+
 /// Deepest nesting of `Any` arrays and maps accepted in an update. Yjs
 /// clients store JSON-like values there; real ones are a few levels deep.
 pub const MAX_NESTING: usize = 64;
 
-/// Why bytes were refused.
-pub type Refused = String;
+pub use crate::room::bytes::Refused;
 
 /// An item's ID: client and clock.
 pub type Id = (u64, u64);
@@ -48,91 +49,20 @@ pub struct Block {
     pub kind: u8,
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// A client ID: Yjs makes them 32 bits; the library takes at most 53.
+fn client(r: &mut Reader) -> Result<u64, Refused> {
+    let id = r.var()?;
+    if id >> 53 != 0 {
+        return Err(format!("client id {id} is over 53 bits"));
+    }
+    Ok(id)
 }
 
-impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
-    }
-
-    fn left(&self) -> usize {
-        self.buf.len() - self.pos
-    }
-
-    fn u8(&mut self) -> Result<u8, Refused> {
-        let b = *self.buf.get(self.pos).ok_or("ends too soon")?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    /// A lib0 variable-length integer (signed ones end the same way).
-    fn var(&mut self) -> Result<u64, Refused> {
-        let mut value: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let b = self.u8()?;
-            if shift < 64 {
-                value |= u64::from(b & 0x7f) << shift;
-            }
-            if b & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err("a number runs on too long".into())
-    }
-
-    fn skip(&mut self, n: u64) -> Result<(), Refused> {
-        let n = usize::try_from(n).map_err(|_| "a length too large")?;
-        if n > self.left() {
-            return Err(format!("claims {n} bytes where {} are left", self.left()));
-        }
-        self.pos += n;
-        Ok(())
-    }
-
-    /// A length-prefixed string or buffer.
-    fn string(&mut self) -> Result<(), Refused> {
-        let n = self.var()?;
-        self.skip(n)
-    }
-
-    /// A count of things that take at least `each` bytes apiece.
-    /// A length-prefixed string; answers its length in UTF-16 units (the
-    /// clock ticks a text item takes). Must be UTF-8, as the library needs.
-    fn text(&mut self) -> Result<u64, Refused> {
-        let n = self.var()?;
-        let start = self.pos;
-        self.skip(n)?;
-        let text = std::str::from_utf8(&self.buf[start..self.pos])
-            .map_err(|_| "a string that is not UTF-8")?;
-        Ok(text.chars().map(|c| c.len_utf16() as u64).sum())
-    }
-
-    /// A client ID: Yjs makes them 32 bits; the library takes at most 53.
-    fn client(&mut self) -> Result<u64, Refused> {
-        let id = self.var()?;
-        if id >> 53 != 0 {
-            return Err(format!("client id {id} is over 53 bits"));
-        }
-        Ok(id)
-    }
-
-    /// An item ID: client and clock.
-    fn id(&mut self) -> Result<Id, Refused> {
-        let client = self.client()?;
-        let clock = self.var()?;
-        Ok((client, clock))
-    }
-
-    fn count(&mut self, each: usize, what: &str) -> Result<u64, Refused> {
-        let n = self.var()?;
-        if n > (self.left() / each) as u64 {
-            return Err(format!("claims {n} {what} in {} bytes", self.left()));
-        }
-        Ok(n)
-    }
+/// An item ID: client and clock.
+fn id(r: &mut Reader) -> Result<Id, Refused> {
+    let client = client(r)?;
+    let clock = r.var()?;
+    Ok((client, clock))
 }
 
 /// Checks a Yjs update (v1) as a client sends it, and lists its blocks.
@@ -146,7 +76,7 @@ pub fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
     let mut out = Vec::new();
     for _ in 0..clients {
         let blocks = r.count(1, "blocks")?;
-        let client = r.client()?;
+        let client = client(&mut r)?;
         let mut clock = r.var()?;
         if blocks == 0 {
             return Err(format!("client {client} with no blocks"));
@@ -174,7 +104,7 @@ pub fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
     // The delete set.
     let clients = r.count(2, "clients in the delete set")?;
     for _ in 0..clients {
-        r.client()?;
+        client(&mut r)?;
         let ranges = r.count(2, "deleted ranges")?;
         for _ in 0..ranges {
             let clock = r.var()?;
@@ -208,12 +138,12 @@ fn block(r: &mut Reader) -> Result<(u64, Place, u8), Refused> {
         _ => {}
     }
     let origin = if info & HAS_ORIGIN != 0 {
-        Some(r.id()?)
+        Some(id(r)?)
     } else {
         None
     };
     let right = if info & HAS_RIGHT_ORIGIN != 0 {
-        Some(r.id()?)
+        Some(id(r)?)
     } else {
         None
     };
@@ -222,12 +152,9 @@ fn block(r: &mut Reader) -> Result<(u64, Place, u8), Refused> {
         (None, Some(o)) => Place::Before(o),
         (None, None) => {
             let place = if r.var()? == 1 {
-                let n = r.var()?;
-                let start = r.pos;
-                r.skip(n)?;
-                Place::Root(String::from_utf8_lossy(&r.buf[start..r.pos]).into_owned())
+                Place::Root(String::from_utf8_lossy(r.bytes()?).into_owned())
             } else {
-                Place::In(r.id()?)
+                Place::In(id(r)?)
             };
             if info & HAS_PARENT_SUB != 0 {
                 r.string()?;
@@ -318,7 +245,7 @@ pub fn check_state_vector(bytes: &[u8]) -> Result<(), Refused> {
     let mut r = Reader::new(bytes);
     let n = r.count(2, "clients")?;
     for _ in 0..n {
-        r.id()?;
+        id(&mut r)?;
     }
     Ok(())
 }
@@ -328,30 +255,16 @@ pub fn check_awareness(bytes: &[u8]) -> Result<(), Refused> {
     let mut r = Reader::new(bytes);
     let n = r.count(3, "presences")?;
     for _ in 0..n {
-        r.id()?; // client and clock
+        id(&mut r)?; // client and clock
         r.string()?; // state (JSON text)
     }
     Ok(())
 }
 
-/// Writes a lib0 variable-length integer (for tests that build bytes by
-/// hand).
-#[cfg(test)]
-pub(crate) fn var(mut n: u64, out: &mut Vec<u8>) {
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::room::bytes::write_var as var;
     use yrs::updates::decoder::Decode;
     use yrs::{Any, Array, Map, ReadTxn, Text, Transact};
 

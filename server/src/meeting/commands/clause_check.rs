@@ -5,7 +5,7 @@
 
 use draftroom_shared::ClauseChanged;
 
-use crate::http::error::AppError;
+use crate::meeting::MeetingError;
 use crate::secrets;
 
 /// The texts an acceptance is decided on.
@@ -22,12 +22,12 @@ pub struct Acceptance<'a> {
 
 /// A `clause_sha256` as given: 64 hex digits, in either case; answered in
 /// lower case, as the server writes hashes.
-pub fn parse_sha256(given: &str) -> Result<String, AppError> {
+pub fn parse_sha256(given: &str) -> Result<String, MeetingError> {
     let given = given.trim();
     if given.len() == 64 && given.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(given.to_ascii_lowercase())
     } else {
-        Err(AppError::bad_request(
+        Err(MeetingError::invalid(
             "clause_sha256 must be the SHA-256 of the clause's text: 64 hex digits",
         ))
     }
@@ -51,7 +51,7 @@ impl Acceptance<'_> {
     /// whatever else holds, since it says which text the moderator saw;
     /// without one, only a clause unchanged since the amendment was opened
     /// may be overwritten. Otherwise 409 `clause_changed` with the texts.
-    pub fn check(&self, clause_sha256: Option<&str>) -> Result<(), AppError> {
+    pub fn check(&self, clause_sha256: Option<&str>) -> Result<(), MeetingError> {
         let current_sha256 = secrets::sha256_hex(self.current);
         let message = match clause_sha256 {
             Some(seen) if seen == current_sha256 => return Ok(()),
@@ -63,15 +63,15 @@ impl Acceptance<'_> {
                 "the clause has changed since the amendment was opened; look at its current text and confirm with its clause_sha256"
             }
         };
-        Err(AppError::clause_changed(
-            message,
-            ClauseChanged {
+        Err(MeetingError::ClauseChanged {
+            message: message.to_owned(),
+            texts: Box::new(ClauseChanged {
                 opened: self.base.map(str::to_owned),
                 current: self.current.to_owned(),
                 proposed: self.proposed.to_owned(),
                 current_sha256,
-            },
-        ))
+            }),
+        })
     }
 }
 
@@ -99,23 +99,23 @@ mod tests {
         a.check(Some(&secrets::sha256_hex(OPENED))).unwrap();
         // A hash of another text says the moderator saw something else.
         let err = a.check(Some(&secrets::sha256_hex(CHANGED))).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ClauseChanged);
+        assert_eq!(err.code(), ErrorCode::ClauseChanged);
     }
 
     #[test]
     fn a_changed_clause_needs_the_hash_of_its_current_text() {
         let a = acceptance(Some(OPENED), CHANGED);
         let err = a.check(None).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ClauseChanged);
-        assert_eq!(err.code.status(), 409);
-        let texts = err.clause_changed.expect("the texts");
+        assert_eq!(err.code(), ErrorCode::ClauseChanged);
+        assert_eq!(err.code().status(), 409);
+        let texts = err.clause_changed().expect("the texts");
         assert_eq!(texts.opened.as_deref(), Some(OPENED));
         assert_eq!(texts.current, CHANGED);
         assert_eq!(texts.proposed, PROPOSED);
         assert_eq!(texts.current_sha256, secrets::sha256_hex(CHANGED));
         // Stale: the hash of the text as it was opened.
         let stale = a.check(Some(&secrets::sha256_hex(OPENED))).unwrap_err();
-        assert_eq!(stale.code, ErrorCode::ClauseChanged);
+        assert_eq!(stale.code(), ErrorCode::ClauseChanged);
         a.check(Some(&texts.current_sha256)).unwrap();
     }
 
@@ -123,7 +123,7 @@ mod tests {
     fn an_amendment_without_a_base_needs_confirming_unless_nothing_would_change() {
         acceptance(None, PROPOSED).check(None).unwrap();
         let err = acceptance(None, OPENED).check(None).unwrap_err();
-        let texts = err.clause_changed.expect("the texts");
+        let texts = err.clause_changed().expect("the texts");
         assert_eq!(texts.opened, None);
         acceptance(None, OPENED)
             .check(Some(&secrets::sha256_hex(OPENED)))
@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(parse_sha256(&sha.to_ascii_uppercase()).unwrap(), sha);
         for bad in ["", "abc", &sha[..63], &format!("{}z", &sha[..63])] {
             let err = parse_sha256(bad).unwrap_err();
-            assert_eq!(err.code, ErrorCode::BadRequest, "{bad:?}");
+            assert_eq!(err.code(), ErrorCode::BadRequest, "{bad:?}");
         }
     }
 }

@@ -4,3 +4,5 @@
 pub mod amendments;
 pub mod clause_check;
 pub mod clause_move;
+pub mod members;
+pub mod versions;

@@ -6,12 +6,7 @@ use crate::room::draft::{attribution, clause_texts, clauses};
 use yrs::{GetString, WriteTxn};
 
 fn doc(client: u64) -> Doc {
-    Doc::with_options(Options {
-        client_id: ClientID::new(client),
-        offset_kind: OffsetKind::Utf16,
-        skip_gc: true,
-        ..Options::default()
-    })
+    crate::room::ydoc::build(Some(client), crate::room::ydoc::Garbage::Kept)
 }
 
 fn state(d: &Doc) -> Vec<u8> {

@@ -1,0 +1,304 @@
+//! A meeting in memory: its state behind a lock, its loaded rooms (loaded
+//! on first use, unloaded when unused), its audience, and the server's own
+//! writes of its `meeting` room.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use draftroom_shared::RoomName;
+use uuid::Uuid;
+use yrs::TransactionMut;
+
+use crate::clock::now_ms;
+use crate::meeting::audience::Audience;
+use crate::meeting::error::MeetingError;
+use crate::meeting::live_room::{Room, RoomSizes, Write};
+use crate::meeting::shown;
+use crate::meeting::state::{Amendment, MeetingState, Member};
+use crate::room::{Kind, RoomDoc};
+use crate::store::{self, Store};
+
+/// A meeting with its state and loaded rooms.
+pub struct Meeting {
+    /// Its id.
+    pub id: Uuid,
+    state: Mutex<MeetingState>,
+    /// The server-written `meeting` room, loaded as long as the meeting is.
+    pub meeting_room: Arc<Room>,
+    /// Other loaded rooms. An async lock: loading a room awaits the store.
+    rooms: tokio::sync::Mutex<HashMap<RoomName, Arc<Room>>>,
+    store: Store,
+    sizes: RoomSizes,
+    /// When the meeting was last looked up, ms since the epoch.
+    last_used: AtomicI64,
+    /// Serialises the workflow's commands (amend, decide, freeze, reopen),
+    /// which check the state, await the store, then change the state.
+    pub commands: tokio::sync::Mutex<()>,
+    /// The observers connected now, shown in the `meeting` room as a count.
+    audience: Audience,
+}
+
+/// An observer's connection, counted in the audience until dropped.
+pub struct Following {
+    meeting: Arc<Meeting>,
+    user: Uuid,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        let due = self.meeting.audience.leave(self.user);
+        self.meeting.show_audience_in(due);
+    }
+}
+
+/// A room held open by the server itself (for a command), counted as a
+/// connection until dropped so it does not unload under the command.
+pub struct HeldRoom {
+    meeting: Arc<Meeting>,
+    /// The room.
+    pub room: Arc<Room>,
+}
+
+impl Drop for HeldRoom {
+    fn drop(&mut self) {
+        self.meeting.leave(&self.room);
+    }
+}
+
+impl Meeting {
+    /// Builds a meeting from what the store holds.
+    pub fn new(
+        id: Uuid,
+        state: MeetingState,
+        meeting_room: RoomDoc,
+        store: Store,
+        sizes: RoomSizes,
+    ) -> Arc<Meeting> {
+        Arc::new(Meeting {
+            id,
+            state: Mutex::new(state),
+            meeting_room: Room::new(id, RoomName::Meeting, meeting_room, sizes),
+            rooms: tokio::sync::Mutex::new(HashMap::new()),
+            store,
+            sizes,
+            last_used: AtomicI64::new(now_ms()),
+            commands: tokio::sync::Mutex::new(()),
+            audience: Audience::default(),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Marks the meeting as used now.
+    pub fn touch(&self) {
+        self.last_used.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// When the meeting was last used, ms since the epoch.
+    pub fn last_used(&self) -> i64 {
+        self.last_used.load(Ordering::Relaxed)
+    }
+
+    /// Locks the meeting's state. Lock order: a room's document, then this,
+    /// then the `meeting` room's document.
+    pub fn state(&self) -> MutexGuard<'_, MeetingState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The member holding this token, if any.
+    pub fn member_by_token(&self, token: &str) -> Option<Member> {
+        let st = self.state();
+        let id = st.by_token.get(&crate::secrets::hash(token))?;
+        st.members.get(id).cloned()
+    }
+
+    /// Opens a room for a new connection (loading it if needed) and counts
+    /// the connection in. Pair with [`Meeting::leave`].
+    pub async fn join_room(self: &Arc<Self>, name: RoomName) -> Result<Arc<Room>, OpenError> {
+        let kind = match name {
+            RoomName::Meeting => {
+                self.meeting_room.connections.fetch_add(1, Ordering::SeqCst);
+                return Ok(self.meeting_room.clone());
+            }
+            RoomName::Draft => Kind::Draft,
+            RoomName::Amendment(id) => {
+                if self.state().amendment(id).is_none() {
+                    return Err(OpenError::NoSuchRoom);
+                }
+                Kind::Amendment
+            }
+        };
+        let mut rooms = self.rooms.lock().await;
+        if let Some(room) = rooms
+            .get(&name)
+            .filter(|r| !r.failed.load(Ordering::SeqCst))
+        {
+            room.connections.fetch_add(1, Ordering::SeqCst);
+            return Ok(room.clone());
+        }
+        let key = format!("{}/{name}", self.id);
+        let loaded = self
+            .store
+            .call(move |c| store::load_room(c, &key))
+            .await
+            .map_err(|e| OpenError::Store(e.to_string()))?;
+        let mut doc = RoomDoc::load(
+            kind,
+            loaded.snapshot,
+            loaded.updates,
+            loaded.refused_clients,
+        )
+        .map_err(|e| OpenError::Store(e.to_string()))?;
+        doc.remember_moves(&loaded.moved_texts);
+        let room = Room::new(self.id, name, doc, self.sizes);
+        tracing::debug!(room = %room.key, seq = room.doc().seq(), "room loaded");
+        room.connections.fetch_add(1, Ordering::SeqCst);
+        rooms.insert(name, room.clone());
+        Ok(room)
+    }
+
+    /// Whether the meeting's own room failed to store a change: the meeting
+    /// must be loaded afresh from the store.
+    pub fn failed(&self) -> bool {
+        self.meeting_room.failed.load(Ordering::SeqCst)
+    }
+
+    /// Fails every loaded room of the meeting, closing their connections,
+    /// so that nothing goes on in this copy of it.
+    pub async fn fail_rooms(&self, why: &str) {
+        for room in self.rooms.lock().await.values() {
+            room.fail(why);
+        }
+        self.meeting_room.fail(why);
+    }
+
+    /// Holds a room open for a command of the server's own.
+    pub async fn hold_room(self: &Arc<Self>, name: RoomName) -> Result<HeldRoom, OpenError> {
+        let room = self.join_room(name).await?;
+        Ok(HeldRoom {
+            meeting: self.clone(),
+            room,
+        })
+    }
+
+    /// Adds a room made by the server (a new amendment's), counted as held.
+    pub async fn add_room(self: &Arc<Self>, name: RoomName, doc: RoomDoc) -> HeldRoom {
+        let room = Room::new(self.id, name, doc, self.sizes);
+        room.connections.fetch_add(1, Ordering::SeqCst);
+        self.rooms.lock().await.insert(name, room.clone());
+        HeldRoom {
+            meeting: self.clone(),
+            room,
+        }
+    }
+
+    /// Counts a connection out; the room unloads after it has been unused
+    /// for the configured idle time.
+    pub fn leave(self: &Arc<Self>, room: &Arc<Room>) {
+        let idle = self.sizes.idle;
+        if room.connections.fetch_sub(1, Ordering::SeqCst) != 1 || room.name == RoomName::Meeting {
+            return;
+        }
+        let meeting = self.clone();
+        let room = room.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(idle).await;
+            let mut rooms = meeting.rooms.lock().await;
+            let current = rooms.get(&room.name).is_some_and(|r| Arc::ptr_eq(r, &room));
+            if current && room.connections.load(Ordering::SeqCst) == 0 {
+                rooms.remove(&room.name);
+                tracing::debug!(room = %room.key, "room unloaded");
+            }
+        });
+    }
+
+    /// Counts a connection of observer `user` in the audience until the
+    /// guard drops.
+    pub fn follow(self: &Arc<Self>, user: Uuid) -> Following {
+        let due = self.audience.arrive(user);
+        self.show_audience_in(due);
+        Following {
+            meeting: self.clone(),
+            user,
+        }
+    }
+
+    /// Observers connected now.
+    pub fn audience(&self) -> usize {
+        self.audience.count()
+    }
+
+    /// Writes the audience's count into the `meeting` room after `due`, if
+    /// a write is due: the changes meanwhile go out together.
+    fn show_audience_in(self: &Arc<Self>, due: Option<std::time::Duration>) {
+        let Some(due) = due else { return };
+        let meeting = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(due).await;
+            let count = meeting.audience.take();
+            meeting.server_write(|txn| shown::show_observers(txn, count));
+        });
+    }
+
+    /// Writes the `meeting` room as the server; persisted, then relayed.
+    /// Returns the sequence number to await for durability, if it changed.
+    pub fn server_write(&self, f: impl FnOnce(&mut TransactionMut<'_>)) -> Option<u64> {
+        let room = &self.meeting_room;
+        if room.failed.load(Ordering::SeqCst) || !self.store.writable() {
+            // What was stored shows when the meeting next loads (its room
+            // is reconciled with the store then).
+            tracing::warn!("the meeting room is not updated while storage fails");
+            return None;
+        }
+        let mut doc = room.doc();
+        let applied = doc.server_write(f)?;
+        room.persist(&self.store, &mut doc, &applied, Write::default());
+        Some(applied.seq)
+    }
+
+    /// Shows a member in the `meeting` room.
+    pub fn show_member(&self, m: &Member) -> Option<u64> {
+        self.server_write(|txn| shown::show_member(txn, m))
+    }
+
+    /// Shows an amendment in the `meeting` room.
+    pub fn show_amendment(&self, a: &Amendment) -> Option<u64> {
+        self.server_write(|txn| shown::show_amendment(txn, a))
+    }
+
+    /// Waits until the `meeting` room's update `seq` is durable.
+    pub async fn meeting_durable(&self, seq: Option<u64>) {
+        if let Some(seq) = seq {
+            let _ = self.meeting_room.wait_durable(seq).await;
+        }
+    }
+}
+
+/// Why a room could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// No such room in this meeting.
+    #[error("no such room in this meeting")]
+    NoSuchRoom,
+    /// The store failed.
+    #[error("the room could not be loaded: {0}")]
+    Store(String),
+}
+
+impl OpenError {
+    /// The refusal of a command that needed the room: `what` names it
+    /// ("no such amendment").
+    pub(crate) fn refusal(self, what: &str) -> MeetingError {
+        match self {
+            OpenError::NoSuchRoom => MeetingError::not_found(format!("no such {what}")),
+            OpenError::Store(why) => {
+                tracing::error!(error = %why, "room could not be loaded");
+                MeetingError::RoomNotLoaded(why)
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Who may do what: every row of the role table in DESIGN.md, in one place.
+//! Writes to a room ([`may_write`]) are asked on every update a connection
+//! sends; commands ([`may`]) by every command before it looks at anything
+//! else; presence ([`shows_presence`]) on every awareness update. The test
+//! at the bottom is the table itself.
+
+use draftroom_shared::{Role, RoomName};
+use uuid::Uuid;
+
+use crate::meeting::error::MeetingError;
+use crate::meeting::state::{MeetingState, Status};
+use crate::room::Denied;
+
+/// A command of the external interface that changes the meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `POST …/editors`: let a participant co-edit the draft.
+    GrantEditor,
+    /// `POST …/invites/rotate`: replace invites and the participant code.
+    RotateInvites,
+    /// `POST …/amendments`: propose a wording for a clause.
+    OpenAmendment,
+    /// `POST …/amendments/{id}/support`.
+    Support,
+    /// `POST …/amendments/{id}/accept`.
+    Accept,
+    /// `POST …/amendments/{id}/reject`.
+    Reject,
+    /// `POST …/freeze`.
+    Freeze,
+    /// `POST …/reopen`.
+    Reopen,
+    /// `POST …/clauses/{id}/move`: a write of the draft.
+    MoveClause,
+}
+
+impl Command {
+    /// Every command, for the table's test.
+    pub const ALL: [Command; 9] = [
+        Command::GrantEditor,
+        Command::RotateInvites,
+        Command::OpenAmendment,
+        Command::Support,
+        Command::Accept,
+        Command::Reject,
+        Command::Freeze,
+        Command::Reopen,
+        Command::MoveClause,
+    ];
+
+    /// What the moderator alone does, as "only the moderator may …" ends.
+    fn moderators(self) -> Option<&'static str> {
+        match self {
+            Command::GrantEditor => Some("grant editing"),
+            Command::RotateInvites => Some("replace invites"),
+            Command::Accept => Some("accept amendments"),
+            Command::Reject => Some("reject amendments"),
+            Command::Freeze => Some("freeze the draft"),
+            Command::Reopen => Some("reopen the draft"),
+            Command::OpenAmendment | Command::Support | Command::MoveClause => None,
+        }
+    }
+}
+
+/// Whether `role` writes the draft (while it is not frozen).
+fn writes_draft(role: Role) -> bool {
+    matches!(role, Role::Moderator | Role::Editor)
+}
+
+/// May `role` give `command` at all? The meeting's state (frozen, who
+/// proposed what) is the command's own check after this one.
+pub fn may(role: Role, command: Command) -> Result<(), MeetingError> {
+    if let Some(what) = command.moderators() {
+        return if role == Role::Moderator {
+            Ok(())
+        } else {
+            Err(MeetingError::forbidden(format!(
+                "only the moderator may {what}"
+            )))
+        };
+    }
+    match (command, role) {
+        (Command::OpenAmendment, Role::Observer) => Err(MeetingError::forbidden(
+            "observers follow read-only; only participants propose amendments",
+        )),
+        (Command::Support, Role::Moderator) => Err(MeetingError::forbidden(
+            "the moderator decides on amendments; participants support them",
+        )),
+        (Command::Support, Role::Observer) => Err(MeetingError::forbidden(
+            "observers follow read-only; participants support amendments",
+        )),
+        (Command::MoveClause, role) if !writes_draft(role) => Err(MeetingError::forbidden(
+            "only the moderator and editors write the draft, and so move its clauses",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// May `user` write `room` now? Asked under the room's document lock, so
+/// that a freeze (which takes it too) and a write cannot interleave.
+pub fn may_write(st: &MeetingState, user: Uuid, room: RoomName) -> Result<(), Denied> {
+    let role = st.members.get(&user).map(|m| m.role);
+    match room {
+        RoomName::Meeting => Err(Denied::ServerOnly),
+        RoomName::Draft => match role {
+            Some(r) if writes_draft(r) => {
+                if st.frozen {
+                    Err(Denied::Frozen)
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Err(Denied::Role),
+        },
+        RoomName::Amendment(id) => match st.amendment(id) {
+            Some(a) if a.author != user => Err(Denied::NotAuthor),
+            Some(a) if a.status != Status::Open => Err(Denied::Decided),
+            Some(_) => Ok(()),
+            None => Err(Denied::Role),
+        },
+    }
+}
+
+/// Whether a connection of `role` shows its presence (cursor, name) to
+/// the room. Observers do not: thousands of followers are a count, not a
+/// list of cursors.
+pub fn shows_presence(role: Option<Role>) -> bool {
+    !matches!(role, None | Some(Role::Observer))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use draftroom_shared::Language;
+
+    use super::*;
+    use crate::meeting::state::{Amendment, Member};
+
+    const ROLES: [Role; 4] = [
+        Role::Moderator,
+        Role::Editor,
+        Role::Participant,
+        Role::Observer,
+    ];
+
+    fn member(role: Role) -> Member {
+        Member {
+            id: Uuid::new_v4(),
+            name: role.to_string(),
+            role,
+            colour: String::new(),
+            joined_at: 0,
+        }
+    }
+
+    fn amendment(author: Uuid, status: Status) -> Amendment {
+        Amendment {
+            id: Uuid::new_v4(),
+            clause_id: "c".into(),
+            author,
+            status,
+            supporters: Vec::new(),
+            created_at: 0,
+            decided_at: None,
+            decided_by: None,
+            text: String::new(),
+            base: None,
+        }
+    }
+
+    fn meeting(members: &[Member], frozen: bool, amendments: Vec<Amendment>) -> MeetingState {
+        MeetingState {
+            title: "t".into(),
+            created_at: 0,
+            language: Language::En,
+            participant_invite: [0; 32],
+            observer_invite: [0; 32],
+            participant_code: None,
+            members: members.iter().map(|m| (m.id, m.clone())).collect(),
+            by_token: HashMap::new(),
+            bindings: HashMap::new(),
+            frozen,
+            amendments,
+            versions: Vec::new(),
+        }
+    }
+
+    /// DESIGN.md's table, "does" column: which roles give each command.
+    #[test]
+    fn commands_follow_the_role_table() {
+        use Command::*;
+        // (command, moderator, editor, participant, observer)
+        let table = [
+            (GrantEditor, true, false, false, false),
+            (RotateInvites, true, false, false, false),
+            (OpenAmendment, true, true, true, false),
+            (Support, false, true, true, false),
+            (Accept, true, false, false, false),
+            (Reject, true, false, false, false),
+            (Freeze, true, false, false, false),
+            (Reopen, true, false, false, false),
+            (MoveClause, true, true, false, false),
+        ];
+        assert_eq!(table.len(), Command::ALL.len(), "every command has a row");
+        for (command, m, e, p, o) in table {
+            for (role, allowed) in ROLES.into_iter().zip([m, e, p, o]) {
+                let got = may(role, command);
+                assert_eq!(got.is_ok(), allowed, "{role} {command:?}: {got:?}");
+                if let Err(e) = got {
+                    assert!(matches!(e, MeetingError::Forbidden(_)), "{e:?}");
+                }
+            }
+        }
+    }
+
+    /// DESIGN.md's table, "may write" column, with the states that change
+    /// it: every role × every room.
+    #[test]
+    fn writes_follow_the_role_table() {
+        let people = ROLES.map(member);
+        let [_, editor, participant, _] = &people;
+        let own = |author: &Member, status| amendment(author.id, status);
+        let open_of_participant = own(participant, Status::Open);
+        let open_of_editor = own(editor, Status::Open);
+        let accepted = own(participant, Status::Accepted);
+        let rejected = own(participant, Status::Rejected);
+        let ids = [
+            open_of_participant.id,
+            open_of_editor.id,
+            accepted.id,
+            rejected.id,
+        ];
+        let amendments = vec![open_of_participant, open_of_editor, accepted, rejected];
+        let open = meeting(&people, false, amendments.clone());
+        let frozen = meeting(&people, true, amendments);
+        let unknown = RoomName::Amendment(Uuid::new_v4());
+        use Denied::*;
+        // (room, frozen?, moderator, editor, participant, observer)
+        let table = [
+            (RoomName::Meeting, false, [Err(ServerOnly); 4]),
+            (
+                RoomName::Draft,
+                false,
+                [Ok(()), Ok(()), Err(Role), Err(Role)],
+            ),
+            (
+                RoomName::Draft,
+                true,
+                [Err(Frozen), Err(Frozen), Err(Role), Err(Role)],
+            ),
+            (
+                RoomName::Amendment(ids[0]),
+                false,
+                [Err(NotAuthor), Err(NotAuthor), Ok(()), Err(NotAuthor)],
+            ),
+            (
+                RoomName::Amendment(ids[1]),
+                false,
+                [Err(NotAuthor), Ok(()), Err(NotAuthor), Err(NotAuthor)],
+            ),
+            // Amendments are not frozen with the draft.
+            (
+                RoomName::Amendment(ids[0]),
+                true,
+                [Err(NotAuthor), Err(NotAuthor), Ok(()), Err(NotAuthor)],
+            ),
+            (
+                RoomName::Amendment(ids[2]),
+                false,
+                [Err(NotAuthor), Err(NotAuthor), Err(Decided), Err(NotAuthor)],
+            ),
+            (
+                RoomName::Amendment(ids[3]),
+                false,
+                [Err(NotAuthor), Err(NotAuthor), Err(Decided), Err(NotAuthor)],
+            ),
+            (unknown, false, [Err(Role); 4]),
+            (RoomName::Meeting, true, [Err(ServerOnly); 4]),
+        ];
+        for (room, is_frozen, expected) in table {
+            let st = if is_frozen { &frozen } else { &open };
+            for (who, want) in people.iter().zip(expected) {
+                assert_eq!(
+                    may_write(st, who.id, room),
+                    want,
+                    "{} writing {room} (frozen: {is_frozen})",
+                    who.role
+                );
+            }
+        }
+        // Someone the meeting does not know writes nothing.
+        assert_eq!(may_write(&open, Uuid::new_v4(), RoomName::Draft), Err(Role));
+    }
+
+    #[test]
+    fn only_people_in_the_room_show_presence() {
+        let shown: Vec<bool> = ROLES.map(|r| shows_presence(Some(r))).to_vec();
+        assert_eq!(shown, [true, true, true, false]);
+        assert!(!shows_presence(None));
+    }
+}

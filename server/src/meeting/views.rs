@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use yrs::{Doc, TextRef, Transact};
 
+use crate::meeting::report::markdown;
 use crate::meeting::report::words::words;
 use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
 use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, NOBODY, Status, Version};
@@ -112,15 +113,13 @@ impl VersionView {
     /// SHA-256.
     pub fn markdown(&self, title: &str, language: Language) -> String {
         let w = words(language);
-        let mut md = format!(
-            "# {title}\n\n{}\n\n",
-            w.version_intro(self.version, self.created_at, &self.frozen_by_name)
-        );
-        for (i, c) in self.clauses.iter().enumerate() {
-            md.push_str(&format!("{}. {}\n", i + 1, c.text.replace('\n', "\n   ")));
-        }
-        md.push_str(&format!("\n{}\n", w.version_sha256(&self.sha256)));
-        md
+        let intro = w.version_intro(self.version, self.created_at, &self.frozen_by_name);
+        markdown::version(
+            title,
+            &intro,
+            &self.clauses,
+            &w.version_sha256(&self.sha256),
+        )
     }
 }
 

@@ -1,0 +1,163 @@
+//! Markdown as the record writes it: the one writer, and the report and a
+//! version written with it. Blocks are separated by one blank line; a
+//! numbered item's later lines are indented under it.
+
+use draftroom_shared::Language;
+
+use crate::meeting::report::words::{Words, words};
+use crate::meeting::report::{ClauseLine, Report};
+
+/// Writes a Markdown document block by block.
+pub struct Markdown {
+    out: String,
+}
+
+impl Markdown {
+    /// A document titled `title`.
+    pub fn new(title: &str) -> Self {
+        Markdown {
+            out: format!("# {title}\n"),
+        }
+    }
+
+    /// One blank line before the next block.
+    fn block(&mut self) {
+        if !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+    }
+
+    /// A second-level heading.
+    pub fn heading(&mut self, text: &str) {
+        self.block();
+        self.out.push_str(&format!("## {text}\n"));
+    }
+
+    /// A paragraph.
+    pub fn paragraph(&mut self, text: &str) {
+        self.block();
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// Lines as they are (each may be a bullet), as one block; nothing if
+    /// there are none.
+    pub fn lines(&mut self, lines: impl IntoIterator<Item = String>) {
+        let mut lines = lines.into_iter().peekable();
+        if lines.peek().is_some() {
+            self.block();
+        }
+        for line in lines {
+            self.out.push_str(&line);
+            self.out.push('\n');
+        }
+    }
+
+    /// A numbered list; nothing if it is empty.
+    pub fn numbered(&mut self, items: impl IntoIterator<Item = String>) {
+        self.lines(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| format!("{}. {}", i + 1, item.replace('\n', "\n   "))),
+        );
+    }
+
+    /// The document.
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// A frozen version as Markdown: the meeting's title, `intro` (when and
+/// by whom it was frozen), its clauses numbered, and its text's SHA-256.
+pub fn version(title: &str, intro: &str, clauses: &[ClauseLine], sha256_line: &str) -> String {
+    let mut md = Markdown::new(title);
+    md.paragraph(intro);
+    md.numbered(clauses.iter().map(|c| c.text.clone()));
+    md.paragraph(sha256_line);
+    md.finish()
+}
+
+impl Report {
+    /// The report as Markdown, in `language`.
+    pub fn markdown(&self, language: Language) -> String {
+        let w = words(language);
+        let mut md = Markdown::new(&self.title);
+        md.paragraph(&w.opened(self.created_at));
+        md.heading(w.present());
+        md.lines(
+            self.members
+                .iter()
+                .map(|(name, role)| format!("- {name} — {}", w.role(role))),
+        );
+        md.heading(self.heading_text(w));
+        if let Some((n, at, _)) = &self.agreed {
+            md.paragraph(&w.version_frozen(*n, *at));
+        }
+        md.numbered(self.clauses.iter().map(|c| c.text.clone()));
+        md.heading(w.who_wrote());
+        md.numbered(self.clauses.iter().map(|c| self.authors_line(w, c)));
+        md.heading(w.amendments());
+        if self.amendments.is_empty() {
+            md.paragraph(w.none_proposed());
+        }
+        if let Some(tally) = w.tally(&self.amendments) {
+            md.paragraph(&tally);
+        }
+        md.lines(self.amendments.iter().map(|a| w.amendment_line(a)));
+        md.heading(w.versions());
+        if self.versions.is_empty() {
+            md.paragraph(w.no_versions());
+        }
+        md.lines(
+            self.versions
+                .iter()
+                .map(|v| w.version_line(v.version, v.created_at, &v.frozen_by_name, &v.sha256)),
+        );
+        md.finish()
+    }
+
+    /// Who wrote a clause: names and how many characters each.
+    pub(crate) fn authors_line(&self, w: &dyn Words, c: &ClauseLine) -> String {
+        c.authors
+            .iter()
+            .map(|a| format!("{} ({})", a.name, w.characters(a.characters)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub(crate) fn heading_text(&self, w: &dyn Words) -> &'static str {
+        if self.agreed.is_some() {
+            w.agreed_text()
+        } else {
+            w.current_draft()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_one_blank_line_apart_and_empty_lists_write_nothing() {
+        let mut md = Markdown::new("Misja Krakowa");
+        md.paragraph("Otwarte 1 października 2013");
+        md.heading("Obecni");
+        md.lines(["- Anna — moderatorka".to_owned()]);
+        md.heading("Tekst");
+        md.numbered([
+            "Kraków — miasto\nwspółodpowiedzialne 🤝".to_owned(),
+            "Drugi".to_owned(),
+        ]);
+        md.heading("Poprawki");
+        md.lines(Vec::new());
+        md.paragraph("Brak.");
+        assert_eq!(
+            md.finish(),
+            "# Misja Krakowa\n\nOtwarte 1 października 2013\n\n## Obecni\n\n- Anna — moderatorka\n\n\
+             ## Tekst\n\n1. Kraków — miasto\n   współodpowiedzialne 🤝\n2. Drugi\n\n## Poprawki\n\nBrak.\n"
+        );
+    }
+}

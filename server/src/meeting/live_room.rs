@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 
 use draftroom_shared::RoomName;
 use rusqlite::Connection;

@@ -13,7 +13,7 @@ pub mod registry;
 pub mod report;
 pub mod rights;
 pub mod shown;
-mod state;
+pub mod state;
 mod updates;
 pub mod views;
 

@@ -16,7 +16,7 @@ use yrs::{Any, Map, TransactionMut, WriteTxn};
 
 use draftroom_shared::{Language, Role};
 
-use crate::meeting::{Amendment, MeetingState, Member, Version};
+use crate::meeting::state::{Amendment, MeetingState, Member, Version};
 
 fn map(entries: impl IntoIterator<Item = (&'static str, Any)>) -> Any {
     Any::from(

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{DB_FILE, DataDirLock, schema};
+use crate::store::dir::{DB_FILE, DataDirLock};
+use crate::store::schema;
 
 /// What a backup or restore reports.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::WriteResult;
+use crate::store::error::WriteResult;
 
 /// A meeting's row and its members, as loaded.
 #[derive(Debug, Clone)]

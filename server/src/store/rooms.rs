@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::WriteResult;
+use crate::store::error::WriteResult;
 
 /// Appends one update to a room's log.
 pub fn append_update(txn: &Connection, room: &str, seq: u64, data: &[u8]) -> WriteResult<()> {

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::WriteResult;
+use crate::store::error::WriteResult;
 
 /// An amendment as stored.
 #[derive(Debug, Clone)]

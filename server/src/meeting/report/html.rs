@@ -111,7 +111,7 @@ td.hash { font-family: monospace; font-size: .75rem; word-break: break-all; }
 ";
 
 /// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
+fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

@@ -9,7 +9,6 @@ mod html;
 pub mod markdown;
 pub mod words;
 
-pub use html::escape;
 pub use words::AmendmentLine;
 
 /// A member's share of a clause.

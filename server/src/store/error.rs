@@ -1,0 +1,35 @@
+//! How the store fails: the error its callers see, and the result of one
+//! write inside a transaction.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// A failure of the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite refused or failed.
+    #[error("storage failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be prepared.
+    #[error("cannot prepare data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The storage failed (disk full, read-only, I/O error): nothing of
+    /// the batch was written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Another process holds the data directory.
+    #[error("another Draftroom process (a server or a restore) is using {0}; stop it first")]
+    InUse(PathBuf),
+    /// The writer thread is gone (the server is shutting down).
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// What a job's write step returns.
+pub type WriteResult<T> = Result<T, rusqlite::Error>;

@@ -9,13 +9,10 @@ use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Rol
 use uuid::Uuid;
 
 use crate::clock::now_ms;
-use crate::meeting::commands::members::{
-    MAX_NAME, MAX_TITLE, clean_text, fresh_code, secret_hash, user_record,
-};
+use crate::meeting::commands::members::{MAX_NAME, MAX_TITLE, clean_text, fresh_code, user_record};
 use crate::meeting::shown;
-use crate::meeting::{
-    Amendment, Meeting, MeetingError, MeetingState, Member, RoomSizes, Status, Version,
-};
+use crate::meeting::state::stored_hash;
+use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, Member, RoomSizes, Version};
 use crate::room::{Kind, RoomDoc};
 use crate::secrets::{self, join_code};
 use crate::store::{self, MeetingRecord, Store};
@@ -90,7 +87,7 @@ impl Hub {
             language,
             participant_invite: secrets::hash(&participant_invite),
             observer_invite: secrets::hash(&observer_invite),
-            participant_code: secret_hash(&code_hash),
+            participant_code: stored_hash(&code_hash),
             members: HashMap::from([(moderator.id, moderator.clone())]),
             by_token: HashMap::from([(secrets::hash(&moderator_token), moderator.id)]),
             bindings: HashMap::new(),
@@ -151,24 +148,44 @@ impl Hub {
     }
 
     async fn meeting_inner(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
-        if let Some(m) = self.lock_meetings().get(&id).filter(|m| !m.failed()) {
-            return Ok(m.clone());
+        if let Some(m) = self.cached(id) {
+            return Ok(m);
         }
         let _loading = self.loading.lock().await;
-        let cached = self.lock_meetings().get(&id).cloned();
-        match cached {
-            Some(m) if !m.failed() => return Ok(m),
-            Some(m) => {
-                // Its `meeting` room failed to store a change: this copy
-                // is retired (every connection to it closes and reconnects)
-                // and the meeting is loaded again from what is stored.
-                m.fail_rooms("the server could not store a change; reconnecting")
-                    .await;
-                self.lock_meetings().remove(&id);
-                tracing::warn!(meeting = %id, "meeting reloaded after a storage failure");
-            }
-            None => {}
+        // Another request may have loaded it while this one waited.
+        if let Some(m) = self.cached(id) {
+            return Ok(m);
         }
+        self.retire_failed(id).await;
+        let meeting = self.load(id).await?;
+        self.lock_meetings().insert(id, meeting.clone());
+        tracing::debug!(meeting = %id, "meeting loaded");
+        Ok(meeting)
+    }
+
+    /// The meeting's copy in memory, unless its `meeting` room failed.
+    fn cached(&self, id: Uuid) -> Option<Arc<Meeting>> {
+        self.lock_meetings()
+            .get(&id)
+            .filter(|m| !m.failed())
+            .cloned()
+    }
+
+    /// Retires a copy whose `meeting` room failed to store a change: every
+    /// connection to it closes and reconnects, to the copy loaded next.
+    async fn retire_failed(&self, id: Uuid) {
+        let Some(failed) = self.lock_meetings().remove(&id) else {
+            return;
+        };
+        failed
+            .fail_rooms("the server could not store a change; reconnecting")
+            .await;
+        tracing::warn!(meeting = %id, "meeting reloaded after a storage failure");
+    }
+
+    /// Loads a meeting from the store, its `meeting` room reconciled with
+    /// what is stored.
+    async fn load(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
         let key = format!("{id}/meeting");
         let (loaded, room, amendments, versions, frozen) = self
             .store
@@ -181,9 +198,7 @@ impl Hub {
                 Ok((m, r, a, v, f))
             })
             .await?;
-        let Some(loaded) = loaded else {
-            return Err(MeetingError::not_found("no such meeting"));
-        };
+        let loaded = loaded.ok_or_else(|| MeetingError::not_found("no such meeting"))?;
         let doc = RoomDoc::load(
             Kind::Meeting,
             room.snapshot,
@@ -194,82 +209,15 @@ impl Hub {
             tracing::error!(meeting = %id, error = %e, "stored meeting room does not decode");
             MeetingError::damaged("the meeting's stored state is damaged")
         })?;
-        let mut members = HashMap::new();
-        let mut by_token = HashMap::new();
-        for u in loaded.users {
-            let role = u.role.parse::<Role>().unwrap_or(Role::Observer);
-            let hash: secrets::SecretHash = u.token_hash.as_slice().try_into().unwrap_or([0; 32]);
-            by_token.insert(hash, u.id);
-            members.insert(
-                u.id,
-                Member {
-                    id: u.id,
-                    name: u.name,
-                    role,
-                    colour: u.colour,
-                    joined_at: u.joined_at,
-                },
-            );
-        }
-        let m = loaded.meeting;
-        let state = MeetingState {
-            title: m.title,
-            created_at: m.created_at,
-            // A tag this server does not know (written by a later one) reads
-            // as the default rather than losing the meeting.
-            language: m.language.parse().unwrap_or_default(),
-            participant_invite: m
-                .participant_invite_hash
-                .as_slice()
-                .try_into()
-                .unwrap_or([0; 32]),
-            observer_invite: m
-                .observer_invite_hash
-                .as_slice()
-                .try_into()
-                .unwrap_or([0; 32]),
-            participant_code: loaded
-                .participant_code_hash
-                .as_deref()
-                .and_then(secret_hash),
-            members,
-            by_token,
-            bindings: loaded.bindings.into_iter().collect(),
-            frozen,
-            amendments: amendments
-                .into_iter()
-                .map(|a| Amendment {
-                    id: a.id,
-                    clause_id: a.clause_id,
-                    author: a.author_id,
-                    status: Status::parse(&a.status),
-                    supporters: a.supporters,
-                    created_at: a.created_at,
-                    decided_at: a.decided_at,
-                    decided_by: a.decided_by,
-                    text: a.final_text.unwrap_or_default(),
-                    base: a.base_text,
-                })
-                .collect(),
-            versions: versions
-                .into_iter()
-                .map(|v| Version {
-                    number: v.number,
-                    created_at: v.created_at,
-                    frozen_by: v.frozen_by,
-                    sha256: v.sha256,
-                    text: v.text,
-                })
-                .collect(),
-        };
+        let mut state = MeetingState::stored(loaded, frozen);
+        state.amendments = amendments.into_iter().map(Amendment::from).collect();
+        state.versions = versions.into_iter().map(Version::from).collect();
         let meeting = Meeting::new(id, state, doc, self.store.clone(), self.sizes);
         {
             // Show whatever was stored but not yet shown when it stopped.
             let st = meeting.state();
             meeting.server_write(|txn| shown::reconcile(txn, &st));
         }
-        self.lock_meetings().insert(id, meeting.clone());
-        tracing::debug!(meeting = %id, "meeting loaded");
         Ok(meeting)
     }
 

@@ -11,6 +11,7 @@ use rand::Rng;
 
 use crate::room::RoomDoc;
 use crate::secrets::SecretHash;
+use crate::store::{AmendmentRecord, LoadedMeeting, VersionRecord};
 
 /// The member a character is credited to when its client ID is bound to
 /// nobody. The copy of such a character is written by a client ID bound to
@@ -192,4 +193,78 @@ impl MeetingState {
 /// The `n`th display colour.
 pub fn palette_colour(n: usize) -> String {
     PALETTE[n % PALETTE.len()].to_owned()
+}
+
+/// A stored hash as kept in memory (None if it is not one).
+pub(crate) fn stored_hash(stored: &[u8]) -> Option<SecretHash> {
+    stored.try_into().ok()
+}
+
+impl MeetingState {
+    /// The state of a meeting as stored, without its amendments and
+    /// versions (read apart). A role or language tag this server does not
+    /// know (written by a later one) reads as the least or the default
+    /// rather than losing the meeting.
+    pub fn stored(loaded: LoadedMeeting, frozen: bool) -> MeetingState {
+        let mut members = HashMap::new();
+        let mut by_token = HashMap::new();
+        for u in loaded.users {
+            by_token.insert(stored_hash(&u.token_hash).unwrap_or([0; 32]), u.id);
+            let member = Member {
+                id: u.id,
+                name: u.name,
+                role: u.role.parse::<Role>().unwrap_or(Role::Observer),
+                colour: u.colour,
+                joined_at: u.joined_at,
+            };
+            members.insert(u.id, member);
+        }
+        let m = loaded.meeting;
+        MeetingState {
+            title: m.title,
+            created_at: m.created_at,
+            language: m.language.parse().unwrap_or_default(),
+            participant_invite: stored_hash(&m.participant_invite_hash).unwrap_or([0; 32]),
+            observer_invite: stored_hash(&m.observer_invite_hash).unwrap_or([0; 32]),
+            participant_code: loaded
+                .participant_code_hash
+                .as_deref()
+                .and_then(stored_hash),
+            members,
+            by_token,
+            bindings: loaded.bindings.into_iter().collect(),
+            frozen,
+            amendments: Vec::new(),
+            versions: Vec::new(),
+        }
+    }
+}
+
+impl From<AmendmentRecord> for Amendment {
+    fn from(a: AmendmentRecord) -> Amendment {
+        Amendment {
+            id: a.id,
+            clause_id: a.clause_id,
+            author: a.author_id,
+            status: Status::parse(&a.status),
+            supporters: a.supporters,
+            created_at: a.created_at,
+            decided_at: a.decided_at,
+            decided_by: a.decided_by,
+            text: a.final_text.unwrap_or_default(),
+            base: a.base_text,
+        }
+    }
+}
+
+impl From<VersionRecord> for Version {
+    fn from(v: VersionRecord) -> Version {
+        Version {
+            number: v.number,
+            created_at: v.created_at,
+            frozen_by: v.frozen_by,
+            sha256: v.sha256,
+            text: v.text,
+        }
+    }
 }

@@ -13,7 +13,8 @@ use crate::clock::now_ms;
 use crate::meeting::commands::clause_check::{Acceptance, parse_sha256};
 use crate::meeting::rights::{self, Command};
 use crate::meeting::{
-    Amendment, ExtraWrite, HeldRoom, Journal, Meeting, MeetingError, Member, Status, Write,
+    Amendment, ExtraWrite, HeldRoom, Journal, Meeting, MeetingError, MeetingState, Member, Room,
+    Status, Write,
 };
 use crate::room::draft;
 use crate::room::{Author, Kind, Outcome, RoomDoc};
@@ -127,17 +128,9 @@ impl Meeting {
         let _serial = self.commands.lock().await;
         {
             let st = self.state();
-            let a = st
-                .amendment(id)
-                .ok_or_else(|| MeetingError::not_found("no such amendment"))?;
+            let a = undecided(&st, id)?;
             if a.author == by.id {
                 return Err(MeetingError::conflict("you proposed this amendment"));
-            }
-            if a.status != Status::Open {
-                return Err(MeetingError::conflict(format!(
-                    "this amendment was already {}",
-                    a.status.as_str()
-                )));
             }
             if a.supporters.contains(&by.id) {
                 return Ok(a.supporters.clone());
@@ -179,89 +172,8 @@ impl Meeting {
             .hold_room(RoomName::Draft)
             .await
             .map_err(|e| e.refusal("room"))?;
-        let (clause_id, seq, shown) = {
-            let mut doc = draft.room.doc();
-            let mut st = self.state();
-            let a = st
-                .amendment(id)
-                .cloned()
-                .ok_or_else(|| MeetingError::not_found("no such amendment"))?;
-            if a.status != Status::Open {
-                return Err(MeetingError::conflict(format!(
-                    "this amendment was already {}",
-                    a.status.as_str()
-                )));
-            }
-            if st.frozen {
-                return Err(MeetingError::conflict(
-                    "the draft is frozen; reopen it to accept amendments",
-                ));
-            }
-            let deleted = || MeetingError::conflict("its clause has been deleted from the draft");
-            // Checked under the draft's lock: the text checked is the text
-            // overwritten.
-            let current = draft::clause_text(doc.doc(), &a.clause_id).ok_or_else(deleted)?;
-            Acceptance {
-                base: a.base.as_deref(),
-                current: &current,
-                proposed: &text,
-            }
-            .check(clause_sha256.as_deref())?;
-            let client = st.fresh_client(&doc);
-            let state = doc.diff(&StateVector::default());
-            let update =
-                draft::rewrite_clause(&state, &a.clause_id, &text, client).ok_or_else(deleted)?;
-            let now = now_ms();
-            let decided = Amendment {
-                status: Status::Accepted,
-                decided_at: Some(now),
-                decided_by: Some(by.id),
-                text: text.clone(),
-                ..a.clone()
-            };
-            let (moderator, final_text) = (by.id, text.clone());
-            let record: ExtraWrite = Box::new(move |c| {
-                store::decide_amendment(c, id, "accepted", now, moderator, &final_text)
-            });
-            let author = Author {
-                user: a.author,
-                may_write: Ok(()),
-            };
-            let seq = match doc.apply(&update, &author, &st.bindings) {
-                Ok(Outcome::Applied(applied)) => {
-                    self.bind_clients(&mut st, &applied.new_bindings, a.author);
-                    let journal = Journal {
-                        user: a.author,
-                        accepted_by: Some(by.id),
-                        amendment: Some(id),
-                    };
-                    let write = Write {
-                        journal: Some(journal),
-                        extra: Some(record),
-                        ..Write::default()
-                    };
-                    draft.room.persist(self.store(), &mut doc, &applied, write);
-                    Some(applied.seq)
-                }
-                // The clause already reads so: nothing to change but the status.
-                Ok(Outcome::Noop) => {
-                    self.store().submit(record, |res| {
-                        if let Err(e) = res {
-                            tracing::error!(error = %e, "could not record an accepted amendment");
-                        }
-                    });
-                    None
-                }
-                Ok(Outcome::Partial(..)) | Err(_) => {
-                    tracing::error!(amendment = %id, "the server's own rewrite of a clause was refused");
-                    return Err(MeetingError::damaged(
-                        "the amendment could not be applied; nothing was changed",
-                    ));
-                }
-            };
-            *st.amendment_mut(id).expect("present") = decided.clone();
-            (a.clause_id, seq, self.show_amendment(&decided))
-        };
+        let (clause_id, seq, shown) =
+            self.write_acceptance(&draft.room, id, &text, by, clause_sha256.as_deref())?;
         if let Some(seq) = seq {
             draft
                 .room
@@ -275,6 +187,92 @@ impl Meeting {
         Ok((clause_id, text))
     }
 
+    /// The acceptance itself, under the draft's lock and then the
+    /// state's (the order of every write): the amendment still open, the
+    /// draft not frozen, the clause as the moderator saw it (the text
+    /// checked is the text overwritten); then the clause rewritten for the
+    /// amendment's author, with the decision in the same transaction.
+    /// Answers the clause, the draft's update to wait for (None if the
+    /// clause already read so) and the `meeting` room's.
+    fn write_acceptance(
+        &self,
+        draft: &Arc<Room>,
+        id: Uuid,
+        text: &str,
+        by: &Member,
+        seen_sha256: Option<&str>,
+    ) -> Result<(String, Option<u64>, Option<u64>), MeetingError> {
+        let mut doc = draft.doc();
+        let mut st = self.state();
+        let a = undecided(&st, id)?.clone();
+        if st.frozen {
+            return Err(MeetingError::conflict(
+                "the draft is frozen; reopen it to accept amendments",
+            ));
+        }
+        let deleted = || MeetingError::conflict("its clause has been deleted from the draft");
+        let current = draft::clause_text(doc.doc(), &a.clause_id).ok_or_else(deleted)?;
+        Acceptance {
+            base: a.base.as_deref(),
+            current: &current,
+            proposed: text,
+        }
+        .check(seen_sha256)?;
+        let client = st.fresh_client(&doc);
+        let state = doc.diff(&StateVector::default());
+        let update =
+            draft::rewrite_clause(&state, &a.clause_id, text, client).ok_or_else(deleted)?;
+        let now = now_ms();
+        let decided = Amendment {
+            status: Status::Accepted,
+            decided_at: Some(now),
+            decided_by: Some(by.id),
+            text: text.to_owned(),
+            ..a.clone()
+        };
+        let (moderator, final_text) = (by.id, text.to_owned());
+        let record: ExtraWrite = Box::new(move |c| {
+            store::decide_amendment(c, id, "accepted", now, moderator, &final_text)
+        });
+        let author = Author {
+            user: a.author,
+            may_write: Ok(()),
+        };
+        let seq = match doc.apply(&update, &author, &st.bindings) {
+            Ok(Outcome::Applied(applied)) => {
+                self.bind_clients(&mut st, &applied.new_bindings, a.author);
+                let write = Write {
+                    journal: Some(Journal {
+                        user: a.author,
+                        accepted_by: Some(by.id),
+                        amendment: Some(id),
+                    }),
+                    extra: Some(record),
+                    ..Write::default()
+                };
+                draft.persist(self.store(), &mut doc, &applied, write);
+                Some(applied.seq)
+            }
+            // The clause already reads so: nothing to change but the status.
+            Ok(Outcome::Noop) => {
+                self.store().submit(record, |res| {
+                    if let Err(e) = res {
+                        tracing::error!(error = %e, "could not record an accepted amendment");
+                    }
+                });
+                None
+            }
+            Ok(Outcome::Partial(..)) | Err(_) => {
+                tracing::error!(amendment = %id, "the server's own rewrite of a clause was refused");
+                return Err(MeetingError::damaged(
+                    "the amendment could not be applied; nothing was changed",
+                ));
+            }
+        };
+        *st.amendment_mut(id).expect("amendments are never removed") = decided.clone();
+        Ok((a.clause_id, seq, self.show_amendment(&decided)))
+    }
+
     /// Turns an amendment down; its room stays readable and stops changing.
     pub async fn reject(self: &Arc<Self>, by: &Member, id: Uuid) -> Result<(), MeetingError> {
         self.store().check_writable()?;
@@ -282,16 +280,7 @@ impl Meeting {
         let _serial = self.commands.lock().await;
         let (_room, text) = self.amendment_room(id).await?;
         {
-            let st = self.state();
-            let a = st
-                .amendment(id)
-                .ok_or_else(|| MeetingError::not_found("no such amendment"))?;
-            if a.status != Status::Open {
-                return Err(MeetingError::conflict(format!(
-                    "this amendment was already {}",
-                    a.status.as_str()
-                )));
-            }
+            undecided(&self.state(), id)?;
         }
         let now = now_ms();
         let moderator = by.id;
@@ -326,4 +315,19 @@ impl Meeting {
         let text = draft::amendment_text(room.room.doc().doc());
         Ok((room, text))
     }
+}
+
+/// The amendment `id`, if it is still open: 404 if there is none, 409 if
+/// it was decided.
+fn undecided(st: &MeetingState, id: Uuid) -> Result<&Amendment, MeetingError> {
+    let a = st
+        .amendment(id)
+        .ok_or_else(|| MeetingError::not_found("no such amendment"))?;
+    if a.status != Status::Open {
+        return Err(MeetingError::conflict(format!(
+            "this amendment was already {}",
+            a.status.as_str()
+        )));
+    }
+    Ok(a)
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::clock::now_ms;
 use crate::meeting::rights::{self, Command};
+use crate::meeting::state::stored_hash;
 use crate::meeting::{Meeting, MeetingError, MeetingState, Member};
 use crate::secrets::{self, join_code};
 use crate::store::{self, UserRecord};
@@ -172,7 +173,7 @@ impl Meeting {
             st.participant_invite = p_hash;
             st.observer_invite = o_hash;
             new_code.map(|(code, hash)| {
-                st.participant_code = secret_hash(&hash);
+                st.participant_code = stored_hash(&hash);
                 code
             })
         };
@@ -201,11 +202,6 @@ pub(crate) fn fresh_code() -> (String, Vec<u8>) {
     let code = join_code::new_code();
     let hash = join_code::hash(&code).expect("a fresh code reads as a code");
     (code, hash.to_vec())
-}
-
-/// A stored hash as kept in memory (None if it is not one).
-pub(crate) fn secret_hash(stored: &[u8]) -> Option<secrets::SecretHash> {
-    stored.try_into().ok()
 }
 
 /// The role an invite of this meeting, or its participant code, gives.

@@ -155,7 +155,9 @@ case "$scenario" in
     ;;
   history)
     joiners=${2:-1000}
-    trace=../shared/data/editing-traces/automerge-paper.json.gz
+    # The automerge-paper trace, kept in the repository (credit and license
+    # in bench/traces/README.md).
+    trace=bench/traces/automerge-paper.json.gz
     # The replay sends one writer's 259,778 edits as fast as it can: lift
     # the per-connection rate limit, and unload idle rooms after a second
     # so that the first sync afterwards is a cold load from the store.

@@ -29,8 +29,41 @@ use yrs::{
 };
 
 use crate::client::{self, Ws};
+use crate::common::{self, Common};
 use crate::proc;
 use crate::target::{Target, post};
+
+/// N observers join a streamed meeting over HTTP and open both rooms
+/// (Draftroom only).
+///
+/// The remote-attendee flow of a streamed meeting: a moderator and a few
+/// participants are in the `meeting` and `draft` rooms, then N observers
+/// join over HTTP with the observer invite and open both rooms as the web
+/// app does. Measured: the time until every observer is synced, the frames
+/// and bytes every client receives, a late joiner's first sync of
+/// `meeting`, and the server's memory.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Observers who join during the storm; a comma-separated list runs a
+    /// fresh meeting for each, one table row each.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', value_parser = common::count, default_value = "1000")]
+    pub observers: Vec<usize>,
+    /// Participants in the rooms before the storm, besides the moderator.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub participants: usize,
+    /// Observers joining or syncing at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// The storm is given up after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    pub time_cap_secs: f64,
+    /// Which server build this is ("before", "after"), for the report.
+    #[arg(long, value_name = "NAME", default_value = "draftroom")]
+    pub label: String,
+    /// The server under test and where the figures go.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// What an audience run is asked to do.
 #[derive(Debug, Clone)]
@@ -730,4 +763,89 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         rss_after_mib: mib(rss_after),
         server_cpu_s: cpu,
     })
+}
+
+impl Args {
+    /// Runs the audience storm for each N and prints a row for each.
+    pub async fn run(self) -> anyhow::Result<()> {
+        println!(
+            "{:<9} {:>9} {:>5} {:>12} {:>17} {:>19} {:>10} {:>10} {:>12} {:>10} {:>20} {:>5}",
+            "server",
+            "observers",
+            "conc",
+            "all synced s",
+            "obs frames avg/max",
+            "obs KiB avg/max",
+            "mod frames",
+            "mod KiB",
+            "all frames",
+            "meeting B",
+            "RSS MiB pre/peak/end",
+            "text"
+        );
+        let mut rows = Vec::new();
+        for &n in &self.observers {
+            let plan = Plan {
+                observers: n,
+                participants: self.participants,
+                concurrency: self.concurrency,
+                server_pid: self.common.server_pid,
+                time_cap: Duration::from_secs_f64(self.time_cap_secs),
+                label: self.label.clone(),
+            };
+            let r = run(&self.common.target, &plan).await?;
+            let synced = match r.all_synced_s {
+                Some(s) => format!("{s:.2}"),
+                None => format!("not in {:.0} s", r.time_cap_s),
+            };
+            println!(
+                "{:<9} {:>9} {:>5} {:>12} {:>17} {:>19} {:>10} {:>10.0} {:>12} {:>10} {:>20} {:>5}",
+                r.label,
+                r.observers,
+                r.concurrency,
+                synced,
+                format!("{:.0}/{}", r.observer_frames_mean, r.observer_frames_max),
+                format!(
+                    "{:.1}/{:.1}",
+                    r.observer_bytes_mean / 1024.0,
+                    r.observer_bytes_max as f64 / 1024.0
+                ),
+                r.moderator_frames,
+                r.moderator_bytes as f64 / 1024.0,
+                r.total_frames,
+                r.late_meeting_sync_bytes
+                    .map_or("-".to_owned(), |b| b.to_string()),
+                format!(
+                    "{:.0}/{:.0}/{:.0}",
+                    r.rss_before_mib, r.rss_peak_mib, r.rss_after_mib
+                ),
+                if r.text_ok { "yes" } else { "NO" }
+            );
+            if !r.finished {
+                println!(
+                    "{:<9} did not finish in {:.0} s: {} of {} observers synced, {} failed",
+                    "", r.time_cap_s, r.synced, r.observers, r.failed
+                );
+            }
+            println!(
+                "{:<9} shown to the moderator: meeting.observers = {}, {} observers listed in participants, {} clients; join p50/max {:.1}/{:.1} ms, join to synced p50/max {:.1}/{:.1} ms; server CPU {:.1} s",
+                "",
+                r.observers_count_shown
+                    .map_or("absent".to_owned(), |c| c.to_string()),
+                r.observers_listed,
+                r.clients_listed,
+                r.join_p50_ms,
+                r.join_max_ms,
+                r.sync_p50_ms,
+                r.sync_max_ms,
+                r.server_cpu_s
+            );
+            rows.push(r);
+        }
+        self.common.write_json(&rows)?;
+        if rows.iter().any(|r| !r.text_ok || r.failed > 0) {
+            std::process::exit(1);
+        }
+        Ok(())
+    }
 }

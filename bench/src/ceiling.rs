@@ -12,13 +12,59 @@ use anyhow::Context;
 use tokio::io::AsyncBufReadExt;
 use tokio::io::AsyncReadExt;
 
+use crate::common;
+
+/// How long the raw sender writes.
+const SECONDS: f64 = 5.0;
+
+/// The machine's ceiling for fan-out: a raw `send()` loop, no server.
+///
+/// The machine's ceiling for fan-out, no server involved: a raw `send()`
+/// loop in a child process writes one keystroke-sized frame to each of N
+/// sockets in turn for 5 s while N readers here count what arrives.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Sockets written to; a comma-separated list measures each in turn.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', value_parser = common::count, default_value = "100")]
+    pub followers: Vec<usize>,
+}
+
+impl Args {
+    /// Measures the ceiling for each N and prints it.
+    pub async fn run(self) -> anyhow::Result<()> {
+        for &n in &self.followers {
+            let fps = run(n, SECONDS).await?;
+            println!("raw send() loop to {n} sockets: {fps:.0} frames/s delivered");
+        }
+        Ok(())
+    }
+}
+
+/// The raw sender's side, which `ceiling` runs as a child process:
+/// `draftroom-load raw-server FOLLOWERS SECONDS` prints its port, accepts
+/// the connections, and writes.
+#[derive(Debug, clap::Args)]
+pub struct RawServer {
+    /// Connections to accept, then write to.
+    followers: usize,
+    /// Seconds to write for.
+    seconds: f64,
+}
+
+impl RawServer {
+    /// Serves until the time is up.
+    pub fn run(self) -> anyhow::Result<()> {
+        serve(self.followers, self.seconds)
+    }
+}
+
 /// A relayed keystroke as it goes on the wire: a 2-byte WebSocket header
 /// and a 29-byte sync update.
 const FRAME: [u8; 31] = [0x82; 31];
 
 /// The child's side: accept `followers` connections, then write to each in
 /// turn for `seconds`.
-pub fn serve(followers: usize, seconds: f64) -> anyhow::Result<()> {
+fn serve(followers: usize, seconds: f64) -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     println!("{}", listener.local_addr()?.port());
     std::io::stdout().flush()?;

@@ -21,8 +21,37 @@ use yrs::{
 };
 
 use crate::client;
+use crate::common::{self, Common};
 use crate::proc;
 use crate::target::Target;
+
+/// One writer, N read-only followers: latency, throughput, server CPU and
+/// memory.
+///
+/// One writer types into one clause at a steady rate while N read-only
+/// followers watch: the latency from the writer's send to each follower,
+/// the frames relayed, the server's CPU and memory. Every follower must get
+/// every keystroke, in order.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Read-only followers; a comma-separated list runs one room after
+    /// another, one table row each.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', value_parser = common::count, default_value = "100")]
+    pub followers: Vec<usize>,
+    /// Keystrokes the writer types.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub keystrokes: usize,
+    /// Keystrokes per second.
+    #[arg(long, value_name = "PER_SEC", default_value_t = 20.0)]
+    pub rate: f64,
+    /// Extra followers, as a percentage of N, that sync and then stop
+    /// reading; the figures are the other followers'.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.0)]
+    pub slow_percent: f64,
+    /// The server under test and where the figures go.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// What a fan-out run is asked to do.
 #[derive(Debug, Clone)]
@@ -389,6 +418,69 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         slow_followers,
         server_rss_after_mib: rss_after as f64 / 1024.0,
     })
+}
+
+impl Args {
+    /// Runs the fan-out for each N and prints a row for each.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let target = &self.common.target;
+        let mut rows = Vec::new();
+        println!(
+            "{:<12} {:>9} {:>9} {:>9} {:>9} {:>12} {:>12} {:>8} {:>12} {:>9} {:>6}",
+            "server",
+            "followers",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "frames/s",
+            "keystrokes/s",
+            "cpu %",
+            "KiB/conn",
+            "conn s",
+            "all"
+        );
+        for &n in &self.followers {
+            let plan = Plan {
+                followers: n,
+                keystrokes: self.keystrokes,
+                rate: self.rate,
+                server_pid: self.common.server_pid,
+                checkers: n.min(20),
+                slow: (n as f64 * self.slow_percent / 100.0).round() as usize,
+            };
+            let row = run(target, &plan).await?;
+            println!(
+                "{:<12} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>12.0} {:>12.0} {:>8.1} {:>12.1} {:>9.2} {:>6}",
+                row.server,
+                row.followers,
+                row.p50_ms,
+                row.p99_ms,
+                row.max_ms,
+                row.frames_per_s,
+                row.updates_per_s,
+                row.server_cpu_pct,
+                row.rss_per_conn_kib,
+                row.connect_s,
+                if row.delivered_all { "yes" } else { "NO" }
+            );
+            if row.slow_followers > 0 {
+                println!(
+                    "{:<12} {} followers stopped reading; server RSS {:.1} MiB idle, {:.1} MiB after typing",
+                    "", row.slow_followers, row.server_rss_mib, row.server_rss_after_mib
+                );
+            }
+            let ok = row.delivered_all;
+            rows.push(row);
+            if !ok {
+                eprintln!("not every follower got every keystroke in order");
+            }
+        }
+        self.common.write_json(&rows)?;
+        if rows.iter().any(|r| !r.delivered_all) {
+            std::process::exit(1);
+        }
+        Ok(())
+    }
 }
 
 /// A random non-zero 32-bit client ID, as Yjs makes them.

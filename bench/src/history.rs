@@ -5,6 +5,7 @@
 //! then N followers join within one second and the time until every one
 //! holds the whole document is measured, with the server's peak memory.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -20,15 +21,47 @@ use yrs::{
 };
 
 use crate::client::{self, Ws};
+use crate::common::Common;
 use crate::proc;
 use crate::target::Target;
 use crate::trace;
+
+/// The automerge-paper trace, kept in the repository (credit and license in
+/// bench/traces/README.md): relative to the working directory, as run from
+/// the repository's root.
+pub const DEFAULT_TRACE: &str = "bench/traces/automerge-paper.json.gz";
+
+/// A long real typing history: ingest, cold first sync, join storm.
+///
+/// A real typing history is replayed through the server into one clause as
+/// fast as it takes it; once the room has unloaded, one client's first sync
+/// measures the cold load from the store; then N followers join within one
+/// second and the time until every one holds the whole document is
+/// measured, with the server's peak memory.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The editing trace to replay (sequential `.json.gz` format of the
+    /// editing-traces collection).
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_TRACE)]
+    pub trace: PathBuf,
+    /// Followers in the join storm.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub joiners: usize,
+    /// Seconds to wait, everyone gone, for the room to unload before the
+    /// first sync (Draftroom; run the server with a short
+    /// `--room-idle-secs`).
+    #[arg(long = "unload-wait-secs", value_name = "SECS", default_value_t = 3.0)]
+    pub unload_wait_secs: f64,
+    /// The server under test and where the figures go.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// What a history run is asked to do.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The `.json.gz` trace.
-    pub trace: String,
+    pub trace: PathBuf,
     /// Followers in the join storm.
     pub joiners: usize,
     /// The server's process, for memory.
@@ -262,4 +295,62 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         join_peak_rss_mib: peak_rss as f64 / 1024.0,
         after_storm_rss_mib: after_storm_rss as f64 / 1024.0,
     })
+}
+
+impl Args {
+    /// Runs the replay, the first sync and the join storm, and prints them.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let plan = Plan {
+            trace: self.trace.clone(),
+            joiners: self.joiners,
+            server_pid: self.common.server_pid,
+            unload_wait: Duration::from_secs_f64(self.unload_wait_secs),
+        };
+        let row = run(&self.common.target, &plan).await?;
+        println!("server             {}", row.server);
+        println!("edits replayed     {}", row.edits);
+        println!(
+            "ingest             {:.2} s, {:.0} edits/s",
+            row.ingest_s, row.edits_per_s
+        );
+        println!(
+            "first sync         {:.1} ms ({}), {} bytes, text {}",
+            row.first_sync_ms,
+            if row.cold {
+                "cold: room loaded from the store"
+            } else {
+                "warm: room in memory"
+            },
+            row.first_sync_bytes,
+            if row.text_ok {
+                "matches the trace"
+            } else {
+                "DIFFERS"
+            }
+        );
+        println!(
+            "join storm         {} followers within 1 s: all synced after {:.2} s, peak server RSS {:.0} MiB, {:.0} MiB a second later",
+            row.joiners, row.join_all_synced_s, row.join_peak_rss_mib, row.after_storm_rss_mib
+        );
+        self.common.write_json(&[&row])?;
+        if !row.text_ok {
+            std::process::exit(1);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The default trace is in the repository (`bench/run.sh` runs from its
+    /// root; `cargo test` from `bench/`) and is the automerge-paper one.
+    #[test]
+    fn the_default_trace_is_in_the_repository() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let trace = crate::trace::load(&root.join(super::DEFAULT_TRACE)).unwrap();
+        assert_eq!(trace.patches.len(), 259_778);
+        assert_eq!(trace.end.chars().count(), 104_852);
+    }
 }

@@ -22,8 +22,59 @@ use yrs::{
 };
 
 use crate::client::{self, Ws};
+use crate::common::Common;
 use crate::proc;
 use crate::target::Target;
+
+/// Connect, type, disconnect cycles over many meetings: memory and
+/// descriptors must come back (Draftroom only).
+///
+/// Thousands of connect, type, disconnect cycles across many meetings, in
+/// rounds with a pause after each for the rooms to unload (run the server
+/// with a short `--room-idle-secs`): the server's memory and descriptors
+/// are sampled twice a second and must come back after settling; every
+/// meeting must hold every character typed into it.
+#[derive(Debug, clap::Args)]
+#[command(mut_arg("server_pid", |a| a.required(true)))]
+pub struct Args {
+    /// Connect, type, disconnect cycles in all.
+    #[arg(long, value_name = "N", default_value_t = 3000)]
+    pub cycles: usize,
+    /// Meetings they are spread over.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub meetings: usize,
+    /// Cycles running at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub workers: usize,
+    /// Keystrokes per cycle.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub keystrokes: usize,
+    /// Seconds to wait after the last cycle, for rooms to unload.
+    #[arg(long, value_name = "SECS", default_value_t = 8)]
+    pub settle_secs: u64,
+    /// Rounds the cycles come in, with a pause after each for every room
+    /// to unload.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub rounds: usize,
+    /// Each cycle a new Yjs client (a new client ID, which the meeting
+    /// records for good), instead of one of a fixed set per meeting and
+    /// worker coming back: yes or no (true/false, 1/0); `--new-clients`
+    /// alone means yes.
+    #[arg(
+        long,
+        value_name = "YES|NO",
+        hide_possible_values = true,
+        num_args = 0..=1,
+        default_value_t = false,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub new_clients: bool,
+    /// The server under test and where the figures go.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// What a soak run is asked to do.
 #[derive(Debug, Clone)]
@@ -301,4 +352,40 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         all_present,
         samples,
     })
+}
+
+impl Args {
+    /// Runs the soak and prints what the server came back to.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let plan = Plan {
+            cycles: self.cycles,
+            meetings: self.meetings,
+            workers: self.workers,
+            keystrokes: self.keystrokes,
+            settle_secs: self.settle_secs,
+            rounds: self.rounds,
+            new_clients: self.new_clients,
+            server_pid: self.common.server_pid.context("--server-pid is required")?,
+        };
+        let row = run(&self.common.target, &plan).await?;
+        println!(
+            "{}: {} cycles over {} meetings in {:.1} s; RSS warm {:.1} MiB, peak {:.1}, after settling {:.1}; descriptors warm {}, peak {}, after settling {}; every character present: {}",
+            row.server,
+            row.cycles,
+            row.meetings,
+            row.cycles_s,
+            row.rss_warm_mib,
+            row.rss_peak_mib,
+            row.rss_end_mib,
+            row.fds_warm,
+            row.fds_peak,
+            row.fds_end,
+            if row.all_present { "yes" } else { "NO" }
+        );
+        self.common.write_json(&row)?;
+        if !row.all_present {
+            bail!("characters typed in the soak are missing");
+        }
+        Ok(())
+    }
 }

@@ -54,7 +54,7 @@ impl Target {
         match s.split_once('=') {
             Some(("draftroom", url)) => Ok(Target::Draftroom(url.trim_end_matches('/').into())),
             Some(("y-websocket", url)) => Ok(Target::YWebsocket(url.trim_end_matches('/').into())),
-            _ => bail!("--target is draftroom=http://HOST:PORT or y-websocket=ws://HOST:PORT"),
+            _ => bail!("expected draftroom=http://HOST:PORT or y-websocket=ws://HOST:PORT"),
         }
     }
 

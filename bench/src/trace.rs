@@ -4,6 +4,7 @@
 //! [[pos, del, ins], …]}]}`, positions in Unicode scalar values.
 
 use std::io::Read;
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -29,8 +30,9 @@ pub struct Trace {
 }
 
 /// Reads a `.json.gz` trace.
-pub fn load(path: &str) -> anyhow::Result<Trace> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+pub fn load(path: &Path) -> anyhow::Result<Trace> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut json = String::new();
     flate2::read::GzDecoder::new(file).read_to_string(&mut json)?;
     let v: serde_json::Value = serde_json::from_str(&json)?;

@@ -16,8 +16,36 @@ use yrs::updates::encoder::Encode;
 use yrs::{Array, Doc, MapPrelim, Text, TextPrelim, Transact, Update, WriteTxn};
 
 use crate::client;
+use crate::common::Common;
 use crate::proc;
 use crate::target::Target;
+
+/// Writers per meeting.
+const WRITERS: usize = 3;
+/// Followers per meeting.
+const FOLLOWERS: usize = 20;
+
+/// Many meetings at once, 3 writers and 20 followers each: convergence,
+/// server CPU and memory.
+///
+/// Many meetings at once, each with 3 writers typing into the same clause
+/// concurrently and 20 followers: every document of a meeting must converge
+/// to the same text; the server's CPU and memory are measured.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Meetings.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub meetings: usize,
+    /// Keystrokes each writer types.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub keystrokes: usize,
+    /// Keystrokes per second per writer.
+    #[arg(long, value_name = "PER_SEC", default_value_t = 20.0)]
+    pub rate: f64,
+    /// The server under test and where the figures go.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// What a many-meetings run is asked to do.
 #[derive(Debug, Clone)]
@@ -257,4 +285,36 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         server_rss_mib: rss_idle as f64 / 1024.0,
         rss_per_conn_kib: rss_idle.saturating_sub(rss_base) as f64 / connections.max(1) as f64,
     })
+}
+
+impl Args {
+    /// Runs the meetings and prints what they came to.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let plan = Plan {
+            meetings: self.meetings,
+            writers: WRITERS,
+            followers: FOLLOWERS,
+            keystrokes: self.keystrokes,
+            rate: self.rate,
+            server_pid: self.common.server_pid,
+        };
+        let row = run(&self.common.target, &plan).await?;
+        println!(
+            "{}: {} meetings, {} connections, {} updates: converged {} ({:.2} s after the last keystroke), server CPU {:.0}%, RSS {:.0} MiB ({:.1} KiB per connection)",
+            row.server,
+            row.meetings,
+            row.connections,
+            row.updates,
+            if row.converged { "yes" } else { "NO" },
+            row.converge_s,
+            row.server_cpu_pct,
+            row.server_rss_mib,
+            row.rss_per_conn_kib
+        );
+        self.common.write_json(&[&row])?;
+        if !row.converged {
+            std::process::exit(1);
+        }
+        Ok(())
+    }
 }

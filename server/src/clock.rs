@@ -2,7 +2,7 @@
 //! epoch, and those as a civil UTC date and time.
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -10,7 +10,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// A time as a civil UTC date and time: year, month, day, hour, minute.
-pub fn civil(ms: i64) -> (i64, i64, i64, i64, i64) {
+pub(crate) fn civil(ms: i64) -> (i64, i64, i64, i64, i64) {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -28,7 +28,7 @@ pub fn civil(ms: i64) -> (i64, i64, i64, i64, i64) {
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for ms since the epoch.
-pub fn format_time(ms: i64) -> String {
+pub(crate) fn format_time(ms: i64) -> String {
     let (y, m, d, hh, mm) = civil(ms);
     format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
 }

@@ -5,13 +5,15 @@
 //! [`run`] serves it on a listener until a shutdown signal, then closes
 //! every connection and commits everything queued to the store.
 
-pub mod clock;
+#![warn(unreachable_pub)]
+
+pub(crate) mod clock;
 pub mod config;
-pub mod http;
+pub(crate) mod http;
 pub mod meeting;
-pub mod rate;
+pub(crate) mod rate;
 pub mod room;
-pub mod secrets;
+pub(crate) mod secrets;
 pub mod store;
 
 use std::future::Future;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// A token bucket, full when made.
 #[derive(Debug, Clone)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     /// Tokens added per second.
     rate: f64,
     /// Most tokens held.
@@ -19,7 +19,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket at `now`.
-    pub fn new(rate: f64, burst: f64, now: Instant) -> Self {
+    pub(crate) fn new(rate: f64, burst: f64, now: Instant) -> Self {
         TokenBucket {
             rate,
             burst,
@@ -36,13 +36,13 @@ impl TokenBucket {
     }
 
     /// Whether a token is there at `now`, without taking it.
-    pub fn has(&mut self, now: Instant) -> bool {
+    pub(crate) fn has(&mut self, now: Instant) -> bool {
         self.refill(now);
         self.tokens >= 1.0
     }
 
     /// Takes one token at `now`; false when the bucket is empty.
-    pub fn take(&mut self, now: Instant) -> bool {
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
         let has = self.has(now);
         if has {
             self.tokens -= 1.0;
@@ -51,14 +51,14 @@ impl TokenBucket {
     }
 
     /// Whether the bucket would be full at `now` (it can be forgotten).
-    pub fn full_at(&self, now: Instant) -> bool {
+    pub(crate) fn full_at(&self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens + elapsed * self.rate >= self.burst
     }
 
     /// How long until a token is there, counted from the last look; an
     /// hour if the bucket never refills.
-    pub fn wait(&self) -> Duration {
+    pub(crate) fn wait(&self) -> Duration {
         if self.rate > 0.0 {
             Duration::from_secs_f64(((1.0 - self.tokens) / self.rate).max(0.0))
         } else {

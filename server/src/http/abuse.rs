@@ -159,7 +159,7 @@ impl AbuseLimits {
 /// The client's address: the peer's, or the one a trusted proxy put in the
 /// configured header (`--client-ip-header`, the last address in it).
 #[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub IpAddr);
+pub(crate) struct ClientAddr(pub IpAddr);
 
 impl FromRequestParts<std::sync::Arc<crate::http::AppState>> for ClientAddr {
     type Rejection = std::convert::Infallible;

@@ -32,7 +32,7 @@ use tower::ServiceExt;
 /// Accepts connections on `listener` and serves `router` on each until
 /// `shutdown` turns true; then asks each connection to finish its request
 /// and close, and waits up to `drain` for them.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,

@@ -49,7 +49,7 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
 /// under `/api/meetings/{id}` that needs a member: `Authorization: Bearer
 /// T`, checked before the body is read. An address with too many failed
 /// sign-ins is refused before its token is looked at.
-pub struct Caller {
+pub(crate) struct Caller {
     /// The meeting of the path.
     pub meeting: Arc<Meeting>,
     /// The member the token names.
@@ -95,12 +95,12 @@ fn signing_in<T>(app: &AppState, addr: IpAddr, result: Result<T, AppError>) -> R
 }
 
 /// `GET /healthz`
-pub async fn healthz() -> &'static str {
+pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
 /// `POST /api/meetings`
-pub async fn create_meeting(
+pub(crate) async fn create_meeting(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<CreateMeeting>,
@@ -118,7 +118,7 @@ pub async fn create_meeting(
 }
 
 /// `GET /api/meetings/{id}`: the meeting as the caller sees it.
-pub async fn show_meeting(
+pub(crate) async fn show_meeting(
     Caller {
         meeting,
         member: me,
@@ -140,7 +140,7 @@ pub async fn show_meeting(
 
 /// `POST /api/meetings/{id}/invitation`: checked like a join (a bad
 /// invite counts as a failed sign-in), but makes no member.
-pub async fn invitation(
+pub(crate) async fn invitation(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
@@ -155,7 +155,7 @@ pub async fn invitation(
 /// `POST /api/codes` `{"code"}`: the meeting a participant code opens.
 /// Like an invitation, a code that opens nothing is a failed sign-in, so
 /// guessing codes is limited per address.
-pub async fn resolve_code(
+pub(crate) async fn resolve_code(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<ParticipantCode>,
@@ -166,7 +166,7 @@ pub async fn resolve_code(
 }
 
 /// `POST /api/meetings/{id}/join`
-pub async fn join(
+pub(crate) async fn join(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
@@ -183,7 +183,7 @@ pub async fn join(
 }
 
 /// `POST /api/meetings/{id}/editors`
-pub async fn grant_editor(
+pub(crate) async fn grant_editor(
     Caller {
         meeting,
         member: me,
@@ -195,7 +195,7 @@ pub async fn grant_editor(
 }
 
 /// `POST /api/meetings/{id}/invites/rotate`
-pub async fn rotate_invites(
+pub(crate) async fn rotate_invites(
     Caller {
         meeting,
         member: me,
@@ -206,12 +206,12 @@ pub async fn rotate_invites(
 }
 
 /// Any other `/api` path.
-pub async fn not_found() -> AppError {
+pub(crate) async fn not_found() -> AppError {
     AppError::not_found("no such API path")
 }
 
 /// A known path with the wrong method.
-pub async fn method_not_allowed() -> AppError {
+pub(crate) async fn method_not_allowed() -> AppError {
     AppError::new(
         draftroom_shared::ErrorCode::MethodNotAllowed,
         "this path does not take that method",
@@ -220,7 +220,7 @@ pub async fn method_not_allowed() -> AppError {
 
 /// `{"clause_id"}` of a new amendment.
 #[derive(serde::Deserialize)]
-pub struct OpenAmendment {
+pub(crate) struct OpenAmendment {
     clause_id: String,
 }
 
@@ -230,7 +230,7 @@ fn path_uuid(s: &str, what: &str) -> Result<Uuid, AppError> {
 }
 
 /// `POST /api/meetings/{id}/amendments`
-pub async fn open_amendment(
+pub(crate) async fn open_amendment(
     Caller {
         meeting,
         member: me,
@@ -251,7 +251,7 @@ pub async fn open_amendment(
 }
 
 /// `GET /api/meetings/{id}/amendments`
-pub async fn list_amendments(
+pub(crate) async fn list_amendments(
     Caller { meeting, .. }: Caller,
 ) -> Result<impl IntoResponse, AppError> {
     Ok(Json(meeting.amendments_view().await?))
@@ -259,7 +259,7 @@ pub async fn list_amendments(
 
 /// `POST /api/meetings/{id}/amendments/{aid}/{support|accept|reject}`;
 /// accept takes an optional body `{"clause_sha256"}`, the others none.
-pub async fn decide_amendment(
+pub(crate) async fn decide_amendment(
     Caller {
         meeting,
         member: me,
@@ -290,7 +290,7 @@ pub async fn decide_amendment(
 }
 
 /// `POST /api/meetings/{id}/freeze`
-pub async fn freeze(
+pub(crate) async fn freeze(
     Caller {
         meeting,
         member: me,
@@ -303,7 +303,7 @@ pub async fn freeze(
 }
 
 /// `POST /api/meetings/{id}/reopen`
-pub async fn reopen(
+pub(crate) async fn reopen(
     Caller {
         meeting,
         member: me,
@@ -314,14 +314,16 @@ pub async fn reopen(
 }
 
 /// `GET /api/meetings/{id}/versions`
-pub async fn versions(Caller { meeting, .. }: Caller) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn versions(
+    Caller { meeting, .. }: Caller,
+) -> Result<impl IntoResponse, AppError> {
     Ok(Json(meeting.versions_view()))
 }
 
 /// `?format=` of a version or the report, and `?lang=` to write it in
 /// another language than the meeting's.
 #[derive(serde::Deserialize, Default)]
-pub struct FormatQuery {
+pub(crate) struct FormatQuery {
     format: Option<String>,
     lang: Option<String>,
 }
@@ -350,7 +352,7 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
 }
 
 /// `GET /api/meetings/{id}/versions/{n}?format=json|md|txt&lang=pl|en`
-pub async fn version(
+pub(crate) async fn version(
     Caller { meeting, .. }: Caller,
     Path((_, n)): Path<(String, String)>,
     Query(q): Query<FormatQuery>,
@@ -373,7 +375,7 @@ pub async fn version(
 }
 
 /// `GET /api/meetings/{id}/versions/{a}/diff/{b}`
-pub async fn version_diff(
+pub(crate) async fn version_diff(
     Caller { meeting, .. }: Caller,
     Path((_, a, b)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -383,7 +385,7 @@ pub async fn version_diff(
 }
 
 /// `GET /api/meetings/{id}/clauses/{clause_id}/{history|authors}`
-pub async fn clause(
+pub(crate) async fn clause(
     Caller { meeting, .. }: Caller,
     Path((_, clause, what)): Path<(String, String, String)>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -395,7 +397,7 @@ pub async fn clause(
 }
 
 /// `POST /api/meetings/{id}/clauses/{clause_id}/move` `{"to"}`
-pub async fn move_clause(
+pub(crate) async fn move_clause(
     Caller {
         meeting,
         member: me,
@@ -408,7 +410,7 @@ pub async fn move_clause(
 }
 
 /// `GET /api/meetings/{id}/report?format=md|html&lang=pl|en`
-pub async fn report(
+pub(crate) async fn report(
     Caller { meeting, .. }: Caller,
     Query(q): Query<FormatQuery>,
 ) -> Result<axum::response::Response, AppError> {

@@ -31,12 +31,12 @@ use crate::meeting::{Meeting, Member, OpenError, Relay, Relayed, Room};
 use crate::rate::TokenBucket;
 
 /// The upgraded socket of a connection.
-pub type Socket = WebSocketStream<TcpStream>;
+pub(crate) type Socket = WebSocketStream<TcpStream>;
 
 /// Messages larger than this go out as fragments of this size, so that the
 /// socket's write buffer, which never shrinks, stays this small after a
 /// large message (a new client's whole document, say).
-pub const FRAGMENT: usize = 16 * 1024;
+pub(crate) const FRAGMENT: usize = 16 * 1024;
 
 /// What the server sends a connection that has been sent nothing for a
 /// while: a presence (awareness) update about no client at all. The stock
@@ -47,7 +47,7 @@ pub const FRAGMENT: usize = 16 * 1024;
 /// changes no state, emits no event and asks for no answer, and it grows
 /// nobody's state, on either side. Three bytes: message type 1, then the
 /// update as a byte string of length 1 holding the count 0.
-pub const HEARTBEAT: [u8; 3] = [1, 1, 0];
+pub(crate) const HEARTBEAT: [u8; 3] = [1, 1, 0];
 
 /// Source of connection ids (0 is the server's own).
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -69,7 +69,7 @@ enum Event {
 }
 
 /// Runs a member's connection to a room until either side ends it.
-pub async fn serve(
+pub(crate) async fn serve(
     app: Arc<AppState>,
     meeting: Arc<Meeting>,
     member: Member,
@@ -165,7 +165,7 @@ async fn close_handshake(socket: &mut Socket, frame: WsMessage) {
 }
 
 /// A close message with this code and reason.
-pub fn close_frame(code: u16, reason: String) -> WsMessage {
+pub(crate) fn close_frame(code: u16, reason: String) -> WsMessage {
     WsMessage::Close(Some(CloseFrame {
         code: CloseCode::from(code),
         reason: truncate(reason).into(),

@@ -152,7 +152,7 @@ impl IntoResponse for AppError {
 }
 
 /// A JSON body whose rejections are answered as [`AppError`]s.
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
@@ -172,7 +172,7 @@ where
 /// A request body that may be absent, read as JSON only by the command
 /// that takes one: no body (or only whitespace) is `None`, so a caller
 /// with nothing to say sends nothing.
-pub struct OptionalBody {
+pub(crate) struct OptionalBody {
     /// Whether the request said `Content-Type: application/json`.
     json_type: bool,
     bytes: axum::body::Bytes,
@@ -180,7 +180,7 @@ pub struct OptionalBody {
 
 impl OptionalBody {
     /// The body as JSON, or None if there is none.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<Option<T>, AppError> {
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<Option<T>, AppError> {
         if self.bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }

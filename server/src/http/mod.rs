@@ -1,14 +1,14 @@
 //! The axum edge: HTTP commands, the WebSocket endpoint and the web app's
 //! files. It translates between the wire and the meeting, nothing more.
 
-pub mod abuse;
-pub mod accept;
-pub mod api;
-pub mod connection;
-pub mod error;
-pub mod session;
-pub mod web;
-pub mod ws;
+pub(crate) mod abuse;
+pub(crate) mod accept;
+pub(crate) mod api;
+pub(crate) mod connection;
+pub(crate) mod error;
+pub(crate) mod session;
+pub(crate) mod web;
+pub(crate) mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -22,7 +22,7 @@ use crate::room::{Denied, Refusal};
 
 /// Something to send back on this connection.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// Send now.
     Now(Vec<u8>),
     /// Send once the room's update `seq` is durable (it shows state up to it).
@@ -31,7 +31,7 @@ pub enum Reply {
 
 /// Why a connection must be closed.
 #[derive(Debug, thiserror::Error)]
-pub enum SessionError {
+pub(crate) enum SessionError {
     /// The bytes are not the protocol.
     #[error("malformed message: {0}")]
     Malformed(String),
@@ -55,7 +55,7 @@ pub enum SessionError {
 }
 
 /// The protocol state of one connection to one room.
-pub struct Session {
+pub(crate) struct Session {
     meeting: Arc<Meeting>,
     room: Arc<Room>,
     user: Uuid,
@@ -83,7 +83,7 @@ const MAX_HELD_BYTES: usize = 4 << 20;
 
 impl Session {
     /// A session of `user` on `room`.
-    pub fn new(
+    pub(crate) fn new(
         meeting: Arc<Meeting>,
         room: Arc<Room>,
         user: Uuid,
@@ -107,32 +107,22 @@ impl Session {
 
     /// Whether changes were refused for want of storage and not asked for
     /// again yet.
-    pub fn owes_resync(&self) -> bool {
+    pub(crate) fn owes_resync(&self) -> bool {
         self.owes_resync
     }
 
     /// Asks the client for what the room lacks (a sync step 1 with the
     /// room's state vector; the client answers with the difference), once
     /// the store takes writes again.
-    pub fn resync(&mut self) -> Reply {
+    pub(crate) fn resync(&mut self) -> Reply {
         self.owes_resync = false;
         let sv = self.room.doc().state_vector();
         tracing::info!("storage is back: asking the client for the changes it kept");
         Reply::Now(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1())
     }
 
-    /// The connection id used in the relay.
-    pub fn conn(&self) -> u64 {
-        self.conn
-    }
-
-    /// The room.
-    pub fn room(&self) -> &Arc<Room> {
-        &self.room
-    }
-
     /// What the server says first: its state vector and who is present.
-    pub fn start(&self) -> Vec<Reply> {
+    pub(crate) fn start(&self) -> Vec<Reply> {
         let sv = self.room.doc().state_vector();
         let mut out = vec![Reply::Now(
             Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1(),
@@ -159,7 +149,7 @@ impl Session {
 
     /// Handles one binary frame (which may hold several messages). Nothing
     /// of a frame is acted on unless all of it decodes.
-    pub fn handle(&mut self, frame: &[u8]) -> Result<Vec<Reply>, SessionError> {
+    pub(crate) fn handle(&mut self, frame: &[u8]) -> Result<Vec<Reply>, SessionError> {
         if !self.rate.take(Instant::now()) {
             return Err(SessionError::TooFast);
         }

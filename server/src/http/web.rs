@@ -28,10 +28,10 @@ use crate::http::error::AppError;
 
 /// `Cache-Control` of `index.html` and every other file not under `/assets/`:
 /// kept, but checked again (ETag, Last-Modified) before each use.
-pub const NO_CACHE: &str = "no-cache";
+pub(crate) const NO_CACHE: &str = "no-cache";
 /// `Cache-Control` of the content-hashed files under `/assets/`: a new
 /// build has new names, so a name's content never changes.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Shown at every app path when the web app is not there.
 const PLACEHOLDER: &str = "<!doctype html><meta charset=utf-8><title>Draftroom</title>\
@@ -41,14 +41,14 @@ See <code>README.md</code> for the API.</p>";
 
 /// The web app: the directory of its built files, if there is one.
 #[derive(Clone)]
-pub struct WebApp {
+pub(crate) struct WebApp {
     dir: Option<Arc<Path>>,
 }
 
 impl WebApp {
     /// Serves the app in `dir`, or a placeholder page when it is `None` or
     /// not a directory.
-    pub fn new(dir: Option<PathBuf>) -> WebApp {
+    pub(crate) fn new(dir: Option<PathBuf>) -> WebApp {
         let dir = match dir {
             Some(d) if d.is_dir() => Some(Arc::from(d)),
             Some(d) => {
@@ -61,7 +61,7 @@ impl WebApp {
     }
 
     /// Answers a request no route of the server took.
-    pub async fn serve(self, req: Request) -> Response {
+    pub(crate) async fn serve(self, req: Request) -> Response {
         let path = req.uri().path();
         if is_server_path(path) {
             return AppError::not_found("no such path").into_response();
@@ -119,7 +119,7 @@ fn style_nonce() -> String {
 }
 
 /// The placeholder in the built `index.html` that each page's nonce replaces.
-pub const NONCE_PLACEHOLDER: &str = "__CSP_NONCE__";
+pub(crate) const NONCE_PLACEHOLDER: &str = "__CSP_NONCE__";
 
 /// Puts the nonce into an HTML page; anything else passes unchanged.
 async fn with_nonce(response: Response, nonce: &str, head: bool) -> Response {
@@ -180,7 +180,7 @@ fn is_server_path(path: &str) -> bool {
 /// WebSocket on the host the browser asked for (CSP level 2 browsers do
 /// not count `ws:` as `'self'`). A Host header that is not a plausible
 /// `host[:port]` is left out rather than copied into the policy.
-pub fn content_security_policy(headers: &HeaderMap, style_nonce: &str) -> String {
+pub(crate) fn content_security_policy(headers: &HeaderMap, style_nonce: &str) -> String {
     let connect = match headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -199,7 +199,7 @@ pub fn content_security_policy(headers: &HeaderMap, style_nonce: &str) -> String
 /// Whether `s` is a host name, an IPv4 address or a bracketed IPv6
 /// address, with an optional port: nothing that could end a CSP directive
 /// or add a source.
-pub fn plausible_host(s: &str) -> bool {
+pub(crate) fn plausible_host(s: &str) -> bool {
     if s.is_empty() || s.len() > 262 {
         return false;
     }
@@ -247,7 +247,7 @@ pub fn plausible_host(s: &str) -> bool {
 /// Headers every response carries: no type sniffing, no Referer leaving
 /// the app (invite secrets must never travel in one), no framing by other
 /// sites.
-pub fn add_security_headers(headers: &mut HeaderMap) {
+pub(crate) fn add_security_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -33,7 +33,7 @@ use crate::meeting::{Meeting, Member};
 
 /// Query of the WebSocket URL.
 #[derive(Deserialize)]
-pub struct WsQuery {
+pub(crate) struct WsQuery {
     token: Option<String>,
 }
 
@@ -48,7 +48,7 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 
 /// Checks the upgrade request, answers 101, then authenticates and runs the
 /// connection on the upgraded socket.
-pub async fn handler(
+pub(crate) async fn handler(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     Path((meeting, room)): Path<(String, String)>,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 /// Who of the audience is connected, and when the count was last shown.
 #[derive(Default)]
-pub struct Audience {
+pub(crate) struct Audience {
     inner: Mutex<Inner>,
 }
 
@@ -32,7 +32,7 @@ struct Inner {
 
 impl Audience {
     /// The count changes in the `meeting` room at most this often.
-    pub const EVERY: Duration = Duration::from_secs(1);
+    pub(crate) const EVERY: Duration = Duration::from_secs(1);
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -40,7 +40,7 @@ impl Audience {
 
     /// Counts a connection of observer `user` in. Answers when to write the
     /// count, if a write must be scheduled now (none is pending).
-    pub fn arrive(&self, user: Uuid) -> Option<Duration> {
+    pub(crate) fn arrive(&self, user: Uuid) -> Option<Duration> {
         let mut inner = self.lock();
         let first = {
             let n = inner.connected.entry(user).or_default();
@@ -51,7 +51,7 @@ impl Audience {
     }
 
     /// Counts a connection of observer `user` out; answers as [`Self::arrive`].
-    pub fn leave(&self, user: Uuid) -> Option<Duration> {
+    pub(crate) fn leave(&self, user: Uuid) -> Option<Duration> {
         let mut inner = self.lock();
         let n = inner.connected.get_mut(&user)?;
         *n -= 1;
@@ -63,13 +63,13 @@ impl Audience {
     }
 
     /// Observers connected now.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.lock().connected.len()
     }
 
     /// Takes the count for the scheduled write; a change after this
     /// schedules the next write.
-    pub fn take(&self) -> usize {
+    pub(crate) fn take(&self) -> usize {
         let mut inner = self.lock();
         inner.scheduled = false;
         inner.last_shown = Some(Instant::now());

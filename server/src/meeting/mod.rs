@@ -4,18 +4,18 @@
 //! "apply, persist, then relay" holds for client edits and server edits
 //! alike.
 
-pub mod audience;
-pub mod commands;
-pub mod error;
-mod live;
-pub mod live_room;
-pub mod registry;
-pub mod report;
-pub mod rights;
-pub mod shown;
-pub mod state;
-mod updates;
-pub mod views;
+pub(crate) mod audience;
+pub(crate) mod commands;
+pub(crate) mod error;
+pub(crate) mod live;
+pub(crate) mod live_room;
+pub(crate) mod registry;
+pub(crate) mod report;
+pub(crate) mod rights;
+pub(crate) mod shown;
+pub(crate) mod state;
+pub(crate) mod updates;
+pub(crate) mod views;
 
 pub use error::MeetingError;
 pub use live::{Following, HeldRoom, Meeting, OpenError};

@@ -13,7 +13,7 @@ use crate::room::Denied;
 
 /// A command of the external interface that changes the meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// `POST …/editors`: let a participant co-edit the draft.
     GrantEditor,
     /// `POST …/invites/rotate`: replace invites and the participant code.
@@ -36,7 +36,8 @@ pub enum Command {
 
 impl Command {
     /// Every command, for the table's test.
-    pub const ALL: [Command; 9] = [
+    #[cfg(test)]
+    const ALL: [Command; 9] = [
         Command::GrantEditor,
         Command::RotateInvites,
         Command::OpenAmendment,
@@ -69,7 +70,7 @@ fn writes_draft(role: Role) -> bool {
 
 /// May `role` give `command` at all? The meeting's state (frozen, who
 /// proposed what) is the command's own check after this one.
-pub fn may(role: Role, command: Command) -> Result<(), MeetingError> {
+pub(crate) fn may(role: Role, command: Command) -> Result<(), MeetingError> {
     if let Some(what) = command.moderators() {
         return if role == Role::Moderator {
             Ok(())
@@ -98,7 +99,7 @@ pub fn may(role: Role, command: Command) -> Result<(), MeetingError> {
 
 /// May `user` write `room` now? Asked under the room's document lock, so
 /// that a freeze (which takes it too) and a write cannot interleave.
-pub fn may_write(st: &MeetingState, user: Uuid, room: RoomName) -> Result<(), Denied> {
+pub(crate) fn may_write(st: &MeetingState, user: Uuid, room: RoomName) -> Result<(), Denied> {
     let role = st.members.get(&user).map(|m| m.role);
     match room {
         RoomName::Meeting => Err(Denied::ServerOnly),
@@ -124,7 +125,7 @@ pub fn may_write(st: &MeetingState, user: Uuid, room: RoomName) -> Result<(), De
 /// Whether a connection of `role` shows its presence (cursor, name) to
 /// the room. Observers do not: thousands of followers are a count, not a
 /// list of cursors.
-pub fn shows_presence(role: Option<Role>) -> bool {
+pub(crate) fn shows_presence(role: Option<Role>) -> bool {
     !matches!(role, None | Some(Role::Observer))
 }
 

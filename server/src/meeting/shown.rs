@@ -86,7 +86,7 @@ fn ensure(txn: &mut TransactionMut<'_>, root: &str, key: &str, value: Any) {
 }
 
 /// A new meeting's fixed fields, and an audience of nobody.
-pub fn init(txn: &mut TransactionMut<'_>, title: &str, created_at: i64, language: Language) {
+pub(crate) fn init(txn: &mut TransactionMut<'_>, title: &str, created_at: i64, language: Language) {
     ensure(txn, "meeting", "title", Any::from(title));
     ensure(txn, "meeting", "language", Any::from(language.as_str()));
     ensure(txn, "meeting", "phase", Any::from(phase(false)));
@@ -96,7 +96,7 @@ pub fn init(txn: &mut TransactionMut<'_>, title: &str, created_at: i64, language
 
 /// A member of the room, as `participants[user_id]`; observers are not
 /// listed.
-pub fn show_member(txn: &mut TransactionMut<'_>, m: &Member) {
+pub(crate) fn show_member(txn: &mut TransactionMut<'_>, m: &Member) {
     if m.role == Role::Observer {
         return;
     }
@@ -104,7 +104,7 @@ pub fn show_member(txn: &mut TransactionMut<'_>, m: &Member) {
 }
 
 /// How many observers are connected now, as `meeting.observers`.
-pub fn show_observers(txn: &mut TransactionMut<'_>, count: usize) {
+pub(crate) fn show_observers(txn: &mut TransactionMut<'_>, count: usize) {
     ensure(txn, "meeting", "observers", Any::from(count as f64));
 }
 
@@ -122,7 +122,7 @@ fn remove_where(txn: &mut TransactionMut<'_>, root: &str, drop: impl Fn(&str, &A
 }
 
 /// A client binding, as `clients[client_id] = user_id`.
-pub fn show_binding(txn: &mut TransactionMut<'_>, client: u64, user: Uuid) {
+pub(crate) fn show_binding(txn: &mut TransactionMut<'_>, client: u64, user: Uuid) {
     ensure(
         txn,
         "clients",
@@ -132,17 +132,17 @@ pub fn show_binding(txn: &mut TransactionMut<'_>, client: u64, user: Uuid) {
 }
 
 /// An amendment, as `amendments[id]`.
-pub fn show_amendment(txn: &mut TransactionMut<'_>, a: &Amendment) {
+pub(crate) fn show_amendment(txn: &mut TransactionMut<'_>, a: &Amendment) {
     ensure(txn, "amendments", &a.id.to_string(), amendment_value(a));
 }
 
 /// A version, as `versions[n]`.
-pub fn show_version(txn: &mut TransactionMut<'_>, v: &Version) {
+pub(crate) fn show_version(txn: &mut TransactionMut<'_>, v: &Version) {
     ensure(txn, "versions", &v.number.to_string(), version_value(v));
 }
 
 /// The phase: `drafting` or `frozen`.
-pub fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
+pub(crate) fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
     ensure(txn, "meeting", "phase", Any::from(phase(frozen)));
 }
 
@@ -150,7 +150,7 @@ pub fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
 /// differs: after a restart between storing a command and showing it. A
 /// meeting being loaded has no connection yet, so no observer. Observers
 /// that a meeting stored before they became a count listed are removed.
-pub fn reconcile(txn: &mut TransactionMut<'_>, st: &MeetingState) {
+pub(crate) fn reconcile(txn: &mut TransactionMut<'_>, st: &MeetingState) {
     init(txn, &st.title, st.created_at, st.language);
     show_phase(txn, st.frozen);
     let observer = |user: &str| {

@@ -134,7 +134,7 @@ fn version_line(v: &Version, st: &MeetingState) -> VersionLine {
 }
 
 /// Word-level changes from `a` to `b`: `(op, text)` runs.
-pub fn word_diff(a: &str, b: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn word_diff(a: &str, b: &str) -> Vec<(&'static str, String)> {
     let diff = similar::TextDiff::from_words(a, b);
     let mut out: Vec<(&'static str, String)> = Vec::new();
     for change in diff.iter_all_changes() {

@@ -4,32 +4,32 @@
 //! trusts a length the bytes left cannot hold.
 
 /// Why bytes could not be read.
-pub type Refused = String;
+pub(crate) type Refused = String;
 
 /// Reads lib0-encoded values from a byte slice.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `buf`.
-    pub fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
 
     /// Bytes not read yet.
-    pub fn left(&self) -> usize {
+    pub(crate) fn left(&self) -> usize {
         self.buf.len() - self.pos
     }
 
     /// How far it has read.
-    pub fn pos(&self) -> usize {
+    pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
     /// One byte.
-    pub fn u8(&mut self) -> Result<u8, Refused> {
+    pub(crate) fn u8(&mut self) -> Result<u8, Refused> {
         let b = *self.buf.get(self.pos).ok_or("ends too soon")?;
         self.pos += 1;
         Ok(b)
@@ -37,7 +37,7 @@ impl<'a> Reader<'a> {
 
     /// A variable-length integer (signed ones end the same way): seven
     /// bits a byte, at most ten bytes.
-    pub fn var(&mut self) -> Result<u64, Refused> {
+    pub(crate) fn var(&mut self) -> Result<u64, Refused> {
         let mut value: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -50,7 +50,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips `n` bytes.
-    pub fn skip(&mut self, n: u64) -> Result<(), Refused> {
+    pub(crate) fn skip(&mut self, n: u64) -> Result<(), Refused> {
         let n = usize::try_from(n).map_err(|_| "a length too large")?;
         if n > self.left() {
             return Err(format!("claims {n} bytes where {} are left", self.left()));
@@ -60,7 +60,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-prefixed byte string.
-    pub fn bytes(&mut self) -> Result<&'a [u8], Refused> {
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], Refused> {
         let n = self.var()?;
         let start = self.pos;
         self.skip(n)?;
@@ -68,19 +68,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips a length-prefixed string or byte string.
-    pub fn string(&mut self) -> Result<(), Refused> {
+    pub(crate) fn string(&mut self) -> Result<(), Refused> {
         self.bytes().map(|_| ())
     }
 
     /// A length-prefixed string; answers its length in UTF-16 units (the
     /// clock ticks a text item takes). Must be UTF-8, as the library needs.
-    pub fn text(&mut self) -> Result<u64, Refused> {
+    pub(crate) fn text(&mut self) -> Result<u64, Refused> {
         let text = std::str::from_utf8(self.bytes()?).map_err(|_| "a string that is not UTF-8")?;
         Ok(text.chars().map(|c| c.len_utf16() as u64).sum())
     }
 
     /// A count of things that take at least `each` bytes apiece.
-    pub fn count(&mut self, each: usize, what: &str) -> Result<u64, Refused> {
+    pub(crate) fn count(&mut self, each: usize, what: &str) -> Result<u64, Refused> {
         let n = self.var()?;
         if n > (self.left() / each) as u64 {
             return Err(format!("claims {n} {what} in {} bytes", self.left()));

@@ -80,7 +80,7 @@ pub struct MovedTexts {
 
 /// One character of a text, deleted or not.
 #[derive(Debug, Clone, Copy)]
-pub struct Char {
+pub(crate) struct Char {
     /// The ID of its first UTF-16 unit.
     pub id: At,
     /// The character.
@@ -101,7 +101,7 @@ impl Char {
 
 /// Every character a text ever held, deleted or not (the server keeps
 /// deleted items), in order, by the document's deletions `deleted`.
-pub fn chars(txn: &mut TransactionMut, text: &TextRef, deleted: &IdSet) -> Vec<Char> {
+pub(crate) fn chars(txn: &mut TransactionMut, text: &TextRef, deleted: &IdSet) -> Vec<Char> {
     let every = Snapshot::new(txn.state_vector(), IdSet::new());
     let chunks = text.diff_range(
         txn,
@@ -133,7 +133,7 @@ pub fn chars(txn: &mut TransactionMut, text: &TextRef, deleted: &IdSet) -> Vec<C
 }
 
 /// The ID of the item holding a nested type.
-pub fn text_id(text: &TextRef) -> Option<At> {
+pub(crate) fn text_id(text: &TextRef) -> Option<At> {
     match <TextRef as AsRef<yrs::branch::Branch>>::as_ref(text).id() {
         BranchID::Nested(id) => Some(At::of(id)),
         BranchID::Root(_) => None,
@@ -141,7 +141,7 @@ pub fn text_id(text: &TextRef) -> Option<At> {
 }
 
 /// The text held by the item `id`, if it is one.
-pub fn text_at<T: ReadTxn>(txn: &T, id: At) -> Option<TextRef> {
+pub(crate) fn text_at<T: ReadTxn>(txn: &T, id: At) -> Option<TextRef> {
     let branch = BranchID::get_nested(txn, &ID::new(ClientID::new(id.0), id.1))?;
     (*branch.type_ref() == yrs::types::TypeRef::Text).then(|| TextRef::from(branch))
 }
@@ -193,7 +193,7 @@ fn copied_runs(chars: &[Char], from_text: At, base: At, to_text: At) -> Vec<Copi
 
 /// A clause moved: the update that does it and what it copied.
 #[derive(Debug)]
-pub struct Moved {
+pub(crate) struct Moved {
     /// The update: the old map deleted, the copy inserted and filled.
     pub update: Vec<u8>,
     /// What to remember.
@@ -208,7 +208,7 @@ pub struct Moved {
 /// are written run by run by their clients, so each keeps its author.
 /// Every client writes in a document of its own; the updates are merged
 /// into one.
-pub fn copy_clause(
+pub(crate) fn copy_clause(
     state: &[u8],
     from: u32,
     to: u32,

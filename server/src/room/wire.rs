@@ -14,12 +14,12 @@ use crate::room::bytes::Reader;
 
 /// Deepest nesting of `Any` arrays and maps accepted in an update. Yjs
 /// clients store JSON-like values there; real ones are a few levels deep.
-pub const MAX_NESTING: usize = 64;
+pub(crate) const MAX_NESTING: usize = 64;
 
-pub use crate::room::bytes::Refused;
+pub(crate) use crate::room::bytes::Refused;
 
 /// An item's ID: client and clock.
-pub type Id = (u64, u64);
+pub(crate) type Id = (u64, u64);
 
 /// Where a block says it goes, as far as its bytes tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ fn id(r: &mut Reader) -> Result<Id, Refused> {
 }
 
 /// Checks a Yjs update (v1) as a client sends it, and lists its blocks.
-pub fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
+pub(crate) fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
     let mut r = Reader::new(bytes);
     let clients = r.count(3, "clients")?;
     // Yjs writes each client once, with at least one block; the library
@@ -241,7 +241,7 @@ fn any(r: &mut Reader, depth: usize) -> Result<(), Refused> {
 }
 
 /// Checks a state vector (a sync step 1's payload).
-pub fn check_state_vector(bytes: &[u8]) -> Result<(), Refused> {
+pub(crate) fn check_state_vector(bytes: &[u8]) -> Result<(), Refused> {
     let mut r = Reader::new(bytes);
     let n = r.count(2, "clients")?;
     for _ in 0..n {
@@ -251,7 +251,7 @@ pub fn check_state_vector(bytes: &[u8]) -> Result<(), Refused> {
 }
 
 /// Checks an awareness update's payload.
-pub fn check_awareness(bytes: &[u8]) -> Result<(), Refused> {
+pub(crate) fn check_awareness(bytes: &[u8]) -> Result<(), Refused> {
     let mut r = Reader::new(bytes);
     let n = r.count(3, "presences")?;
     for _ in 0..n {

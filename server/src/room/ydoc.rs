@@ -9,7 +9,7 @@ use yrs::{ClientID, Doc, OffsetKind, Options, Transact, Update};
 
 /// Whether a document collects the garbage of deleted content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Garbage {
+pub(crate) enum Garbage {
     /// Deleted content stays, so past states can be rebuilt.
     Kept,
     /// Deleted content is dropped (the `meeting` room; a JavaScript
@@ -18,7 +18,7 @@ pub enum Garbage {
 }
 
 /// A document writing as `client` (a random client ID if None).
-pub fn build(client: Option<u64>, garbage: Garbage) -> Doc {
+pub(crate) fn build(client: Option<u64>, garbage: Garbage) -> Doc {
     let mut options = Options {
         offset_kind: OffsetKind::Utf16,
         skip_gc: garbage == Garbage::Kept,
@@ -37,7 +37,7 @@ pub fn new_doc() -> Doc {
 
 /// A document that keeps its past, holding the (v1-encoded) `state`,
 /// writing as `client`; None if the state does not decode or apply.
-pub fn holding(client: Option<u64>, state: &[u8]) -> Option<Doc> {
+pub(crate) fn holding(client: Option<u64>, state: &[u8]) -> Option<Doc> {
     let doc = build(client, Garbage::Kept);
     let update = Update::decode_v1(state).ok()?;
     doc.transact_mut().apply_update(update).ok()?;

@@ -20,7 +20,7 @@ const LEN: usize = 9;
 const GROUP: usize = 3;
 
 /// A fresh code, grouped for reading: `K7Q-FM2-XD9`.
-pub fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let mut rng = rand::rng();
     let mut code = String::with_capacity(LEN + LEN / GROUP);
     for i in 0..LEN {
@@ -36,7 +36,7 @@ pub fn new_code() -> String {
 /// if it cannot be a code. Case does not matter, dashes and spaces are
 /// ignored, and what Crockford's base32 reads as a digit is one: O is 0,
 /// I and L are 1.
-pub fn normalise(typed: &str) -> Option<String> {
+pub(crate) fn normalise(typed: &str) -> Option<String> {
     let mut code = String::with_capacity(LEN);
     for c in typed.chars() {
         if c.is_whitespace() || matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}') {
@@ -57,12 +57,12 @@ pub fn normalise(typed: &str) -> Option<String> {
 
 /// The stored form of a code: the SHA-256 of its canonical form, if it can
 /// be one.
-pub fn hash(typed: &str) -> Option<SecretHash> {
+pub(crate) fn hash(typed: &str) -> Option<SecretHash> {
     normalise(typed).map(|code| secrets::hash(&code))
 }
 
 /// Whether `typed` is the code whose hash is `stored`, in constant time.
-pub fn matches(typed: &str, stored: &SecretHash) -> bool {
+pub(crate) fn matches(typed: &str, stored: &SecretHash) -> bool {
     normalise(typed).is_some_and(|code| secrets::matches(&code, stored))
 }
 

@@ -1,39 +1,39 @@
 //! Capability tokens and invites: long random secrets handed out once and
 //! stored only as their SHA-256, compared in constant time.
 
-pub mod join_code;
+pub(crate) mod join_code;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// SHA-256 of a secret, as stored.
-pub type SecretHash = [u8; 32];
+pub(crate) type SecretHash = [u8; 32];
 
 /// A fresh secret: 256 random bits, hex encoded.
-pub fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex(&bytes)
 }
 
 /// Lower-case hex of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 of a text's UTF-8 bytes, in hex.
-pub fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The stored form of a secret.
-pub fn hash(secret: &str) -> SecretHash {
+pub(crate) fn hash(secret: &str) -> SecretHash {
     Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Whether `secret` is the one whose hash is `stored`, in constant time.
-pub fn matches(secret: &str, stored: &SecretHash) -> bool {
+pub(crate) fn matches(secret: &str, stored: &SecretHash) -> bool {
     hash(secret).ct_eq(stored).into()
 }
 

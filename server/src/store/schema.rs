@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub const VERSION: i64 = 7;
+pub(super) const VERSION: i64 = 7;
 
 /// Each version's step, in order: step `i` brings the schema to `i + 1`.
 const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6, V7];

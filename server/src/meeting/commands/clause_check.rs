@@ -10,7 +10,7 @@ use crate::secrets;
 
 /// The texts an acceptance is decided on.
 #[derive(Debug, Clone, Copy)]
-pub struct Acceptance<'a> {
+pub(crate) struct Acceptance<'a> {
     /// The clause's text when the amendment was opened; None for an
     /// amendment stored before bases were kept.
     pub base: Option<&'a str>,
@@ -22,7 +22,7 @@ pub struct Acceptance<'a> {
 
 /// A `clause_sha256` as given: 64 hex digits, in either case; answered in
 /// lower case, as the server writes hashes.
-pub fn parse_sha256(given: &str) -> Result<String, MeetingError> {
+pub(crate) fn parse_sha256(given: &str) -> Result<String, MeetingError> {
     let given = given.trim();
     if given.len() == 64 && given.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(given.to_ascii_lowercase())
@@ -39,7 +39,7 @@ impl Acceptance<'_> {
     /// clause counts as unchanged only when it already reads as proposed
     /// (accepting then replaces no word), so any other acceptance of it
     /// needs the moderator's confirmation.
-    pub fn unchanged(&self) -> bool {
+    pub(crate) fn unchanged(&self) -> bool {
         match self.base {
             Some(base) => base == self.current,
             None => self.current == self.proposed,
@@ -51,7 +51,7 @@ impl Acceptance<'_> {
     /// whatever else holds, since it says which text the moderator saw;
     /// without one, only a clause unchanged since the amendment was opened
     /// may be overwritten. Otherwise 409 `clause_changed` with the texts.
-    pub fn check(&self, clause_sha256: Option<&str>) -> Result<(), MeetingError> {
+    pub(crate) fn check(&self, clause_sha256: Option<&str>) -> Result<(), MeetingError> {
         let current_sha256 = secrets::sha256_hex(self.current);
         let message = match clause_sha256 {
             Some(seen) if seen == current_sha256 => return Ok(()),

@@ -8,13 +8,13 @@ use crate::meeting::report::words::{Words, words};
 use crate::meeting::report::{ClauseLine, Report};
 
 /// Writes a Markdown document block by block.
-pub struct Markdown {
+pub(crate) struct Markdown {
     out: String,
 }
 
 impl Markdown {
     /// A document titled `title`.
-    pub fn new(title: &str) -> Self {
+    pub(crate) fn new(title: &str) -> Self {
         Markdown {
             out: format!("# {title}\n"),
         }
@@ -28,13 +28,13 @@ impl Markdown {
     }
 
     /// A second-level heading.
-    pub fn heading(&mut self, text: &str) {
+    pub(crate) fn heading(&mut self, text: &str) {
         self.block();
         self.out.push_str(&format!("## {text}\n"));
     }
 
     /// A paragraph.
-    pub fn paragraph(&mut self, text: &str) {
+    pub(crate) fn paragraph(&mut self, text: &str) {
         self.block();
         self.out.push_str(text);
         self.out.push('\n');
@@ -42,7 +42,7 @@ impl Markdown {
 
     /// Lines as they are (each may be a bullet), as one block; nothing if
     /// there are none.
-    pub fn lines(&mut self, lines: impl IntoIterator<Item = String>) {
+    pub(crate) fn lines(&mut self, lines: impl IntoIterator<Item = String>) {
         let mut lines = lines.into_iter().peekable();
         if lines.peek().is_some() {
             self.block();
@@ -54,7 +54,7 @@ impl Markdown {
     }
 
     /// A numbered list; nothing if it is empty.
-    pub fn numbered(&mut self, items: impl IntoIterator<Item = String>) {
+    pub(crate) fn numbered(&mut self, items: impl IntoIterator<Item = String>) {
         self.lines(
             items
                 .into_iter()
@@ -64,14 +64,19 @@ impl Markdown {
     }
 
     /// The document.
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.out
     }
 }
 
 /// A frozen version as Markdown: the meeting's title, `intro` (when and
 /// by whom it was frozen), its clauses numbered, and its text's SHA-256.
-pub fn version(title: &str, intro: &str, clauses: &[ClauseLine], sha256_line: &str) -> String {
+pub(crate) fn version(
+    title: &str,
+    intro: &str,
+    clauses: &[ClauseLine],
+    sha256_line: &str,
+) -> String {
     let mut md = Markdown::new(title);
     md.paragraph(intro);
     md.numbered(clauses.iter().map(|c| c.text.clone()));

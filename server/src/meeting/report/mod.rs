@@ -6,10 +6,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 mod html;
-pub mod markdown;
-pub mod words;
+pub(crate) mod markdown;
+pub(crate) mod words;
 
-pub use words::AmendmentLine;
+pub(crate) use words::AmendmentLine;
 
 /// A member's share of a clause.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

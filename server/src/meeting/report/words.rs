@@ -29,7 +29,7 @@ pub struct AmendmentLine {
 
 /// Which of Polish's three counting forms a number takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolishPlural {
+pub(crate) enum PolishPlural {
     /// 1: poprawka.
     One,
     /// 2–4, 22–24, … but not 12–14: poprawki.
@@ -39,7 +39,7 @@ pub enum PolishPlural {
 }
 
 /// The Polish counting form of `n`.
-pub fn polish_plural(n: u64) -> PolishPlural {
+pub(crate) fn polish_plural(n: u64) -> PolishPlural {
     if n == 1 {
         PolishPlural::One
     } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
@@ -60,7 +60,7 @@ fn polish_count(n: u64, one: &str, few: &str, many: &str) -> String {
 }
 
 /// The record's words in one language.
-pub trait Words: Sync {
+pub(crate) trait Words: Sync {
     /// The language's tag, for HTML `lang`.
     fn lang(&self) -> &'static str;
     /// A time as people there read it.
@@ -111,7 +111,7 @@ pub trait Words: Sync {
 }
 
 /// The words of `language`.
-pub fn words(language: Language) -> &'static dyn Words {
+pub(crate) fn words(language: Language) -> &'static dyn Words {
     match language {
         Language::En => &English,
         Language::Pl => &Polish,
@@ -119,7 +119,7 @@ pub fn words(language: Language) -> &'static dyn Words {
 }
 
 /// English, as the record has always read.
-pub struct English;
+pub(crate) struct English;
 
 impl Words for English {
     fn lang(&self) -> &'static str {
@@ -238,7 +238,7 @@ impl Words for English {
 
 /// Polish, in the words of the web app: a clause is a *punkt*, freezing is
 /// *zatwierdzenie* of the agreed version (*uzgodniona wersja*).
-pub struct Polish;
+pub(crate) struct Polish;
 
 /// Months in the genitive, as a Polish date names them.
 const MONTHS_GENITIVE: [&str; 12] = [

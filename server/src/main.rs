@@ -2,43 +2,25 @@
 //! hands over to [`draftroom_server::serve`].
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 use anyhow::Context;
-use draftroom_server::config::{Config, USAGE};
+use clap::CommandFactory;
+use draftroom_server::config::{Cli, Command, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("serve") => {}
-        Some(command @ ("backup" | "restore")) => {
-            let code = match backup_or_restore(command, args) {
-                Ok(report) => {
-                    println!("{report}");
-                    0
-                }
-                Err(e) => {
-                    eprintln!("draftroom {command}: {e}");
-                    1
-                }
-            };
-            std::process::exit(code);
-        }
-        Some("-h" | "--help" | "help") | None => {
-            print!("{USAGE}");
+    // Help exits 0 on stdout; bad usage exits 2 on stderr.
+    let cli = Cli::parse_with_env(std::env::args_os(), |k| std::env::var(k).ok())
+        .unwrap_or_else(|e| e.exit());
+    let config = match cli.command {
+        Some(Command::Serve(args)) => Config::from(args),
+        Some(Command::Backup { out, data }) => finish("backup", backup(&data.dir, &out)),
+        Some(Command::Restore { from, data }) => finish("restore", restore(&from, &data.dir)),
+        None => {
+            Cli::command().print_help()?;
             return Ok(());
-        }
-        Some(other) => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            std::process::exit(2);
-        }
-    }
-    let config = match Config::from_args_and_env(args, |k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
         }
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -69,50 +51,36 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `draftroom backup [--data DIR] --out FILE` and
-/// `draftroom restore [--data DIR] --from FILE`.
-fn backup_or_restore(command: &str, args: impl Iterator<Item = String>) -> anyhow::Result<String> {
-    use draftroom_server::store::backup;
-    let mut data = std::env::var("DRAFTROOM_DATA").unwrap_or_else(|_| "./data".into());
-    let mut file = None;
-    let file_flag = if command == "backup" {
-        "--out"
-    } else {
-        "--from"
-    };
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .with_context(|| format!("{key} needs a value"))
-        };
-        match key.as_str() {
-            "--data" => data = value()?,
-            k if k == file_flag => file = Some(value()?),
-            _ => anyhow::bail!("unexpected argument {arg:?}\n\n{USAGE}"),
+/// Prints what `draftroom backup` or `restore` did, or why it failed, and
+/// exits.
+fn finish(command: &str, outcome: anyhow::Result<String>) -> ! {
+    match outcome {
+        Ok(report) => {
+            println!("{report}");
+            std::process::exit(0)
+        }
+        Err(e) => {
+            eprintln!("draftroom {command}: {e}");
+            std::process::exit(1)
         }
     }
-    let file =
-        std::path::PathBuf::from(file.with_context(|| format!("{file_flag} FILE is required"))?);
-    let data = std::path::PathBuf::from(data);
-    if command == "backup" {
-        let contents = backup::backup(&data, &file)?;
-        Ok(format!("backup written to {}: {contents}", file.display()))
-    } else {
-        let (contents, kept) = backup::restore(&file, &data)?;
-        let kept = kept
-            .map(|k| format!("; the store it replaced is kept as {}", k.display()))
-            .unwrap_or_default();
-        Ok(format!(
-            "restored {} into {}: {contents}{kept}",
-            file.display(),
-            data.display()
-        ))
-    }
+}
+
+/// `draftroom backup [--data DIR] --out FILE`.
+fn backup(data: &Path, file: &Path) -> anyhow::Result<String> {
+    let contents = draftroom_server::store::backup::backup(data, file)?;
+    Ok(format!("backup written to {}: {contents}", file.display()))
+}
+
+/// `draftroom restore [--data DIR] --from FILE`.
+fn restore(file: &Path, data: &Path) -> anyhow::Result<String> {
+    let (contents, kept) = draftroom_server::store::backup::restore(file, data)?;
+    let kept = kept
+        .map(|k| format!("; the store it replaced is kept as {}", k.display()))
+        .unwrap_or_default();
+    Ok(format!(
+        "restored {} into {}: {contents}{kept}",
+        file.display(),
+        data.display()
+    ))
 }

@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod cli;
 pub(crate) mod clock;
 pub mod config;
 pub(crate) mod http;

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::CommandFactory;
-use draftroom_server::config::{Cli, Command, Config};
+use draftroom_server::cli::{Cli, Command};
+use draftroom_server::config::Config;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("clock", 0),
     ("config", 0),
     ("rate", 0),
+    ("cli", 1),
     ("secrets", 1),
     ("room", 1),
     ("store", 2),

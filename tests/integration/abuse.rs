@@ -7,6 +7,7 @@
 //! Addresses are told apart by `X-Forwarded-For`, as behind a proxy
 //! (`--client-ip-header`).
 
+use crate::Start;
 use draftroom_shared::{RefusalCode, close};
 use draftroom_tests::http::{HttpResponse, request_with_headers};
 use draftroom_tests::{Meeting, Server, WAIT, YClient, assert_refused};

@@ -4,6 +4,7 @@
 //! accepts it into the draft or rejects it. Who may do what is checked on
 //! the wire, and the server-written `meeting` room follows every step.
 
+use crate::Start;
 use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::amendments;
 use draftroom_tests::{

@@ -1,6 +1,7 @@
 //! The HTTP API's answers: statuses, bodies and error shapes for creating,
 //! joining, granting, rotating invites, and for bad input.
 
+use crate::Start;
 use draftroom_shared::Role;
 use draftroom_tests::{Meeting, Server};
 use serde_json::{Value, json};

@@ -6,13 +6,13 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::{DRAFTROOM, Start};
 use draftroom_tests::rooms::clause_texts;
-use draftroom_tests::server::binary;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, eventually};
 use serde_json::Value;
 
 fn draftroom(args: &[&str]) -> Output {
-    Command::new(binary())
+    Command::new(DRAFTROOM)
         .args(args)
         .output()
         .expect("run draftroom")
@@ -214,7 +214,7 @@ async fn restore_refuses_what_is_not_a_store() -> anyhow::Result<()> {
 async fn a_second_server_on_one_data_directory_is_refused() -> anyhow::Result<()> {
     let server = Server::start();
     let data = server.data_dir().display().to_string();
-    let out = Command::new(binary())
+    let out = Command::new(DRAFTROOM)
         .args([
             "serve",
             "--listen",

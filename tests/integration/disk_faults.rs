@@ -6,6 +6,7 @@
 //! The faults are real errors from the system calls SQLite makes
 //! (`tests/support/faultfs.c`, preloaded into the server).
 
+use crate::Start;
 use std::time::Duration;
 
 use draftroom_tests::faultfs::{Fault, Faults};

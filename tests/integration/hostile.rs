@@ -2,6 +2,7 @@
 //! frames and floods of bad tokens cost only the offending connection; the
 //! room, its other clients and the server carry on.
 
+use crate::Start;
 use draftroom_shared::close;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, random_client_id};
 use futures_util::future::join_all;

@@ -6,6 +6,7 @@
 //! place of the invite. A code that opens nothing is a failed sign-in, and
 //! no code is ever logged.
 
+use crate::Start;
 use draftroom_tests::http::{HttpResponse, request_with_headers};
 use draftroom_tests::rooms::participants;
 use draftroom_tests::{Meeting, Server, WAIT, assert_error};

@@ -2,6 +2,7 @@
 //! and stalls, and one that stops reading while the room is busy, are each
 //! cut off within a bounded time; nobody else waits for them.
 
+use crate::Start;
 use std::future::Future;
 use std::time::{Duration, Instant};
 

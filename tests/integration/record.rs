@@ -2,6 +2,7 @@
 //! and the journal survive a crash of the server, and the report reads like
 //! the record of the workshop.
 
+use crate::Start;
 use crate::versions::{assert_content_type, freeze, get_text, reopen, wait_for_phase};
 use draftroom_tests::rooms::{amendments, versions};
 use draftroom_tests::{Meeting, Server};

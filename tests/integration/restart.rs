@@ -2,6 +2,7 @@
 //! server is killed with SIGKILL (no shutdown path runs) and restarted on
 //! the same data directory; what a follower saw must all be there.
 
+use crate::Start;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, eventually};
 use std::time::Duration;
 use yrs::{ReadTxn as _, Transact as _};

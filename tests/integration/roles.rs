@@ -4,6 +4,7 @@
 //! Also: a client id cannot be borrowed from another user, and a refused
 //! write taints its client id for good.
 
+use crate::Start;
 use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::push_clause;
 use draftroom_tests::{

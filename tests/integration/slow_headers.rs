@@ -3,6 +3,7 @@
 //! hold a descriptor for good. Requests on other connections go on
 //! meanwhile, and WebSockets, once upgraded, are not affected.
 
+use crate::Start;
 use std::time::{Duration, Instant};
 
 use draftroom_tests::{Meeting, Server};

@@ -5,6 +5,7 @@
 //! come as JSON, Markdown and plain text, and diff word by word. The restart and the
 //! meeting's report are in `record.rs`.
 
+use crate::Start;
 use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::{meeting_info, versions};
 use draftroom_tests::{Meeting, QUIET, Server, WAIT, YClient, assert_error, assert_refused};

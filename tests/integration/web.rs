@@ -3,6 +3,7 @@
 //! assets cached for good; a missing asset or an unknown server path is a
 //! 404, not the app; and the security headers the app relies on.
 
+use crate::Start;
 use draftroom_tests::Server;
 use draftroom_tests::http::{HttpResponse, request_raw};
 use std::path::Path;

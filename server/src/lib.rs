@@ -16,6 +16,8 @@ pub mod config;
 pub mod connection;
 pub mod draft;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod join_code;
 pub mod live_room;

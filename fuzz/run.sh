@@ -12,7 +12,9 @@
 # Seeds: fuzz/seeds/ (real stock-client traffic and editing-trace updates,
 # see fuzz/seed.sh); the growing corpus stays in fuzz/corpus/ (not in git).
 # A crash leaves its input in fuzz/artifacts/; once fixed, it goes into
-# fuzz/regressions/TARGET/ and is replayed by every run.
+# fuzz/regressions/TARGET/, named after what it pins, and is replayed by
+# every run and by `cargo test` (server/tests/fuzz_regressions.rs), which
+# runs the same target bodies (draftroom_server::fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-smoke}

@@ -13,12 +13,15 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
-step "cargo build (server binary the tests start)"
+step "cargo build (every target; the JS and browser suites below start target/debug/draftroom)"
 cargo build --workspace --all-targets
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+# The integration tests (tests/integration) are a test target of
+# draftroom-server: Cargo builds the binary before them and they start the
+# path it gives them, so they run once here, against these sources.
 step "cargo test"
 cargo test --workspace
 

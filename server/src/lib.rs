@@ -10,6 +10,8 @@
 pub mod cli;
 pub(crate) mod clock;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod http;
 pub mod meeting;
 pub(crate) mod rate;

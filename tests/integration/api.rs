@@ -1,10 +1,28 @@
 //! The HTTP API's answers: statuses, bodies and error shapes for creating,
 //! joining, granting, rotating invites, and for bad input.
 
+use crate::Start;
 use draftroom_shared::Role;
 use draftroom_tests::{Meeting, Server};
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+/// Checks that `secrets` are capabilities as the server makes them (256
+/// random bits, lower-case hex) and no two alike.
+#[track_caller]
+fn assert_distinct_secrets(what: &str, secrets: &[&Value]) {
+    for (i, secret) in secrets.iter().enumerate() {
+        let text = secret.as_str().unwrap_or_default();
+        assert!(
+            text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{what}: {secret} is not 64 lower-case hex digits"
+        );
+        assert!(
+            !secrets[..i].contains(secret),
+            "{what}: {secret} came twice in {secrets:?}"
+        );
+    }
+}
 
 /// Checks an error answer: the status and `{"error":{"code","message"}}`.
 fn assert_error(what: &str, answer: &(u16, Value), status: u16, code: &str) {
@@ -48,7 +66,14 @@ async fn create_and_join_with_each_invite() -> anyhow::Result<()> {
         );
     }
     let id: Uuid = body["id"].as_str().unwrap().parse()?;
-    assert_ne!(body["participant_invite"], body["observer_invite"]);
+    assert_distinct_secrets(
+        "the token and invites of a new meeting",
+        &[
+            &body["moderator_token"],
+            &body["participant_invite"],
+            &body["observer_invite"],
+        ],
+    );
 
     for (invite, role) in [
         ("participant_invite", Role::Participant),
@@ -205,11 +230,18 @@ async fn rotating_the_observer_invite_retires_the_old_one() -> anyhow::Result<()
         )
         .await?;
     assert_eq!(status, 200, "rotate: {body}");
+    assert_distinct_secrets(
+        "the new observer invite and the old ones",
+        &[
+            &body["observer_invite"],
+            &json!(meeting.created.observer_invite),
+            &json!(meeting.created.participant_invite),
+        ],
+    );
     let new_invite = body["observer_invite"]
         .as_str()
         .expect("a new observer invite")
         .to_owned();
-    assert_ne!(new_invite, meeting.created.observer_invite);
     assert!(
         body.get("participant_invite").is_none_or(Value::is_null),
         "participant invite kept: {body}"

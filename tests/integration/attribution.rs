@@ -4,6 +4,7 @@
 //! and each accepted update that touched a clause is in its history, with
 //! who accepted it when it came from an amendment.
 
+use crate::Start;
 use draftroom_tests::rooms::participants;
 use draftroom_tests::{Meeting, Server, assert_error, utf16_len};
 use serde_json::Value;

@@ -3,6 +3,7 @@
 //! changed at most about once a second, so that neither the room's size nor
 //! what a join costs the others grows with the audience.
 
+use crate::Start;
 use std::time::{Duration, Instant};
 
 use draftroom_tests::{Meeting, Server, WAIT, YClient, clients, observers, participants};

@@ -6,16 +6,29 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::{DRAFTROOM, Start};
 use draftroom_tests::rooms::clause_texts;
-use draftroom_tests::server::binary;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, eventually};
 use serde_json::Value;
 
 fn draftroom(args: &[&str]) -> Output {
-    Command::new(binary())
+    Command::new(DRAFTROOM)
         .args(args)
         .output()
         .expect("run draftroom")
+}
+
+/// Checks that a `backup` or `restore` failed with exit code 1 and said
+/// only `line`, on stderr.
+#[track_caller]
+fn assert_cli_refused(out: &Output, line: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{line}\n"),
+        "stderr"
+    );
+    assert!(out.stdout.is_empty(), "{}", text(out));
 }
 
 fn text(out: &Output) -> String {
@@ -190,8 +203,7 @@ async fn restore_refuses_what_is_not_a_store() -> anyhow::Result<()> {
         "--from",
         &junk.display().to_string(),
     ]);
-    assert!(!out.status.success());
-    assert!(text(&out).contains("draftroom restore:"), "{}", text(&out));
+    assert_cli_refused(&out, "draftroom restore: file is not a database");
     assert!(
         !data.join("draftroom.sqlite3").exists(),
         "nothing was put in place"
@@ -203,8 +215,13 @@ async fn restore_refuses_what_is_not_a_store() -> anyhow::Result<()> {
         "--out",
         &dir.path().join("b").display().to_string(),
     ]);
-    assert!(!missing.status.success());
-    assert!(text(&missing).contains("no store at"), "{}", text(&missing));
+    assert_cli_refused(
+        &missing,
+        &format!(
+            "draftroom backup: no store at {} (is --data right?)",
+            data.join("draftroom.sqlite3").display()
+        ),
+    );
     Ok(())
 }
 
@@ -214,7 +231,7 @@ async fn restore_refuses_what_is_not_a_store() -> anyhow::Result<()> {
 async fn a_second_server_on_one_data_directory_is_refused() -> anyhow::Result<()> {
     let server = Server::start();
     let data = server.data_dir().display().to_string();
-    let out = Command::new(binary())
+    let out = Command::new(DRAFTROOM)
         .args([
             "serve",
             "--listen",
@@ -225,9 +242,19 @@ async fn a_second_server_on_one_data_directory_is_refused() -> anyhow::Result<()
             "none",
         ])
         .output()?;
-    assert!(!out.status.success());
-    assert!(text(&out).contains("stop it first"), "{}", text(&out));
-    assert!(!text(&out).contains("listening on"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // Its log and, with RUST_BACKTRACE set, a backtrace go to stderr too.
+    let refusal = format!(
+        "Error: another Draftroom process (a server or a restore) is using {data}; stop it first"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .any(|line| line == refusal),
+        "{}",
+        text(&out)
+    );
+    assert!(out.stdout.is_empty(), "{}", text(&out));
     // The first one is untouched.
     Meeting::set_up(&server, "Misja").await?;
     Ok(())

@@ -4,6 +4,7 @@
 //! `accept` answers 409 `clause_changed` with the three texts, and goes
 //! through only with `{"clause_sha256"}` of the clause's current text.
 
+use crate::Start;
 use draftroom_tests::rooms::amendments;
 use draftroom_tests::{Meeting, QUIET, Server, WAIT, YClient, assert_error};
 use serde_json::{Value, json};

@@ -4,6 +4,7 @@
 //! editor typed into the clause before hearing of the move is carried
 //! over into it.
 
+use crate::Start;
 use draftroom_tests::rooms::{self, clause_ids, clause_texts};
 use draftroom_tests::{Meeting, Server, YClient, assert_error, utf16_len};
 use serde_json::{Value, json};

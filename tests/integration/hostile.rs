@@ -2,17 +2,24 @@
 //! frames and floods of bad tokens cost only the offending connection; the
 //! room, its other clients and the server carry on.
 
+use crate::Start;
 use draftroom_shared::close;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, random_client_id};
 use futures_util::future::join_all;
 use std::collections::BTreeMap;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-/// One way to break the protocol, and the close code it must earn.
+/// One way to break the protocol, and the close (code and reason) it must
+/// earn.
 struct Case {
     name: &'static str,
     frame: WsMessage,
-    expected: &'static [u16],
+    expected: (u16, String),
+}
+
+/// The close of a connection whose bytes are not the protocol.
+fn malformed(why: &str) -> (u16, String) {
+    (close::PROTOCOL_ERROR, format!("malformed message: {why}"))
 }
 
 /// A lib0 variable-length integer.
@@ -74,79 +81,88 @@ fn cases() -> Vec<Case> {
     }
     oversized.push(n as u8);
     oversized.extend(std::iter::repeat_n(0u8, len));
+    let too_big = format!(
+        "message of {} bytes is over the limit of {}",
+        oversized.len(),
+        1 << 20
+    );
 
     vec![
         Case {
             name: "garbage: a message type varint that never ends",
             frame: WsMessage::binary(vec![0xff; 16]),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("truncated message type"),
         },
         Case {
             name: "garbage update payload",
             frame: WsMessage::binary(vec![0x00, 0x02, 0x04, 0xde, 0xad, 0xbe, 0xef]),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("ends too soon"),
         },
         Case {
             name: "truncated varint",
             frame: WsMessage::binary(vec![0x00, 0x02, 0xff]),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("truncated sync message"),
         },
         Case {
             // The reader must not take a message cut short for the end of
             // the frame: a whole sync step 1, then a truncated update.
             name: "valid message followed by a truncated one",
             frame: WsMessage::binary(vec![0x00, 0x00, 0x01, 0x00, 0x00, 0x02, 0xff]),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("truncated sync message"),
         },
         Case {
             name: "awareness update that does not decode",
             frame: WsMessage::binary(vec![0x01, 0x03, 0xff, 0xff, 0xff]),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("awareness: ends too soon"),
         },
         Case {
             name: "unknown sync message type",
             frame: WsMessage::binary(vec![0x00, 0x07, 0x00]),
-            expected: &[close::PROTOCOL_ERROR],
+            // The Yjs library's own words.
+            expected: malformed("while reading, an unexpected value was found"),
         },
         Case {
             name: "unknown message type",
             frame: WsMessage::binary(vec![0x09, 0x01, 0x00]),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("unknown message type 9"),
         },
         Case {
-            // y-websocket speaks binary only. 1003 (unsupported data) is the
-            // RFC 6455 code for exactly this, so it is accepted too.
+            // y-websocket speaks binary only: 1003 (unsupported data) is
+            // the RFC 6455 code for exactly this.
             name: "text frame",
             frame: WsMessage::text("{\"type\":\"sync\"}"),
-            expected: &[close::PROTOCOL_ERROR, 1003],
+            expected: (
+                close::UNSUPPORTED_DATA,
+                "text frames are not part of the protocol".into(),
+            ),
         },
         Case {
             // The Yjs library would recurse 100,000 deep and overflow the
             // stack, aborting the server: checked before it decodes.
             name: "update nesting arrays 100,000 deep",
             frame: WsMessage::binary(message(0, Some(2), &nested_update(100_000))),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("values nested deeper than 64"),
         },
         Case {
             // The library would reserve half a gigabyte for it.
             name: "update claiming 2^28 clients in five bytes",
             frame: WsMessage::binary(message(0, Some(2), &bomb)),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("claims 268435456 clients in 0 bytes"),
         },
         Case {
             name: "sync step 1 claiming 2^28 clients",
             frame: WsMessage::binary(message(0, Some(0), &bomb)),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("sync step 1: claims 268435456 clients in 0 bytes"),
         },
         Case {
             name: "awareness claiming 2^28 presences",
             frame: WsMessage::binary(message(1, None, &bomb)),
-            expected: &[close::PROTOCOL_ERROR],
+            expected: malformed("awareness: claims 268435456 presences in 0 bytes"),
         },
         Case {
             name: "frame over 1 MiB",
             frame: WsMessage::binary(oversized),
-            expected: &[close::TOO_BIG],
+            expected: (close::TOO_BIG, too_big),
         },
     ]
 }
@@ -172,13 +188,11 @@ async fn malformed_frames_close_only_that_connection() -> anyhow::Result<()> {
         attacker.wait_synced().await?;
         attacker.send_frame(case.frame);
         let closed = attacker.wait_closed(WAIT).await;
-        println!("{}: closed with {closed:?}", case.name);
-        match &closed {
-            Some((code, _)) if case.expected.contains(code) => {}
-            _ => wrong.push(format!(
+        if closed.as_ref() != Some(&case.expected) {
+            wrong.push(format!(
                 "{}: expected close {:?}, got {closed:?}",
                 case.name, case.expected
-            )),
+            ));
         }
         assert!(
             bystander.close().is_none(),
@@ -196,7 +210,7 @@ async fn malformed_frames_close_only_that_connection() -> anyhow::Result<()> {
     let fresh = YClient::connect(&draft(&meeting.participant.token)).await?;
     fresh.wait_synced().await?;
     assert_eq!(fresh.draft_text(), expected);
-    assert!(wrong.is_empty(), "wrong close codes:\n{}", wrong.join("\n"));
+    assert!(wrong.is_empty(), "wrong closes:\n{}", wrong.join("\n"));
     Ok(())
 }
 
@@ -254,7 +268,7 @@ async fn a_flood_of_bad_tokens_is_closed_with_4401() -> anyhow::Result<()> {
         let results = join_all(batch.iter().map(|url| async move {
             match YClient::connect(url).await {
                 Ok(client) => match client.wait_closed(WAIT).await {
-                    Some((code, _)) => format!("closed {code}"),
+                    Some((code, reason)) => format!("closed {code} {reason:?}"),
                     None => "still open".to_string(),
                 },
                 Err(e) => format!("handshake failed: {}", e.root_cause()),
@@ -265,16 +279,17 @@ async fn a_flood_of_bad_tokens_is_closed_with_4401() -> anyhow::Result<()> {
             *outcomes.entry(outcome).or_default() += 1;
         }
     }
-    println!("bad-token outcomes: {outcomes:?}");
-
     assert_eq!(server.get("/healthz", None).await?.0, 200);
     moderator.push_text(0, " i Beta");
     bystander.wait_for_text("Alfa i Beta").await?;
     assert!(bystander.close().is_none() && moderator.close().is_none());
     assert_eq!(
         outcomes,
-        BTreeMap::from([(format!("closed {}", close::UNAUTHORIZED), 300)]),
-        "every bad-token connection must be closed with 4401"
+        BTreeMap::from([(
+            format!("closed {} \"invalid token\"", close::UNAUTHORIZED),
+            300
+        )]),
+        "every bad-token connection must be closed with 4401, invalid token"
     );
     Ok(())
 }
@@ -283,10 +298,15 @@ async fn a_flood_of_bad_tokens_is_closed_with_4401() -> anyhow::Result<()> {
 async fn unknown_rooms_are_closed_with_4404() -> anyhow::Result<()> {
     let server = Server::start();
     let meeting = Meeting::set_up(&server, "Misja").await?;
-    for room in [
-        "drafts",
-        "amendment/not-a-uuid",
-        &format!("amendment/{}", uuid::Uuid::new_v4()),
+    // A name that is no room's is refused before the token is looked at;
+    // an amendment room of no amendment once the meeting is open.
+    for (room, reason) in [
+        ("drafts", "no such room"),
+        ("amendment/not-a-uuid", "no such room"),
+        (
+            &format!("amendment/{}", draftroom_tests::random_uuid()),
+            "this room cannot be opened",
+        ),
     ] {
         let client =
             YClient::connect(&server.ws_url(meeting.id(), room, meeting.moderator_token())).await;
@@ -294,7 +314,11 @@ async fn unknown_rooms_are_closed_with_4404() -> anyhow::Result<()> {
             Ok(client) => client.wait_closed(WAIT).await,
             Err(e) => panic!("room {room}: handshake failed: {e}"),
         };
-        assert_eq!(closed.map(|c| c.0), Some(close::NOT_FOUND), "room {room}");
+        assert_eq!(
+            closed,
+            Some((close::NOT_FOUND, reason.to_owned())),
+            "room {room}"
+        );
     }
     Ok(())
 }
@@ -313,15 +337,19 @@ async fn a_client_that_never_answers_pings_is_cut_off() -> anyhow::Result<()> {
     awake.wait_synced().await?;
     // Not polling the socket means not answering the server's pings.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    let mut code = None;
+    let mut closed = None;
     while let Ok(Some(frame)) = tokio::time::timeout(WAIT, silent.next()).await {
         if let Ok(WsMessage::Close(Some(frame))) = frame {
-            code = Some(u16::from(frame.code));
+            closed = Some((u16::from(frame.code), frame.reason.to_string()));
             break;
         }
     }
-    assert_eq!(code, Some(close::TIMEOUT), "the silent client's close code");
-    assert_eq!(code, Some(4008));
+    assert_eq!(
+        closed,
+        Some((close::TIMEOUT, "no answer to pings".to_owned())),
+        "the silent client's close"
+    );
+    assert_eq!(close::TIMEOUT, 4008);
     assert!(
         !close::is_final(close::TIMEOUT),
         "a timeout must be retried"
@@ -353,7 +381,10 @@ async fn a_flood_of_messages_is_closed_with_4029() -> anyhow::Result<()> {
         flooder.send_raw(vec![3]);
     }
     let closed = flooder.wait_closed(WAIT).await;
-    assert_eq!(closed.map(|c| c.0), Some(4029));
+    assert_eq!(
+        closed,
+        Some((close::TOO_FAST, "too many messages; slow down".to_owned()))
+    );
     assert_eq!(close::TOO_FAST, 4029);
     moderator.add_clause("Spokojnie");
     let observer = YClient::connect(&url(&meeting.observer.token)).await?;

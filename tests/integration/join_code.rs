@@ -6,6 +6,7 @@
 //! place of the invite. A code that opens nothing is a failed sign-in, and
 //! no code is ever logged.
 
+use crate::Start;
 use draftroom_tests::http::{HttpResponse, request_with_headers};
 use draftroom_tests::rooms::participants;
 use draftroom_tests::{Meeting, Server, WAIT, assert_error};
@@ -82,6 +83,7 @@ async fn a_code_says_its_meeting_and_joins_it_as_a_participant() -> anyhow::Resu
     let code = created.participant_code.clone();
     assert_code_shape(&code);
     let other = server.create_meeting("Vision", "Adam").await?;
+    assert_code_shape(&other.participant_code);
     assert_ne!(other.participant_code, code, "each meeting has its own");
 
     let (status, opens) = resolve(&server, &code).await?;
@@ -255,6 +257,29 @@ async fn replacing_the_participant_invite_replaces_the_code_at_once() -> anyhow:
 
 const XFF: &str = "X-Forwarded-For";
 
+/// Checks a 429 for failed sign-ins: its code, and a sentence that says
+/// when to try again as `Retry-After` does.
+#[track_caller]
+fn assert_too_many_sign_ins(what: &str, answer: &HttpResponse) {
+    let wait: u64 = answer
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: no Retry-After in {:?}", answer.headers));
+    assert!(wait >= 1, "{what}: Retry-After {wait}");
+    let body = answer.json();
+    assert_error(
+        what,
+        &(answer.status, body.clone()),
+        429,
+        "too_many_requests",
+    );
+    assert_eq!(
+        body["error"]["message"],
+        format!("too many failed sign-ins from this address; try again in {wait} s"),
+        "{what}"
+    );
+}
+
 async fn resolve_from(server: &Server, addr: &str, code: &str) -> anyhow::Result<HttpResponse> {
     let body = serde_json::to_vec(&json!({ "code": code }))?;
     request_with_headers(
@@ -293,12 +318,10 @@ async fn guessing_codes_is_limited_like_guessing_invites() -> anyhow::Result<()>
     }
     assert_eq!(statuses, [401; 10]);
     let over = resolve_from(&server, guesser, "ZZZ-ZZZ-ZZY").await?;
-    assert_eq!(over.status, 429, "{:?}", over.json());
-    assert_eq!(over.json()["error"]["code"], "too_many_requests");
-    assert!(over.header("retry-after").is_some());
+    assert_too_many_sign_ins("one guess too many", &over);
     // Past the limit even the right code waits: no hint that it is right.
     let right = resolve_from(&server, guesser, &created.participant_code).await?;
-    assert_eq!(right.status, 429);
+    assert_too_many_sign_ins("the right code, past the limit", &right);
     // Another address reads it as ever.
     let elsewhere = resolve_from(&server, "198.51.100.4", &created.participant_code).await?;
     assert_eq!(elsewhere.status, 200, "{:?}", elsewhere.json());

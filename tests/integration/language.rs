@@ -5,6 +5,7 @@
 //! Polish with its diacritics, plural forms and dates, or in English as it
 //! always read. `?lang=` overrides it.
 
+use crate::Start;
 use crate::versions::{freeze, get_text};
 use draftroom_tests::rooms::meeting_info;
 use draftroom_tests::{Meeting, Server, WAIT, assert_error};

@@ -6,7 +6,11 @@
 //! timeouts; the only fixed sleeps are short "nothing else arrives" windows
 //! taken after a round trip has shown the server is past the cause.
 //!
-//! Build the server first: `cargo build -p draftroom-server`.
+//! They are a test target of `draftroom-server` (see its Cargo.toml), not
+//! of `draftroom-tests`, so that Cargo builds the `draftroom` binary from
+//! the current sources before them, in the same profile and target
+//! directory, and tells them where it is ([`DRAFTROOM`]): `cargo test`
+//! alone runs them against a fresh binary, never an old one.
 
 mod abuse;
 mod amendments;
@@ -29,3 +33,34 @@ mod slow_headers;
 mod sync;
 mod versions;
 mod web;
+
+use draftroom_tests::Server;
+
+/// The `draftroom` binary Cargo built for this run, from the same sources.
+pub const DRAFTROOM: &str = env!("CARGO_BIN_EXE_draftroom");
+
+/// Starting the server under test: [`DRAFTROOM`] on a free port with a
+/// fresh data directory. (The support library takes the binary's path from
+/// its caller; only a test target of `draftroom-server` learns it.)
+pub trait Start {
+    /// Starts the server with default settings.
+    fn start() -> Self;
+    /// Starts the server with `args` added after `serve --listen --data`.
+    fn start_with(args: &[&str]) -> Self;
+    /// Starts the server with `args` and extra environment variables.
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self;
+}
+
+impl Start for Server {
+    fn start() -> Self {
+        Self::start_with_env(&[], &[])
+    }
+
+    fn start_with(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Server::start_binary(DRAFTROOM, args, env)
+    }
+}

@@ -2,6 +2,7 @@
 //! their roles and colours, editor grants as they happen, which Yjs client
 //! ids belong to which user, and the remote audience as a count.
 
+use crate::Start;
 use draftroom_tests::{
     Server, WAIT, YClient, clients, meeting_title, observers, participants, random_client_id,
 };

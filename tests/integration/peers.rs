@@ -2,6 +2,7 @@
 //! and stalls, and one that stops reading while the room is busy, are each
 //! cut off within a bounded time; nobody else waits for them.
 
+use crate::Start;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -38,9 +39,12 @@ async fn upgrade(mut tcp: TcpStream, server: &Server, path: &str) -> anyhow::Res
     Ok(tcp)
 }
 
-/// Reads server frames until a close frame; answers its code and when it
-/// came. Pings are read but never answered.
-async fn read_until_close(tcp: &mut TcpStream, limit: Duration) -> anyhow::Result<(u16, Instant)> {
+/// Reads server frames until a close frame; answers its code, its reason
+/// and when it came. Pings are read but never answered.
+async fn read_until_close(
+    tcp: &mut TcpStream,
+    limit: Duration,
+) -> anyhow::Result<(u16, String, Instant)> {
     let deadline = Instant::now() + limit;
     let mut buf = Vec::new();
     loop {
@@ -61,7 +65,9 @@ async fn read_until_close(tcp: &mut TcpStream, limit: Duration) -> anyhow::Resul
             }
             if opcode == 0x8 {
                 anyhow::ensure!(len >= 2, "close frame without a code");
-                return Ok((u16::from_be_bytes([buf[at], buf[at + 1]]), Instant::now()));
+                let code = u16::from_be_bytes([buf[at], buf[at + 1]]);
+                let reason = String::from_utf8_lossy(&buf[at + 2..at + len]).into_owned();
+                return Ok((code, reason, Instant::now()));
             }
             buf.drain(..at + len);
         }
@@ -97,8 +103,11 @@ async fn half_a_frame_then_silence_is_cut_off_in_bounded_time() -> anyhow::Resul
     writer.push_text(0, " dla wszystkich");
     follower.wait_for_text("Misja dla wszystkich").await?;
 
-    let (code, at) = read_until_close(&mut stalled, Duration::from_secs(10)).await?;
-    assert_eq!(code, close::TIMEOUT);
+    let (code, reason, at) = read_until_close(&mut stalled, Duration::from_secs(10)).await?;
+    assert_eq!(
+        (code, reason.as_str()),
+        (close::TIMEOUT, "no answer to pings")
+    );
     assert!(
         !close::is_final(code),
         "{code}: the stock client must retry"

@@ -2,9 +2,11 @@
 //! and the journal survive a crash of the server, and the report reads like
 //! the record of the workshop.
 
+use crate::Start;
 use crate::versions::{assert_content_type, freeze, get_text, reopen, wait_for_phase};
+use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::{amendments, versions};
-use draftroom_tests::{Meeting, Server};
+use draftroom_tests::{Meeting, Server, assert_error, assert_refused};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -260,7 +262,12 @@ async fn a_restart_keeps_versions_history_and_amendments() -> anyhow::Result<()>
         .wait_for_amendment_text("Kraków jest stolicą pieśni 🎭 i hałasu")
         .await?;
     decided_author.push_amendment_text(" PO RESTARCIE");
-    decided_author.wait_denials(1).await?;
+    let denials = decided_author.wait_denials(1).await?;
+    assert_refused(
+        "the rejected amendment's author after the restart",
+        &denials[0],
+        RefusalCode::Decided,
+    );
 
     let moderator = server
         .connect_room(id, "draft", meeting.moderator_token())
@@ -268,9 +275,10 @@ async fn a_restart_keeps_versions_history_and_amendments() -> anyhow::Result<()>
     assert_eq!(moderator.draft_text(), "Kraków jest stolicą pieśni 🎭");
     moderator.push_text(0, " PO RESTARCIE");
     let denials = moderator.wait_denials(1).await?;
-    assert!(
-        denials[0].to_lowercase().contains("frozen"),
-        "still frozen after the restart: {denials:?}"
+    assert_refused(
+        "still frozen after the restart",
+        &denials[0],
+        RefusalCode::Frozen,
     );
     reopen(&server, &meeting).await?;
     let second = freeze(&server, &meeting).await?;
@@ -354,6 +362,11 @@ async fn the_report_records_people_the_agreed_text_and_outcomes() -> anyhow::Res
     let anonymous = server
         .request("GET", &format!("/api/meetings/{id}/report"), None, None)
         .await?;
-    assert_eq!(anonymous.status, 401, "the report is for members");
+    assert_error(
+        "the report is for members",
+        &(anonymous.status, anonymous.json()),
+        401,
+        "unauthorized",
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! Also: a client id cannot be borrowed from another user, and a refused
 //! write taints its client id for good.
 
+use crate::Start;
 use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::push_clause;
 use draftroom_tests::{
@@ -91,7 +92,6 @@ async fn observer_writing_the_draft_is_refused() -> anyhow::Result<()> {
     // A deletion carries no client id of its own, but it is a write all the same.
     observer.delete_text(0, 0, "Kraków".encode_utf16().count() as u32);
     let denials = observer.wait_denials(1).await?;
-    println!("observer denied: {denials:?}");
     assert_refused("observer deleting", &denials[0], RefusalCode::Role);
     assert!(
         observer.close_code().is_none(),
@@ -99,11 +99,13 @@ async fn observer_writing_the_draft_is_refused() -> anyhow::Result<()> {
     );
 
     observer.insert_text(0, 0, "ZŁOŚLIWE ");
-    observer.wait_denials(2).await?;
+    let denials = observer.wait_denials(2).await?;
+    assert_refused("observer inserting", &denials[1], RefusalCode::Role);
 
     // A new clause is refused too, not just text in an existing one.
     observer.add_clause("NOWA KLAUZULA OBSERWATORA");
-    observer.wait_denials(3).await?;
+    let denials = observer.wait_denials(3).await?;
+    assert_refused("observer adding a clause", &denials[2], RefusalCode::Role);
 
     assert_draft_lacks(
         &server,
@@ -146,7 +148,6 @@ async fn an_observers_offline_edit_is_refused_when_it_syncs() -> anyhow::Result<
     .await?;
     observer.wait_synced().await?;
     let denials = observer.wait_denials(1).await?;
-    println!("observer's sync step 2 denied: {denials:?}");
     assert_refused("observer's offline edit", &denials[0], RefusalCode::Role);
 
     assert_draft_lacks(
@@ -171,10 +172,10 @@ async fn participant_writing_the_draft_is_refused_until_granted_editor() -> anyh
 
     participant.delete_text(0, 0, 7);
     let denials = participant.wait_denials(1).await?;
-    println!("participant denied: {denials:?}");
     assert_refused("participant deleting", &denials[0], RefusalCode::Role);
     participant.push_text(0, " NIEDOZWOLONE");
-    participant.wait_denials(2).await?;
+    let denials = participant.wait_denials(2).await?;
+    assert_refused("participant typing", &denials[1], RefusalCode::Role);
     assert_draft_lacks(
         &server,
         &meeting,
@@ -216,7 +217,12 @@ async fn participant_writing_the_draft_is_refused_until_granted_editor() -> anyh
     // The old document's client id carries the refused edit: its next edit
     // on the still-open connection builds on it and is refused too...
     participant.push_text(0, " ZNOWU");
-    participant.wait_denials(3).await?;
+    let denials = participant.wait_denials(3).await?;
+    assert_refused(
+        "the refused client, now an editor's",
+        &denials[2],
+        RefusalCode::RefusedClient,
+    );
 
     // ...and so is its sync step 2 when it reconnects with the same document.
     let old_doc = participant.close_and_keep_doc().await;
@@ -227,7 +233,6 @@ async fn participant_writing_the_draft_is_refused_until_granted_editor() -> anyh
     .await?;
     reconnected.wait_synced().await?;
     let denials = reconnected.wait_denials(1).await?;
-    println!("reconnected old doc denied: {denials:?}");
     assert_refused(
         "the refused client's sync step 2",
         &denials[0],
@@ -260,18 +265,21 @@ async fn nobody_writes_the_meeting_room_not_even_the_moderator() -> anyhow::Resu
     let moderator = connect(&server, &meeting, "meeting", meeting.moderator_token()).await?;
     let info = moderator.doc().get_or_insert_map("meeting");
     moderator.edit(|txn| info.insert(txn, "title", "Przejęte przez moderatora"));
-    moderator.wait_denials(1).await?;
+    let denials = moderator.wait_denials(1).await?;
+    assert_refused("the moderator", &denials[0], RefusalCode::ServerOnly);
 
     let editor = connect(&server, &meeting, "meeting", &meeting.editor.token).await?;
     let people = editor.doc().get_or_insert_map("participants");
     let forged_user = uuid::Uuid::new_v4().to_string();
     editor.edit(|txn| people.insert(txn, forged_user.as_str(), "intruz"));
-    editor.wait_denials(1).await?;
+    let denials = editor.wait_denials(1).await?;
+    assert_refused("the editor", &denials[0], RefusalCode::ServerOnly);
 
     let observer = connect(&server, &meeting, "meeting", &meeting.observer.token).await?;
     let notes = observer.doc().get_or_insert_text("notatki");
     observer.edit(|txn| notes.push(txn, "OBSERWATOR PISZE"));
-    observer.wait_denials(1).await?;
+    let denials = observer.wait_denials(1).await?;
+    assert_refused("the observer", &denials[0], RefusalCode::ServerOnly);
 
     // Round trip: a new member makes the server write the room; once the
     // watcher sees that, the refused writes are long decided.
@@ -342,7 +350,6 @@ async fn a_forged_client_id_is_refused() -> anyhow::Result<()> {
     forger.wait_for_text("Alfa").await?;
     forger.push_text(0, " PODROBIONE");
     let denials = forger.wait_denials(1).await?;
-    println!("forger denied: {denials:?}");
     assert_refused("forger", &denials[0], RefusalCode::ForeignClient);
 
     assert_draft_lacks(
@@ -371,7 +378,11 @@ async fn a_forged_client_id_is_refused() -> anyhow::Result<()> {
     };
     honest.send_update(yrs::merge_updates_v1([own, forged])?);
     let denials = honest.wait_denials(1).await?;
-    println!("mixed update denied: {denials:?}");
+    assert_refused(
+        "an update mixing own and forged items",
+        &denials[0],
+        RefusalCode::ForeignClient,
+    );
     assert_draft_lacks(
         &server,
         &meeting,

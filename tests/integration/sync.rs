@@ -2,6 +2,7 @@
 //! whole state, and Polish letters and emoji keep their places when offsets
 //! are counted in UTF-16 as a JavaScript client counts them.
 
+use crate::Start;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, clause_text, eventually, rooms};
 use yrs::{Text as _, Transact as _};
 

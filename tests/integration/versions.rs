@@ -5,6 +5,7 @@
 //! come as JSON, Markdown and plain text, and diff word by word. The restart and the
 //! meeting's report are in `record.rs`.
 
+use crate::Start;
 use draftroom_shared::RefusalCode;
 use draftroom_tests::rooms::{meeting_info, versions};
 use draftroom_tests::{Meeting, QUIET, Server, WAIT, YClient, assert_error, assert_refused};
@@ -270,7 +271,6 @@ async fn a_frozen_draft_refuses_every_write_until_reopened() -> anyhow::Result<(
     ] {
         // The denial is the round trip: the server has decided this write.
         let denials = client.wait_denials(1).await?;
-        println!("{who} while frozen denied: {denials:?}");
         assert_refused(who, &denials[0], RefusalCode::Frozen);
     }
     tokio::time::sleep(QUIET).await;
@@ -311,7 +311,12 @@ async fn a_frozen_draft_refuses_every_write_until_reopened() -> anyhow::Result<(
 
     // The refused client's next edit builds on its refused one: still refused.
     moderator.push_text(0, " PO OTWARCIU");
-    moderator.wait_denials(2).await?;
+    let denials = moderator.wait_denials(2).await?;
+    assert_refused(
+        "the refused client after the reopen",
+        &denials[1],
+        RefusalCode::RefusedClient,
+    );
 
     // Fresh clients write again, and the amendment can be accepted.
     let (status, body) = server

@@ -15,6 +15,7 @@ import {
   allTexts,
   api,
   apiRaw,
+  assertError,
   captureWarnings,
   clauseText,
   connect,
@@ -320,9 +321,9 @@ describe('meeting room: amendments map', () => {
     })
     assert.deepEqual(again.supporters, [supporter.user_id], 'a second support by the same user is counted once')
     const own = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: author.token })
-    assert.equal(own.status, 409, `the author supporting their own amendment: ${own.text}`)
+    assertError(own, 409, 'conflict', 'the author supporting their own amendment')
     const byModerator = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: meeting.moderator_token })
-    assert.equal(byModerator.status, 403, `the moderator supporting: ${byModerator.text}`)
+    assertError(byModerator, 403, 'forbidden', 'the moderator supporting')
 
     // The author types a wording; the server has it before the moderator decides.
     const typing = await client(meeting.id, opened.room, author.token)
@@ -356,7 +357,7 @@ describe('meeting room: amendments map', () => {
 
     // Decided: no more support.
     const late = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/amendments/${aid}/support`, { token: supporter.token })
-    assert.equal(late.status, 409, `supporting an accepted amendment: ${late.text}`)
+    assertError(late, 409, 'conflict', 'supporting an accepted amendment')
 
     // A client that connects now gets the same map.
     const fresh = await client(meeting.id, 'meeting', author.token)
@@ -419,7 +420,7 @@ describe('freeze and reopen', () => {
     assert.ok(v1.created_at !== undefined && v1.created_at !== null)
 
     const twice = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/freeze`, { token: meeting.moderator_token })
-    assert.equal(twice.status, 409, `freezing a frozen draft: ${twice.text}`)
+    assertError(twice, 409, 'conflict', 'freezing a frozen draft')
 
     // The moderator's next local edit is refused: permission denied, reason mentions frozen.
     const warn = captureWarnings()
@@ -456,7 +457,7 @@ describe('freeze and reopen', () => {
     })
     assert.deepEqual(versions.get('1'), v1)
     const again = await apiRaw(env.base, 'POST', `/api/meetings/${meeting.id}/reopen`, { token: meeting.moderator_token })
-    assert.equal(again.status, 409, `reopening a draft that is not frozen: ${again.text}`)
+    assertError(again, 409, 'conflict', 'reopening a draft that is not frozen')
 
     // The moderator drops the diverged copy; a new Y.Doc edits again.
     drop(mod)

@@ -49,6 +49,7 @@ describe('closes the client recovers from', () => {
     for (let i = 0; i < 100; i++) mod.provider.ws.send(new Uint8Array([3]))
     await waitUntil(() => mod.closes.length > 0, { timeout: T, message: 'the server to close the flooding socket' })
     assert.equal(mod.closes[0], 4029, 'too fast is 4029, a code the stock client retries')
+    assert.equal(mod.closeReasons[0], 'too many messages; slow down')
     await waitUntil(() => seen.statuses.includes('connected') && mod.provider.synced, {
       timeout: T,
       message: `the provider to reconnect and sync by itself (statuses ${JSON.stringify(seen.statuses)}, closes ${JSON.stringify(mod.closes)})`

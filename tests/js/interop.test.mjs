@@ -282,6 +282,9 @@ describe('meeting room: server-written state', () => {
     const observer = await join(env.base, meeting.id, meeting.observer_invite, OBSERVER)
     assert.equal(participant.role, 'participant')
     assert.equal(observer.role, 'observer')
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+    assert.match(participant.user_id, uuid)
+    assert.match(observer.user_id, uuid)
     assert.notEqual(participant.user_id, observer.user_id)
 
     const room = await client(meeting.id, 'meeting', observer.token)
@@ -392,6 +395,7 @@ describe('authentication', () => {
       const r = await rawClose(url)
       assert.equal(r.httpStatus, undefined, `${label}: the upgrade was refused with HTTP ${r.httpStatus} instead of a 4401 close`)
       assert.equal(r.code, 4401, `${label}: close code`)
+      assert.equal(r.reason, 'invalid token', `${label}: close reason`)
       const leaked = r.frames.filter((f) => new Uint8Array(f)[0] === 0)
       assert.deepEqual(leaked, [], `${label}: sync messages sent before closing`)
     }

@@ -5,6 +5,7 @@
 // this file (built with `cargo build -p draftroom-server`).
 
 import { spawn } from 'node:child_process'
+import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, afterEach, before } from 'node:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -290,7 +291,7 @@ export async function connect (base, meetingId, room, token, { doc, timeout = 10
     WebSocketPolyfill,
     disableBc: true
   })
-  const client = { doc, provider, frames: [], authFrames: [], closes: [], decodeErrors: [] }
+  const client = { doc, provider, frames: [], authFrames: [], closes: [], closeReasons: [], decodeErrors: [] }
   const tapped = new WeakSet()
   const tap = () => {
     const ws = provider.ws
@@ -305,7 +306,10 @@ export async function connect (base, meetingId, room, token, { doc, timeout = 10
         client.decodeErrors.push(err)
       }
     })
-    ws.addEventListener('close', (event) => client.closes.push(event.code))
+    ws.addEventListener('close', (event) => {
+      client.closes.push(event.code)
+      client.closeReasons.push(event.reason)
+    })
   }
   tap() // the constructor already opened the first socket
   provider.on('status', tap) // reconnects open new ones
@@ -412,6 +416,16 @@ export async function apiRaw (base, method, path, { body, token } = {}) {
     json = undefined
   }
   return { status: res.status, contentType: res.headers.get('content-type'), text, json }
+}
+
+/**
+ * Checks an error answer from `apiRaw`: the status and
+ * `{"error":{"code","message"}}` with this code.
+ */
+export function assertError (answer, status, code, what) {
+  assert.equal(answer.status, status, `${what}: status (${answer.text})`)
+  assert.equal(answer.json?.error?.code, code, `${what}: error code (${answer.text})`)
+  assert.equal(typeof answer.json.error.message, 'string', `${what}: error message (${answer.text})`)
 }
 
 /** Hex SHA-256 of the UTF-8 bytes of `text`. */

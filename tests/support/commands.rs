@@ -203,6 +203,11 @@ pub fn assert_refused(what: &str, reason: &str, code: draftroom_shared::RefusalC
         Some(code),
         "{what}: {reason:?}"
     );
+    let sentence = &reason[code.as_str().len() + 2..];
+    assert!(
+        !sentence.trim().is_empty(),
+        "{what}: the reason {reason:?} has no sentence after its code"
+    );
 }
 
 /// The length of `text` in UTF-16 code units, as the server counts offsets.

@@ -69,9 +69,3 @@ impl Meeting {
         &self.created.moderator_token
     }
 }
-
-/// A random Yjs client id in the 53 bits JavaScript numbers hold exactly.
-pub fn random_client_id() -> u64 {
-    let bits = Uuid::new_v4().as_u128() as u64 & ((1 << 53) - 1);
-    bits.max(1)
-}

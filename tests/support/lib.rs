@@ -10,13 +10,15 @@ pub mod commands;
 pub mod faultfs;
 pub mod fixture;
 pub mod http;
+pub mod random;
 pub mod rooms;
 pub mod server;
 pub mod yclient;
 
 pub use commands::{assert_error, assert_refused, utf16_len};
-pub use fixture::{Meeting, random_client_id};
+pub use fixture::Meeting;
 pub use http::HttpResponse;
+pub use random::{random_client_id, random_uuid};
 pub use rooms::{
     clause_len, clause_text, clause_texts, clients, draft_text, meeting_title, observers,
     participants,

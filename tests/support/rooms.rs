@@ -66,7 +66,7 @@ pub fn clause_text<T: ReadTxn>(txn: &T, index: u32) -> TextRef {
 
 /// Appends a clause `{id, text}` in `txn`; answers its id.
 pub fn push_clause(txn: &mut TransactionMut, clauses: &ArrayRef, text: &str) -> String {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = crate::random_uuid().to_string();
     let clause = clauses.push_back(txn, MapPrelim::default());
     clause.insert(txn, "id", id.clone());
     clause.insert(txn, "text", TextPrelim::new(text));

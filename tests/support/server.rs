@@ -1,8 +1,12 @@
 //! The real `draftroom` binary as a child process on a free port, with its
 //! own data directory that outlives restarts.
 //!
-//! The binary is built by `cargo build -p draftroom-server`, not by this
-//! crate, so that the tests exercise exactly what ships.
+//! The binary is whatever path the caller names, never one guessed here:
+//! the integration tests are a test target of `draftroom-server`
+//! (`tests/integration`), so Cargo builds the package's binary, in the same
+//! profile and target directory, before it builds them, and hands its path
+//! to them at compile time as `CARGO_BIN_EXE_draftroom`. A test can then
+//! never run against a binary older than the sources.
 
 use crate::http::{self, HttpResponse};
 use anyhow::Context as _;
@@ -11,7 +15,7 @@ use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -23,6 +27,8 @@ const LOG_LINES: usize = 200;
 
 /// A running `draftroom serve` process.
 pub struct Server {
+    /// The `draftroom` binary, started again by a restart.
+    bin: PathBuf,
     /// The process; `None` only between a kill and a restart.
     child: Option<Child>,
     /// The address it printed, which changes on restart (port 0).
@@ -38,18 +44,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server with default settings.
-    pub fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    /// Starts the server with `args` added after `serve --listen --data`.
-    pub fn start_with(args: &[&str]) -> Self {
-        Self::start_with_env(args, &[])
-    }
-
-    /// Starts the server with `args` and extra environment variables.
-    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+    /// Starts the binary `bin` as `serve --listen 127.0.0.1:0 --data DIR`,
+    /// then `args`, with the extra environment variables `env`.
+    pub fn start_binary(bin: impl Into<PathBuf>, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let bin = bin.into();
         let data = tempfile::Builder::new()
             .prefix("draftroom-test-")
             .tempdir()
@@ -60,8 +58,9 @@ impl Server {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let log = Arc::new(Mutex::new(VecDeque::new()));
-        let (child, addr) = spawn(&data, &extra_args, &env, &log);
+        let (child, addr) = spawn(&bin, &data, &extra_args, &env, &log);
         Server {
+            bin,
             child: Some(child),
             addr,
             data,
@@ -115,7 +114,13 @@ impl Server {
     /// first if it still runs). The port may change.
     pub fn restart(&mut self) {
         self.kill9();
-        let (child, addr) = spawn(&self.data, &self.extra_args, &self.env, &self.log);
+        let (child, addr) = spawn(
+            &self.bin,
+            &self.data,
+            &self.extra_args,
+            &self.env,
+            &self.log,
+        );
         self.child = Some(child);
         self.addr = addr;
     }
@@ -230,31 +235,20 @@ impl Drop for Server {
     }
 }
 
-/// Where the server binary is: `DRAFTROOM_BIN`, else the workspace's debug build.
-/// The `draftroom` binary under test.
-pub fn binary() -> PathBuf {
-    let path = match std::env::var_os("DRAFTROOM_BIN") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/draftroom"),
-    };
-    assert!(
-        path.is_file(),
-        "draftroom binary not found at {}: run cargo build -p draftroom-server first \
-         (or set DRAFTROOM_BIN)",
-        path.display()
-    );
-    path
-}
-
 /// Starts one process and waits for its `listening on http://ADDR` line.
 fn spawn(
+    bin: &Path,
     data: &TempDir,
     extra_args: &[String],
     env: &[(String, String)],
     log: &Arc<Mutex<VecDeque<String>>>,
 ) -> (Child, SocketAddr) {
-    let bin = binary();
-    let mut child = Command::new(&bin)
+    assert!(
+        bin.is_file(),
+        "the draftroom binary {} is not a file",
+        bin.display()
+    );
+    let mut child = Command::new(bin)
         .arg("serve")
         .arg("--listen")
         .arg("127.0.0.1:0")

@@ -55,20 +55,21 @@ pub struct YClient {
     writer: JoinHandle<()>,
 }
 
-/// A fresh document that counts text positions like JavaScript does.
+/// A fresh document that counts text positions like JavaScript does, with
+/// client id `client_id`, or a random one drawn from the test's seed
+/// ([`crate::random`]).
 pub fn new_doc(client_id: Option<u64>) -> Doc {
-    let mut options = Options {
+    let id = client_id.unwrap_or_else(crate::random_client_id);
+    Doc::with_options(Options {
         offset_kind: OffsetKind::Utf16,
+        client_id: ClientID::new(id),
         ..Default::default()
-    };
-    if let Some(id) = client_id {
-        options.client_id = ClientID::new(id);
-    }
-    Doc::with_options(options)
+    })
 }
 
 impl YClient {
-    /// Connects with a fresh document and a random client id.
+    /// Connects with a fresh document and a random client id (drawn from
+    /// the test's seed).
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         Self::connect_with_doc(url, new_doc(None)).await
     }
@@ -82,6 +83,12 @@ impl YClient {
     /// keeps its `Y.Doc`: its sync step 2 then carries whatever the server
     /// lacks, including edits the server refused.
     pub async fn connect_with_doc(url: &str, doc: Doc) -> anyhow::Result<Self> {
+        // Which client id is whom, for a failure's output (the token stays out).
+        eprintln!(
+            "client {} connects to {}",
+            doc.client_id().get(),
+            url.split('?').next().unwrap_or(url)
+        );
         let (socket, _response) = tokio_tungstenite::connect_async(url)
             .await
             .map_err(|e| anyhow::anyhow!("connect {url}: {e}"))?;

@@ -4,6 +4,9 @@
 //! frames (merged when the connection is behind), pings, and closes with a
 //! code that says why. One task and no channels keep an idle follower to a
 //! few KiB.
+//!
+//! The loop runs over any [`MessageSocket`]: the server's upgraded TCP
+//! socket, or an in-memory pair in the tests below.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use draftroom_shared::{Role, RoomName, close};
-use futures_util::SinkExt;
-use futures_util::StreamExt;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::WebSocketStream;
@@ -31,6 +33,19 @@ use crate::meeting::{Meeting, Member, OpenError, Relay, Relayed, Room};
 
 /// The upgraded socket of a connection.
 pub type Socket = WebSocketStream<TcpStream>;
+
+/// What a connection runs over: WebSocket messages in and out. Fragments of
+/// a large message go out as raw frames ([`WsMessage::Frame`]), which the
+/// server's [`Socket`] writes as they are.
+pub trait MessageSocket:
+    Sink<WsMessage, Error = WsError> + Stream<Item = Result<WsMessage, WsError>> + Unpin
+{
+}
+
+impl<T> MessageSocket for T where
+    T: Sink<WsMessage, Error = WsError> + Stream<Item = Result<WsMessage, WsError>> + Unpin
+{
+}
 
 /// Messages larger than this go out as fragments of this size, so that the
 /// socket's write buffer, which never shrinks, stays this small after a
@@ -68,12 +83,12 @@ enum Event {
 }
 
 /// Runs a member's connection to a room until either side ends it.
-pub async fn serve(
+pub async fn serve<S: MessageSocket>(
     app: Arc<AppState>,
     meeting: Arc<Meeting>,
     member: Member,
     name: RoomName,
-    mut socket: Socket,
+    mut socket: S,
 ) {
     let room = match meeting.join_room(name).await {
         Ok(room) => room,
@@ -145,7 +160,7 @@ pub async fn serve(
 /// and a peer that was still sending (the very one closed for sending too
 /// fast) would then see an abnormal close (1006) instead of the code that
 /// tells it what happened.
-async fn close_handshake(socket: &mut Socket, frame: WsMessage) {
+async fn close_handshake<S: MessageSocket>(socket: &mut S, frame: WsMessage) {
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         if socket.send(frame).await.is_err() {
             return;
@@ -186,9 +201,9 @@ struct Link {
 }
 
 impl Link {
-    async fn run(
+    async fn run<S: MessageSocket>(
         &mut self,
-        socket: &mut Socket,
+        socket: &mut S,
         session: &mut Session,
         room: &Arc<Room>,
         ping_interval: Duration,
@@ -363,7 +378,7 @@ impl Link {
     }
 
     /// Sends one message, a large one as fragments.
-    async fn send(&mut self, socket: &mut Socket, msg: WsMessage) -> Sent {
+    async fn send<S: MessageSocket>(&mut self, socket: &mut S, msg: WsMessage) -> Sent {
         if !matches!(msg, WsMessage::Ping(_)) {
             self.sent = true;
         }

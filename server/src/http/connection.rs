@@ -101,38 +101,44 @@ enum Event {
 }
 
 /// Runs a member's connection to a room until either side ends it.
-pub async fn serve<S: MessageSocket>(
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn's future keeps a second copy of its arguments, the socket's 312 bytes among them, in every connection's task"
+)]
+pub fn serve<S: MessageSocket>(
     app: Arc<AppState>,
     meeting: Arc<Meeting>,
     member: Member,
     name: RoomName,
     mut socket: S,
-) {
-    let room = match meeting.join_room(name).await {
-        Ok(room) => room,
-        Err(e) => return refuse(&mut socket, e).await,
-    };
-    let _guard = app.connections.enter();
-    // An observer counts in the meeting's audience while connected.
-    let _following = (member.role == Role::Observer).then(|| meeting.follow(member.id));
-    let limits = &app.config.limits;
-    let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-    let mut session = Session::new(
-        meeting.clone(),
-        room.clone(),
-        member.id,
-        conn,
-        RateLimit::new(limits.messages_per_sec, limits.message_burst),
-        limits.max_awareness_bytes,
-    );
-    tracing::debug!(conn, role = %member.role, "connected");
-    let mut link = Link::new(&app, &room, &session);
-    let shutdown = app.shutdown.subscribe();
-    let Err(ending) = link.run(&mut socket, &mut session, &room, shutdown).await;
-    hang_up(&mut socket, ending).await;
-    drop(session);
-    meeting.leave(&room);
-    tracing::debug!(conn, "disconnected");
+) -> impl Future<Output = ()> {
+    async move {
+        let room = match meeting.join_room(name).await {
+            Ok(room) => room,
+            Err(e) => return refuse(&mut socket, e).await,
+        };
+        let _guard = app.connections.enter();
+        // An observer counts in the meeting's audience while connected.
+        let _following = (member.role == Role::Observer).then(|| meeting.follow(member.id));
+        let limits = &app.config.limits;
+        let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
+        let mut session = Session::new(
+            meeting.clone(),
+            room.clone(),
+            member.id,
+            conn,
+            RateLimit::new(limits.messages_per_sec, limits.message_burst),
+            limits.max_awareness_bytes,
+        );
+        tracing::debug!(conn, role = %member.role, "connected");
+        let mut link = Link::new(&app, &room, &session);
+        let shutdown = app.shutdown.subscribe();
+        let Err(ending) = link.run(&mut socket, &mut session, &room, shutdown).await;
+        hang_up(&mut socket, ending).await;
+        drop(session);
+        meeting.leave(&room);
+        tracing::debug!(conn, "disconnected");
+    }
 }
 
 /// Closes a connection to a room that cannot be opened.

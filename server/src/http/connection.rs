@@ -7,7 +7,7 @@
 //!
 //! The loop runs over any [`MessageSocket`]: the server's upgraded TCP
 //! socket, or an in-memory pair in the tests below. Each turn sends the
-//! replies owed, waits for one [`Event`] and handles it in a step of its
+//! replies owed, waits for one `Event` and handles it in a step of its
 //! own (`on_frame`, `on_relayed`, `on_ping`, `on_heartbeat`...).
 
 use std::collections::VecDeque;

@@ -121,6 +121,11 @@ impl Session {
         Reply::Now(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1())
     }
 
+    /// The connection id used in the relay.
+    pub(crate) fn conn(&self) -> u64 {
+        self.conn
+    }
+
     /// What the server says first: its state vector and who is present.
     pub(crate) fn start(&self) -> Vec<Reply> {
         let sv = self.room.doc().state_vector();

@@ -238,7 +238,7 @@ mod relay {
     /// Updates a behind connection gets merged into one frame.
     const BEHIND: usize = 64;
 
-    /// A keystroke's relayed frame, as `Room::persist` encodes it.
+    /// A keystroke's relayed frame, as `LiveRoom::persist` encodes it.
     fn keystroke_frame() -> Arc<[u8]> {
         let (mut draft, mut participant) = draft(1);
         let update = draft.typed(&mut participant, 1).remove(0);

@@ -37,7 +37,7 @@ use yrs::updates::encoder::Encode;
 use crate::http::AppState;
 use crate::http::error::AppError;
 use crate::http::session::{Reply, Session, SessionError};
-use crate::meeting::{Meeting, Member, OpenError, Relay, Relayed, Room};
+use crate::meeting::{LiveRoom, Meeting, Member, OpenError, Relay, Relayed};
 use crate::rate::TokenBucket;
 
 /// The upgraded socket of a connection.
@@ -223,7 +223,7 @@ struct Link {
 
 impl Link {
     /// The session's link to `room`, owing what the session says first.
-    fn new(app: &AppState, room: &Room, session: &Session) -> Link {
+    fn new(app: &AppState, room: &LiveRoom, session: &Session) -> Link {
         let limits = &app.config.limits;
         let mut ping = tokio::time::interval(limits.ping_interval);
         ping.reset();
@@ -253,7 +253,7 @@ impl Link {
         &mut self,
         socket: &mut S,
         session: &mut Session,
-        room: &Room,
+        room: &LiveRoom,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Infallible, Ending> {
         // Polled across turns, so that waiting for it costs nothing per
@@ -312,7 +312,7 @@ impl Link {
         &mut self,
         event: Event,
         session: &mut Session,
-        room: &Room,
+        room: &LiveRoom,
     ) -> Result<Option<WsMessage>, Ending> {
         match event {
             Event::Frame(frame) => self.on_frame(frame, session).map(|()| None),
@@ -361,7 +361,7 @@ impl Link {
     fn on_relayed(
         &mut self,
         relayed: Result<Relay, RecvError>,
-        room: &Room,
+        room: &LiveRoom,
     ) -> Result<Option<WsMessage>, Ending> {
         let bytes = match relayed {
             Ok(Relay::Update(first)) => {
@@ -381,7 +381,7 @@ impl Link {
 
     /// The frames a connection missed are gone from the relay; it is sent
     /// the whole durable state instead, which covers them.
-    fn catch_up(&mut self, room: &Room, missed: u64) {
+    fn catch_up(&mut self, room: &LiveRoom, missed: u64) {
         tracing::info!(
             missed,
             "connection fell behind the room; catching it up with the full state"
@@ -477,7 +477,7 @@ fn fragments(bytes: Bytes) -> impl Iterator<Item = Frame> {
 /// Ends the connections of a room that could not store a change: what it
 /// would show next may include a change that was never stored, and the
 /// client resyncs with the reloaded room.
-fn check_stored(room: &Room) -> Result<(), Ending> {
+fn check_stored(room: &LiveRoom) -> Result<(), Ending> {
     if room.failed.load(Ordering::SeqCst) {
         let reason = "the server could not store a change; reconnect";
         return Err(Ending::close(close::INTERNAL, reason));
@@ -562,7 +562,7 @@ const MAX_COALESCE: usize = 512;
 fn coalesce(
     conn: u64,
     first: Relayed,
-    room: &Room,
+    room: &LiveRoom,
     relay: &mut broadcast::Receiver<Relay>,
     held: &mut Option<Relay>,
 ) -> Result<Option<Bytes>, ()> {
@@ -636,14 +636,14 @@ mod tests {
     use crate::room::{Kind, RoomDoc, new_doc};
     use crate::store::StoreCloser;
 
-    fn room() -> Arc<Room> {
+    fn room() -> Arc<LiveRoom> {
         let sizes = RoomSizes {
             backlog: 64,
             compact_every: 1000,
             idle: Duration::from_secs(30),
         };
         let doc = RoomDoc::empty(Kind::Amendment);
-        Room::new(Uuid::new_v4(), "draft".parse().unwrap(), doc, sizes)
+        LiveRoom::new(Uuid::new_v4(), "draft".parse().unwrap(), doc, sizes)
     }
 
     /// Relays `typed` (connection, words) as one update each, with
@@ -669,7 +669,7 @@ mod tests {
     }
 
     /// What connection `conn` sends for the frames queued on `rx`.
-    fn next_frame(conn: u64, room: &Room, rx: &mut broadcast::Receiver<Relay>) -> Bytes {
+    fn next_frame(conn: u64, room: &LiveRoom, rx: &mut broadcast::Receiver<Relay>) -> Bytes {
         let Ok(Relay::Update(first)) = rx.try_recv() else {
             panic!("no update queued")
         };
@@ -880,7 +880,7 @@ mod tests {
     /// first message.
     struct Connected {
         client: Client,
-        room: Arc<Room>,
+        room: Arc<LiveRoom>,
         task: JoinHandle<()>,
         _held: crate::meeting::HeldRoom,
     }
@@ -931,7 +931,7 @@ mod tests {
 
     /// Writes `words` into the room's document as the server, without
     /// storing it: the update is applied, not durable, not relayed.
-    fn write(room: &Room, words: &str) -> Relayed {
+    fn write(room: &LiveRoom, words: &str) -> Relayed {
         let applied = room
             .doc()
             .server_write(|txn| {
@@ -951,7 +951,7 @@ mod tests {
 
     /// What the store does once `relayed` is committed: relays it, then
     /// marks it durable.
-    fn commit(room: &Room, relayed: &Relayed) {
+    fn commit(room: &LiveRoom, relayed: &Relayed) {
         room.relay.send(Relay::Update(relayed.clone())).unwrap();
         room.durable.send_replace(relayed.seq);
     }

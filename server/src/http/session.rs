@@ -15,7 +15,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
 use crate::meeting::rights;
-use crate::meeting::{Meeting, Received, Room};
+use crate::meeting::{LiveRoom, Meeting, Received};
 use crate::rate::TokenBucket;
 use crate::room::frame::{MAX_PRESENCE_IDS, split_messages};
 use crate::room::{Denied, Refusal};
@@ -57,7 +57,7 @@ pub(crate) enum SessionError {
 /// The protocol state of one connection to one room.
 pub(crate) struct Session {
     meeting: Arc<Meeting>,
-    room: Arc<Room>,
+    room: Arc<LiveRoom>,
     user: Uuid,
     /// Distinguishes this connection's frames in the room's relay.
     conn: u64,
@@ -85,7 +85,7 @@ impl Session {
     /// A session of `user` on `room`.
     pub(crate) fn new(
         meeting: Arc<Meeting>,
-        room: Arc<Room>,
+        room: Arc<LiveRoom>,
         user: Uuid,
         conn: u64,
         rate: TokenBucket,

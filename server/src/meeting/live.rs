@@ -13,7 +13,7 @@ use yrs::TransactionMut;
 use crate::clock::now_ms;
 use crate::meeting::audience::Audience;
 use crate::meeting::error::MeetingError;
-use crate::meeting::live_room::{Room, RoomSizes, Write};
+use crate::meeting::live_room::{LiveRoom, RoomSizes, Write};
 use crate::meeting::shown;
 use crate::meeting::state::{Amendment, MeetingState, Member};
 use crate::room::{Kind, RoomDoc};
@@ -25,9 +25,9 @@ pub struct Meeting {
     pub id: Uuid,
     state: Mutex<MeetingState>,
     /// The server-written `meeting` room, loaded as long as the meeting is.
-    pub meeting_room: Arc<Room>,
+    pub meeting_room: Arc<LiveRoom>,
     /// Other loaded rooms. An async lock: loading a room awaits the store.
-    rooms: tokio::sync::Mutex<HashMap<RoomName, Arc<Room>>>,
+    rooms: tokio::sync::Mutex<HashMap<RoomName, Arc<LiveRoom>>>,
     store: Store,
     sizes: RoomSizes,
     /// When the meeting was last looked up, ms since the epoch.
@@ -57,7 +57,7 @@ impl Drop for Following {
 pub struct HeldRoom {
     meeting: Arc<Meeting>,
     /// The room.
-    pub room: Arc<Room>,
+    pub room: Arc<LiveRoom>,
 }
 
 impl Drop for HeldRoom {
@@ -78,7 +78,7 @@ impl Meeting {
         Arc::new(Meeting {
             id,
             state: Mutex::new(state),
-            meeting_room: Room::new(id, RoomName::Meeting, meeting_room, sizes),
+            meeting_room: LiveRoom::new(id, RoomName::Meeting, meeting_room, sizes),
             rooms: tokio::sync::Mutex::new(HashMap::new()),
             store,
             sizes,
@@ -118,7 +118,7 @@ impl Meeting {
 
     /// Opens a room for a new connection (loading it if needed) and counts
     /// the connection in. Pair with [`Meeting::leave`].
-    pub async fn join_room(self: &Arc<Self>, name: RoomName) -> Result<Arc<Room>, OpenError> {
+    pub async fn join_room(self: &Arc<Self>, name: RoomName) -> Result<Arc<LiveRoom>, OpenError> {
         let kind = match name {
             RoomName::Meeting => {
                 self.meeting_room.connections.fetch_add(1, Ordering::SeqCst);
@@ -154,7 +154,7 @@ impl Meeting {
         )
         .map_err(|e| OpenError::Store(e.to_string()))?;
         doc.remember_moves(&loaded.moved_texts);
-        let room = Room::new(self.id, name, doc, self.sizes);
+        let room = LiveRoom::new(self.id, name, doc, self.sizes);
         tracing::debug!(room = %room.key, seq = room.doc().seq(), "room loaded");
         room.connections.fetch_add(1, Ordering::SeqCst);
         rooms.insert(name, room.clone());
@@ -187,7 +187,7 @@ impl Meeting {
 
     /// Adds a room made by the server (a new amendment's), counted as held.
     pub async fn add_room(self: &Arc<Self>, name: RoomName, doc: RoomDoc) -> HeldRoom {
-        let room = Room::new(self.id, name, doc, self.sizes);
+        let room = LiveRoom::new(self.id, name, doc, self.sizes);
         room.connections.fetch_add(1, Ordering::SeqCst);
         self.rooms.lock().await.insert(name, room.clone());
         HeldRoom {
@@ -198,7 +198,7 @@ impl Meeting {
 
     /// Counts a connection out; the room unloads after it has been unused
     /// for the configured idle time.
-    pub fn leave(self: &Arc<Self>, room: &Arc<Room>) {
+    pub fn leave(self: &Arc<Self>, room: &Arc<LiveRoom>) {
         let idle = self.sizes.idle;
         if room.connections.fetch_sub(1, Ordering::SeqCst) != 1 || room.name == RoomName::Meeting {
             return;

@@ -1,6 +1,7 @@
-//! A loaded room: its document behind a lock, the broadcast that relays
-//! its durable updates and presence to every connection, and the watch of
-//! how far its log is durable. Every write is queued to the store while
+//! A live room, one loaded in memory (the room's document and rules are
+//! `crate::room::RoomDoc`): the document behind a lock, the broadcast that
+//! relays its durable updates and presence to every connection, and the
+//! watch of how far its log is durable. Every write is queued to the store while
 //! the document is locked, so the log keeps the order of the document, and
 //! relayed only once committed.
 
@@ -55,7 +56,7 @@ pub enum Relay {
 }
 
 /// One loaded room of a meeting.
-pub struct Room {
+pub struct LiveRoom {
     /// Which room.
     pub name: RoomName,
     /// Key in the store: `{meeting}/{room}`.
@@ -140,13 +141,13 @@ pub struct Write {
     pub extra: Option<ExtraWrite>,
 }
 
-impl Room {
+impl LiveRoom {
     /// A loaded room of `meeting`.
-    pub fn new(meeting: Uuid, name: RoomName, doc: RoomDoc, sizes: RoomSizes) -> Arc<Room> {
+    pub fn new(meeting: Uuid, name: RoomName, doc: RoomDoc, sizes: RoomSizes) -> Arc<LiveRoom> {
         let key: Arc<str> = format!("{meeting}/{name}").into();
         let seq = doc.seq();
         let awareness = Awareness::new(doc.doc().clone());
-        Arc::new(Room {
+        Arc::new(LiveRoom {
             name,
             key,
             doc: Mutex::new(doc),

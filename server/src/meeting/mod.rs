@@ -19,6 +19,6 @@ pub(crate) mod views;
 
 pub use error::MeetingError;
 pub use live::{Following, HeldRoom, Meeting, OpenError};
-pub use live_room::{ExtraWrite, Journal, Origin, Relay, Relayed, Room, RoomSizes, Write};
+pub use live_room::{ExtraWrite, Journal, LiveRoom, Origin, Relay, Relayed, RoomSizes, Write};
 pub use state::{Amendment, MeetingState, Member, NOBODY, Status, Version, palette_colour};
 pub use updates::Received;

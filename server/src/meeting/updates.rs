@@ -13,7 +13,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{IdSet, StateVector, Update};
 
 use crate::meeting::live::Meeting;
-use crate::meeting::live_room::{ExtraWrite, Journal, Origin, Room, Write};
+use crate::meeting::live_room::{ExtraWrite, Journal, LiveRoom, Origin, Write};
 use crate::meeting::rights;
 use crate::meeting::shown;
 use crate::meeting::state::MeetingState;
@@ -35,7 +35,7 @@ impl Meeting {
     /// Takes an update from `user`'s connection `origin` into `room`.
     pub fn receive_update(
         &self,
-        room: &Arc<Room>,
+        room: &Arc<LiveRoom>,
         user: Uuid,
         origin: u64,
         bytes: &[u8],
@@ -139,7 +139,7 @@ impl Meeting {
     /// journaled as theirs and relayed right after it.
     pub(crate) fn carry_moved(
         &self,
-        room: &Arc<Room>,
+        room: &Arc<LiveRoom>,
         doc: &mut RoomDoc,
         user: Uuid,
         bytes: &[u8],

@@ -13,8 +13,8 @@ use crate::clock::now_ms;
 use crate::meeting::commands::clause_check::{Acceptance, parse_sha256};
 use crate::meeting::rights::{self, Command};
 use crate::meeting::{
-    Amendment, ExtraWrite, HeldRoom, Journal, Meeting, MeetingError, MeetingState, Member, Room,
-    Status, Write,
+    Amendment, ExtraWrite, HeldRoom, Journal, LiveRoom, Meeting, MeetingError, MeetingState,
+    Member, Status, Write,
 };
 use crate::room::draft;
 use crate::room::{Author, Kind, Outcome, RoomDoc};
@@ -196,7 +196,7 @@ impl Meeting {
     /// clause already read so) and the `meeting` room's.
     fn write_acceptance(
         &self,
-        draft: &Arc<Room>,
+        draft: &Arc<LiveRoom>,
         id: Uuid,
         text: &str,
         by: &Member,

@@ -216,7 +216,7 @@ impl Meeting {
 mod tests {
     use super::*;
     use crate::meeting::registry::Hub;
-    use crate::meeting::{Room, RoomSizes};
+    use crate::meeting::{LiveRoom, RoomSizes};
     use crate::room::Refusal;
     use crate::store::Store;
     use std::time::Duration;
@@ -225,7 +225,7 @@ mod tests {
 
     /// Writes a clause into the draft as the server's own document client,
     /// which no member is bound to: its characters are nobody's.
-    fn nobodys_clause(draft: &Arc<Room>, store: &Store, id: &str, text: &str) {
+    fn nobodys_clause(draft: &Arc<LiveRoom>, store: &Store, id: &str, text: &str) {
         let mut doc = draft.doc();
         let applied = doc
             .server_write(|txn| {

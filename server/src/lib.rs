@@ -18,6 +18,8 @@ pub(crate) mod rate;
 pub mod room;
 pub(crate) mod secrets;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 use std::future::Future;
 use std::sync::Arc;

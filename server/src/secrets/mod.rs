@@ -45,7 +45,15 @@ mod tests {
     fn secrets_are_long_distinct_and_match_only_themselves() {
         let a = new_secret();
         let b = new_secret();
-        assert_eq!(a.len(), 64);
+        for s in [&a, &b] {
+            assert!(
+                s.len() == 64
+                    && s.bytes()
+                        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)),
+                "256 bits as lower-case hex: {s}"
+            );
+        }
+        // Two draws of 256 bits never meet.
         assert_ne!(a, b);
         assert!(matches(&a, &hash(&a)));
         assert!(!matches(&b, &hash(&a)));

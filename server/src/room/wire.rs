@@ -94,11 +94,12 @@ pub(crate) fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
                 kind,
             });
             // Clocks are 32 bits in the library; past that they wrap and
-            // its searches divide by zero.
-            clock += len;
-            if clock > u64::from(u32::MAX) {
-                return Err(format!("client {client}'s clock runs past 2^32"));
-            }
+            // its searches divide by zero. A length near 2^64 would wrap
+            // this sum too, back under the limit: checked, not added.
+            clock = match clock.checked_add(len) {
+                Some(end) if end <= u64::from(u32::MAX) => end,
+                _ => return Err(format!("client {client}'s clock runs past 2^32")),
+            };
         }
     }
     // The delete set.
@@ -366,6 +367,21 @@ mod tests {
         assert_eq!(
             blocks_v1(&sub).unwrap_err(),
             "subdocuments are not accepted"
+        );
+    }
+
+    /// Issue 11: a GC range of 2^64 - 1 ticks after clock 5; the clock's sum
+    /// overflowed (a panic in a debug build; in a release build it wrapped
+    /// to 4 and passed the 2^32 check).
+    #[test]
+    fn a_range_whose_end_overflows_the_clock_is_refused() {
+        let bytes = [
+            0x01, 0x01, 0x01, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0x01, 0x00,
+        ];
+        assert_eq!(
+            blocks_v1(&bytes).unwrap_err(),
+            "client 1's clock runs past 2^32"
         );
     }
 

@@ -303,9 +303,27 @@ fn with_env(cmd: clap::Command, env: &dyn Fn(&str) -> Option<String>) -> clap::C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(String::from).collect()
+    }
+
+    /// What a refused command line comes to: the error's kind and the
+    /// first line of its rendering (the one naming the option).
+    fn refusal(err: clap::Error) -> (ErrorKind, String) {
+        let line = err
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        (err.kind(), line)
+    }
+
+    /// A [`refusal`] as a test expects it.
+    fn expected(kind: ErrorKind, line: &str) -> (ErrorKind, String) {
+        (kind, line.to_owned())
     }
 
     #[test]
@@ -322,17 +340,36 @@ mod tests {
         assert_eq!(c.limits.max_message_bytes, 1 << 20);
         // Vite builds the app into web/dist.
         assert_eq!(c.web_dir, Some(PathBuf::from("./web/dist")));
-        let bad = |line: &str| Config::from_args_and_env(args(line), |_| None).unwrap_err();
+        let bad =
+            |line: &str| refusal(Config::from_args_and_env(args(line), |_| None).unwrap_err());
         assert_eq!(
-            bad("--bogus 1").kind(),
-            clap::error::ErrorKind::UnknownArgument
+            bad("--bogus 1"),
+            expected(
+                ErrorKind::UnknownArgument,
+                "error: unexpected argument '--bogus' found"
+            )
         );
         assert_eq!(
-            bad("--listen nonsense").kind(),
-            clap::error::ErrorKind::ValueValidation
+            bad("--listen nonsense"),
+            expected(
+                ErrorKind::ValueValidation,
+                "error: invalid value 'nonsense' for '--listen <ADDR>': invalid socket address syntax"
+            )
         );
-        assert_eq!(bad("--listen").kind(), clap::error::ErrorKind::InvalidValue);
-        assert_eq!(bad("stray").kind(), clap::error::ErrorKind::UnknownArgument);
+        assert_eq!(
+            bad("--listen"),
+            expected(
+                ErrorKind::InvalidValue,
+                "error: a value is required for '--listen <ADDR>' but none was supplied"
+            )
+        );
+        assert_eq!(
+            bad("stray"),
+            expected(
+                ErrorKind::UnknownArgument,
+                "error: unexpected argument 'stray' found"
+            )
+        );
     }
 
     #[test]
@@ -403,13 +440,27 @@ mod tests {
             Config::from_args_and_env(args("--data a --data=b --client-ip-header="), none).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("b"));
         assert_eq!(c.client_ip_header, None);
-        assert!(Config::from_args_and_env(args("--messages-per-sec 2.5"), none).is_err());
+        let fraction = Config::from_args_and_env(args("--messages-per-sec 2.5"), none);
+        assert_eq!(
+            refusal(fraction.unwrap_err()),
+            expected(
+                ErrorKind::ValueValidation,
+                "error: invalid value '2.5' for '--messages-per-sec <N>': invalid digit found in string"
+            )
+        );
         for (value, on) in [("1", true), ("true", true), ("0", false), ("off", false)] {
             let env = |k: &str| (k == "DRAFTROOM_LOG_JSON").then(|| value.to_owned());
             assert_eq!(Config::from_args_and_env([], env).unwrap().log_json, on);
         }
+        // A bad value from the environment is named by its option.
         let env = |k: &str| (k == "DRAFTROOM_MAX_JSON_BYTES").then(|| "lots".to_owned());
-        assert!(Config::from_args_and_env([], env).is_err());
+        assert_eq!(
+            refusal(Config::from_args_and_env([], env).unwrap_err()),
+            expected(
+                ErrorKind::ValueValidation,
+                "error: invalid value 'lots' for '--max-json-bytes <N>': invalid digit found in string"
+            )
+        );
     }
 
     #[test]

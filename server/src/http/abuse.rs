@@ -191,6 +191,19 @@ impl FromRequestParts<std::sync::Arc<crate::http::AppState>> for ClientAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use draftroom_shared::ErrorCode;
+
+    /// Asserts `refused` is the 429 of `what`, to retry in `secs` seconds.
+    #[track_caller]
+    fn assert_too_many(refused: &AppError, what: &str, secs: u64) {
+        assert_eq!(refused.code, ErrorCode::TooManyRequests, "{refused}");
+        assert_eq!(
+            refused.message,
+            format!("too many {what} from this address; try again in {secs} s")
+        );
+        assert_eq!(refused.retry_after, Some(Duration::from_secs(secs)));
+        assert!(refused.clause_changed.is_none(), "{refused}");
+    }
 
     #[test]
     fn a_burst_then_the_rate_and_addresses_apart() {
@@ -200,14 +213,9 @@ mod tests {
         for _ in 0..3 {
             limit.take(a).unwrap();
         }
-        let refused = limit.take(a).unwrap_err();
-        assert!(
-            refused.message.contains("too many joins"),
-            "{}",
-            refused.message
-        );
-        assert_eq!(refused.retry_after, Some(Duration::from_secs(1)));
-        assert!(limit.check(a).is_err());
+        // One join a second: the next is a second away, rounded up.
+        assert_too_many(&limit.take(a).unwrap_err(), "joins", 1);
+        assert_too_many(&limit.check(a).unwrap_err(), "joins", 1);
         // Another address is untouched.
         limit.take(b).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
@@ -218,10 +226,13 @@ mod tests {
     fn an_ipv6_host_is_its_slash_64() {
         let limit = AddressLimit::new("new meetings", 1, 1);
         limit.take("2001:db8:1:2::1".parse().unwrap()).unwrap();
-        assert!(limit.take("2001:db8:1:2:ffff::9".parse().unwrap()).is_err());
+        // One new meeting a minute: the next is sixty seconds away.
+        let same_64 = limit.take("2001:db8:1:2:ffff::9".parse().unwrap());
+        assert_too_many(&same_64.unwrap_err(), "new meetings", 60);
         limit.take("2001:db8:1:3::1".parse().unwrap()).unwrap();
         limit.take("::ffff:10.0.0.1".parse().unwrap()).unwrap();
-        assert!(limit.take("10.0.0.1".parse().unwrap()).is_err());
+        let mapped = limit.take("10.0.0.1".parse().unwrap());
+        assert_too_many(&mapped.unwrap_err(), "new meetings", 60);
     }
 
     #[test]

@@ -577,6 +577,10 @@ mod tests {
         };
         let (refusal, taint) = room.apply(&edit, &observer, &HashMap::new()).unwrap_err();
         assert!(matches!(refusal, Refusal::Denied(Denied::Role)));
+        assert_eq!(
+            refusal.to_string(),
+            "role: your role may not write this room"
+        );
         assert_eq!(taint, vec![2]);
         // A deletion alone is a write too.
         let del = {
@@ -584,7 +588,17 @@ mod tests {
             text.remove_range(&mut txn, 0, 2);
             txn.encode_update_v1()
         };
-        assert!(room.apply(&del, &observer, &HashMap::new()).is_err());
+        let (refusal, taint) = room.apply(&del, &observer, &HashMap::new()).unwrap_err();
+        assert!(
+            matches!(refusal, Refusal::Denied(Denied::Role)),
+            "{refusal:?}"
+        );
+        assert_eq!(
+            refusal.to_string(),
+            "role: your role may not write this room"
+        );
+        // It creates no item, so it names no client to taint.
+        assert_eq!(taint, Vec::<u64>::new());
         assert_eq!(first_text(room.doc()).1, "misja");
     }
 
@@ -733,10 +747,20 @@ mod tests {
         // The clause map is the moderator's item 0. An emoji string next to
         // it would sit in the list itself, where reading it never ends.
         let hostile = text_after(22, (11, 0), "a🙂b");
-        let refused = room.apply(&hostile, &writer(user), &bindings).unwrap_err();
+        let hostile_why = "text put directly into the list of clauses (item 22:0)";
+        let (refusal, taint) = room.apply(&hostile, &writer(user), &bindings).unwrap_err();
         assert!(
-            matches!(&refused.0, Refusal::Malformed(why) if why.contains("list of clauses")),
-            "{refused:?}"
+            matches!(&refusal, Refusal::Malformed(why) if why == hostile_why),
+            "{refusal:?}"
+        );
+        assert_eq!(
+            refusal.to_string(),
+            format!("malformed update: {hostile_why}")
+        );
+        assert_eq!(
+            taint,
+            Vec::<u64>::new(),
+            "malformed bytes blame nobody's ID"
         );
         // The same string first in a root called `clauses`.
         let root = {
@@ -746,7 +770,13 @@ mod tests {
             text.insert(&mut txn, 0, "🙂");
             txn.encode_update_v1()
         };
-        assert!(room.apply(&root, &writer(user), &bindings).is_err());
+        let (refusal, taint) = room.apply(&root, &writer(user), &bindings).unwrap_err();
+        assert!(
+            matches!(&refusal, Refusal::Malformed(why)
+                if why == "text put directly into the list of clauses (item 33:0)"),
+            "{refusal:?}"
+        );
+        assert_eq!(taint, Vec::<u64>::new());
         // Typing in the clause's text, emoji and all, goes on.
         let (text, _) = first_text(&moderator);
         let typing = {
@@ -765,6 +795,13 @@ mod tests {
             .transact()
             .encode_state_as_update_v1(&Default::default());
         let mut loaded = RoomDoc::load(Kind::Draft, Some((1, state)), Vec::new(), []).unwrap();
-        assert!(loaded.apply(&hostile, &writer(user), &bindings).is_err());
+        let (refusal, taint) = loaded
+            .apply(&hostile, &writer(user), &bindings)
+            .unwrap_err();
+        assert!(
+            matches!(&refusal, Refusal::Malformed(why) if why == hostile_why),
+            "{refusal:?}"
+        );
+        assert_eq!(taint, Vec::<u64>::new());
     }
 }

@@ -94,11 +94,12 @@ pub(crate) fn blocks_v1(bytes: &[u8]) -> Result<Vec<Block>, Refused> {
                 kind,
             });
             // Clocks are 32 bits in the library; past that they wrap and
-            // its searches divide by zero.
-            clock += len;
-            if clock > u64::from(u32::MAX) {
-                return Err(format!("client {client}'s clock runs past 2^32"));
-            }
+            // its searches divide by zero. A length near 2^64 would wrap
+            // this sum too, back under the limit: checked, not added.
+            clock = match clock.checked_add(len) {
+                Some(end) if end <= u64::from(u32::MAX) => end,
+                _ => return Err(format!("client {client}'s clock runs past 2^32")),
+            };
         }
     }
     // The delete set.
@@ -268,9 +269,23 @@ mod tests {
     use yrs::updates::decoder::Decode;
     use yrs::{Any, Array, Map, ReadTxn, Text, Transact};
 
+    /// A document writing as `client`, so the bytes a test checks are the
+    /// same on every run.
+    fn doc_of(client: u64) -> yrs::Doc {
+        crate::room::ydoc::build(Some(client), crate::room::ydoc::Garbage::Kept)
+    }
+
     #[test]
     fn real_updates_pass() {
-        let doc = crate::room::new_doc();
+        // The smallest client ID, the largest Yjs makes, and the largest
+        // the library takes: IDs of one to eight bytes.
+        for client in [1, u64::from(u32::MAX), (1 << 53) - 1] {
+            real_update_of_client_passes(client);
+        }
+    }
+
+    fn real_update_of_client_passes(client: u64) {
+        let doc = doc_of(client);
         let text = doc.get_or_insert_text("t");
         let array = doc.get_or_insert_array("a");
         let map = doc.get_or_insert_map("m");
@@ -285,7 +300,8 @@ mod tests {
         let update = doc
             .transact()
             .encode_state_as_update_v1(&Default::default());
-        blocks_v1(&update).unwrap();
+        let blocks = blocks_v1(&update).unwrap();
+        assert!(blocks.iter().all(|b| b.id.0 == client), "{blocks:?}");
         assert!(yrs::Update::decode_v1(&update).is_ok());
         let sv = yrs::updates::encoder::Encode::encode_v1(&doc.transact().state_vector());
         check_state_vector(&sv).unwrap();
@@ -296,15 +312,24 @@ mod tests {
         // 2^28 clients in five bytes.
         let mut bomb = Vec::new();
         var(1 << 28, &mut bomb);
-        assert!(blocks_v1(&bomb).unwrap_err().contains("clients"));
+        assert_eq!(
+            blocks_v1(&bomb).unwrap_err(),
+            "claims 268435456 clients in 0 bytes"
+        );
         // A state vector of 2^28 entries.
-        assert!(check_state_vector(&bomb).is_err());
+        assert_eq!(
+            check_state_vector(&bomb).unwrap_err(),
+            "claims 268435456 clients in 0 bytes"
+        );
         // One client with 2^31 blocks.
         let mut blocks = Vec::new();
         for n in [1, 1 << 31, 5, 0] {
             var(n, &mut blocks);
         }
-        assert!(blocks_v1(&blocks).unwrap_err().contains("blocks"));
+        assert_eq!(
+            blocks_v1(&blocks).unwrap_err(),
+            "claims 2147483648 blocks in 2 bytes"
+        );
     }
 
     #[test]
@@ -318,25 +343,46 @@ mod tests {
         };
         // Client 1 with no blocks, then an empty delete set.
         let empty = update(&[1, 0, 1, 0, 0]);
-        assert!(blocks_v1(&empty).unwrap_err().contains("no blocks"));
+        assert_eq!(blocks_v1(&empty).unwrap_err(), "client 1 with no blocks");
         // Client 5 twice, each with one GC range of length 2.
         let twice = update(&[2, 1, 5, 0, 0, 2, 1, 5, 0, 0, 2, 0]);
-        assert!(blocks_v1(&twice).unwrap_err().contains("twice"));
+        assert_eq!(blocks_v1(&twice).unwrap_err(), "client 5 twice");
         // A client ID of 60 bits in a state vector.
         let wide = update(&[1, 1 << 60, 3]);
-        assert!(check_state_vector(&wide).unwrap_err().contains("53 bits"));
+        assert_eq!(
+            check_state_vector(&wide).unwrap_err(),
+            "client id 1152921504606846976 is over 53 bits"
+        );
         // A GC range of length zero.
         let zero = update(&[1, 1, 5, 0, 0, 0, 0]);
-        assert!(blocks_v1(&zero).unwrap_err().contains("length zero"));
+        assert_eq!(blocks_v1(&zero).unwrap_err(), "a range of length zero");
         // A subdocument in a map.
         let sub = {
-            let doc = crate::room::new_doc();
+            let doc = doc_of(7);
             let map = doc.get_or_insert_map("m");
             let mut txn = doc.transact_mut();
             map.insert(&mut txn, "sub", yrs::Doc::new());
             txn.encode_update_v1()
         };
-        assert!(blocks_v1(&sub).unwrap_err().contains("subdocuments"));
+        assert_eq!(
+            blocks_v1(&sub).unwrap_err(),
+            "subdocuments are not accepted"
+        );
+    }
+
+    /// Issue 11: a GC range of 2^64 - 1 ticks after clock 5; the clock's sum
+    /// overflowed (a panic in a debug build; in a release build it wrapped
+    /// to 4 and passed the 2^32 check).
+    #[test]
+    fn a_range_whose_end_overflows_the_clock_is_refused() {
+        let bytes = [
+            0x01, 0x01, 0x01, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0x01, 0x00,
+        ];
+        assert_eq!(
+            blocks_v1(&bytes).unwrap_err(),
+            "client 1's clock runs past 2^32"
+        );
     }
 
     #[test]
@@ -364,6 +410,9 @@ mod tests {
         assert!(yrs::Update::decode_v1(&shallow).is_ok());
         // 100,000 levels in 200 KB: the library would overflow its stack.
         let deep = nested(100_000);
-        assert!(blocks_v1(&deep).unwrap_err().contains("nested deeper"));
+        assert_eq!(
+            blocks_v1(&deep).unwrap_err(),
+            "values nested deeper than 64"
+        );
     }
 }

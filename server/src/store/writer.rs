@@ -429,7 +429,18 @@ mod tests {
         let dup = store.call(|t| append_update(t, "r", 1, b"b"));
         let ok2 = store.call(|t| append_update(t, "r", 2, b"c"));
         let (a, b, c, ()) = tokio::join!(ok1, dup, ok2, async move { drop(release) });
-        assert!(a.is_ok() && b.is_err() && c.is_ok());
+        assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+        let dup = b.unwrap_err();
+        assert!(
+            matches!(&dup, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, Some(why)))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    && why == "UNIQUE constraint failed: room_updates.room, room_updates.seq"),
+            "{dup:?}"
+        );
+        assert_eq!(
+            dup.to_string(),
+            "storage failed: UNIQUE constraint failed: room_updates.room, room_updates.seq"
+        );
         let room = store.call(|t| load_room(t, "r")).await.unwrap();
         assert_eq!(room.updates, vec![(1, b"a".to_vec()), (2, b"c".to_vec())]);
     }
@@ -457,7 +468,16 @@ mod tests {
             );
         }
         assert!(!store.writable());
-        assert!(store.check_writable().is_err());
+        let refused = store.check_writable().unwrap_err();
+        assert!(
+            matches!(&refused, StoreError::Unavailable(why)
+                if why == "the server cannot store changes right now"),
+            "{refused:?}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            "storage unavailable: the server cannot store changes right now"
+        );
         // Nothing of the batch was written, before or after the failure.
         let room = store.call(|t| load_room(t, "r")).await.unwrap();
         assert!(room.updates.is_empty(), "{:?}", room.updates);

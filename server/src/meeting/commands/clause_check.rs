@@ -123,8 +123,21 @@ mod tests {
     fn an_amendment_without_a_base_needs_confirming_unless_nothing_would_change() {
         acceptance(None, PROPOSED).check(None).unwrap();
         let err = acceptance(None, OPENED).check(None).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ClauseChanged);
+        assert_eq!(
+            err.to_string(),
+            "the clause has changed since the amendment was opened; look at its current text and confirm with its clause_sha256"
+        );
         let texts = err.clause_changed().expect("the texts");
-        assert_eq!(texts.opened, None);
+        assert_eq!(
+            *texts,
+            ClauseChanged {
+                opened: None,
+                current: OPENED.to_owned(),
+                proposed: PROPOSED.to_owned(),
+                current_sha256: secrets::sha256_hex(OPENED),
+            }
+        );
         acceptance(None, OPENED)
             .check(Some(&secrets::sha256_hex(OPENED)))
             .unwrap();

@@ -22,6 +22,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The integration tests (tests/integration) are a test target of
 # draftroom-server: Cargo builds the binary before them and they start the
 # path it gives them, so they run once here, against these sources.
+step "cargo doc (its links checked, the server's private items too)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc -p draftroom-server --no-deps --document-private-items
+
 step "cargo test"
 cargo test --workspace
 

@@ -2,7 +2,7 @@
 //! y-websocket protocol, roles enforced on every write, a durable store.
 //!
 //! [`app`] builds the router over shared state, so tests can drive it;
-//! [`run`] serves it on a listener until a shutdown signal, then closes
+//! [`serve`] serves it on a listener until a shutdown signal, then closes
 //! every connection and commits everything queued to the store.
 
 #![warn(unreachable_pub)]

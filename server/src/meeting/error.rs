@@ -15,7 +15,7 @@ pub enum MeetingError {
     /// No token or invite, or one this meeting does not know.
     #[error("{0}")]
     Unauthorized(String),
-    /// The caller's role may not do this (see [`crate::meeting::rights`]).
+    /// The caller's role may not do this (see `crate::meeting::rights`).
     #[error("{0}")]
     Forbidden(String),
     /// No such meeting, member, amendment, clause or version.

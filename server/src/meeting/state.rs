@@ -53,7 +53,7 @@ pub struct MeetingState {
     pub participant_invite: SecretHash,
     /// Hash of the observer invite.
     pub observer_invite: SecretHash,
-    /// Hash of the participant code (see [`crate::secrets::join_code`]); None for a
+    /// Hash of the participant code (see `crate::secrets::join_code`); None for a
     /// meeting from before codes until its participant invite is replaced.
     pub participant_code: Option<SecretHash>,
     /// Members by id.

@@ -277,7 +277,7 @@ impl RoomDoc {
     }
 
     /// Adds what the store remembers of moved clauses (JSON records of
-    /// [`crate::room::moved::MoveRecord`]) to a room just loaded.
+    /// `crate::room::moved::MoveRecord`) to a room just loaded.
     pub fn remember_moves(&mut self, records: &[String]) {
         for data in records {
             match serde_json::from_str::<crate::room::moved::MoveRecord>(data) {

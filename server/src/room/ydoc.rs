@@ -30,7 +30,7 @@ pub(crate) fn build(client: Option<u64>, garbage: Garbage) -> Doc {
     Doc::with_options(options)
 }
 
-/// A server-side document that keeps its past (see [`Garbage::Kept`]).
+/// A server-side document that keeps its past (see `Garbage::Kept`).
 pub fn new_doc() -> Doc {
     build(None, Garbage::Kept)
 }

@@ -156,7 +156,7 @@ impl Meeting {
     /// diff written for its author; answers the clause id and new text.
     /// A clause that changed since the amendment was opened is overwritten
     /// only if `clause_sha256` is its current text's (see
-    /// [`crate::meeting::commands::clause_check`]); otherwise nothing changes.
+    /// `crate::meeting::commands::clause_check`); otherwise nothing changes.
     pub async fn accept(
         self: &Arc<Self>,
         by: &Member,

@@ -18,6 +18,7 @@ mod api;
 mod attribution;
 mod audience;
 mod backup;
+mod catalogue;
 mod clause_changed;
 mod clause_move;
 mod disk_faults;

@@ -320,6 +320,14 @@ pub(crate) async fn versions(
     Ok(Json(meeting.versions_view()))
 }
 
+/// `GET /api/meetings/{id}/catalogue`: the working groups, their elements
+/// and share marks, and the common ground computed from them.
+pub(crate) async fn catalogue(
+    Caller { meeting, .. }: Caller,
+) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(meeting.catalogue_view().await?))
+}
+
 /// `?format=` of a version or the report, and `?lang=` to write it in
 /// another language than the meeting's.
 #[derive(serde::Deserialize, Default)]

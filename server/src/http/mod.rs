@@ -97,6 +97,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/meetings/{id}/freeze", post(api::freeze))
         .route("/meetings/{id}/reopen", post(api::reopen))
         .route("/meetings/{id}/versions", get(api::versions))
+        .route("/meetings/{id}/catalogue", get(api::catalogue))
         .route("/meetings/{id}/versions/{n}", get(api::version))
         .route(
             "/meetings/{id}/versions/{a}/diff/{b}",

@@ -5,6 +5,7 @@
 //! alike.
 
 pub(crate) mod audience;
+pub(crate) mod catalogue;
 pub(crate) mod commands;
 pub(crate) mod error;
 pub(crate) mod live;

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use yrs::{Doc, TextRef, Transact};
 
+use crate::meeting::catalogue::common_ground;
 use crate::meeting::report::markdown;
 use crate::meeting::report::words::words;
 use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
@@ -244,6 +245,47 @@ impl Meeting {
         let spans = spans(doc.doc(), &text, &st);
         let full: String = spans.iter().map(|s| s.text.as_str()).collect();
         Ok(json!({ "clause_id": clause, "text": full, "spans": spans }))
+    }
+
+    /// The workshop's catalogue: groups (with their members), elements
+    /// (numbered per group, with what each was merged into or split from),
+    /// share marks, and the common ground with where each element came from.
+    pub async fn catalogue_view(self: &Arc<Self>) -> Result<Value, MeetingError> {
+        let id = self.id;
+        let c = self
+            .store()
+            .call(move |conn| store::load_catalogue(conn, id))
+            .await?;
+        let ground = common_ground(&c);
+        let label: HashMap<Uuid, &str> =
+            c.groups.iter().map(|g| (g.id, g.label.as_str())).collect();
+        let st = self.state();
+        Ok(json!({
+            "groups": c.groups.iter().map(|g| json!({
+                "id": g.id,
+                "label": g.label,
+                "name": g.name,
+                "members": c.members.iter().filter(|(_, gid)| *gid == g.id).map(|(u, _)| json!({
+                    "user_id": u, "name": st.name_of(*u),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "elements": c.elements.iter().map(|e| json!({
+                "id": e.id,
+                "group_id": e.group_id,
+                "name": format!("{}{}", label.get(&e.group_id).copied().unwrap_or("?"), e.position),
+                "text": e.text,
+                "author_id": e.author_id,
+                "created_at": e.created_at,
+                "split_from": e.split_from,
+                "merged_into": e.merged_into,
+                "value": e.value,
+                "under_value": e.under_value,
+                "shared_by": c.shares.iter().filter(|s| s.element_id == e.id).map(|s| s.group_id).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "common_ground": ground.iter().map(|e| json!({
+                "id": e.id, "text": e.text, "value": e.value, "sources": e.sources,
+            })).collect::<Vec<_>>(),
+        }))
     }
 
     /// The versions, oldest first.

@@ -11,6 +11,7 @@
 //! applying what cannot be made durable.
 
 pub mod backup;
+mod catalogue;
 mod dir;
 mod error;
 mod meetings;
@@ -19,6 +20,7 @@ mod schema;
 mod workflow;
 mod writer;
 
+pub use catalogue::*;
 pub use dir::{DB_FILE, DataDirLock};
 pub use error::{StoreError, WriteResult};
 pub use meetings::*;

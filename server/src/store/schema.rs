@@ -3,10 +3,10 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub(super) const VERSION: i64 = 7;
+pub(super) const VERSION: i64 = 8;
 
 /// Each version's step, in order: step `i` brings the schema to `i + 1`.
-const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6, V7];
+const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -175,6 +175,64 @@ const V7: &str = "
         CREATE TABLE participant_codes (
             code_hash BLOB PRIMARY KEY,
             meeting_id TEXT NOT NULL UNIQUE REFERENCES meetings(id)
+        ) WITHOUT ROWID;
+";
+
+/// The workshop's working groups and their catalogue of elements. A group
+/// is labelled A, B, C…; a participant is in one group of a meeting at a
+/// time. An element is a short phrase a group brought, numbered within its
+/// group (A1, A2…). Nothing of the catalogue is ever deleted and an
+/// element keeps its words and where it came from: merging a duplicate
+/// only links it to what it was merged into, and splitting a compound
+/// element makes new ones that name it. A group's mark that it shares
+/// another group's element can be taken back.
+const V8: &str = "
+        CREATE TABLE groups (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            label TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (meeting_id, label)
+        );
+        CREATE TRIGGER groups_are_kept BEFORE DELETE ON groups
+            BEGIN SELECT RAISE(ABORT, 'groups are never deleted'); END;
+        CREATE TABLE group_members (
+            meeting_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            group_id TEXT NOT NULL REFERENCES groups(id),
+            PRIMARY KEY (meeting_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE elements (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            group_id TEXT NOT NULL REFERENCES groups(id),
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            split_from TEXT REFERENCES elements(id),
+            merged_into TEXT REFERENCES elements(id),
+            value INTEGER NOT NULL DEFAULT 0,
+            under_value TEXT REFERENCES elements(id),
+            UNIQUE (group_id, position)
+        );
+        CREATE INDEX elements_by_meeting ON elements(meeting_id);
+        CREATE TRIGGER elements_are_kept BEFORE DELETE ON elements
+            BEGIN SELECT RAISE(ABORT, 'elements are never deleted'); END;
+        CREATE TRIGGER elements_keep_their_provenance
+            BEFORE UPDATE OF id, meeting_id, group_id, position, text, author_id, created_at, split_from
+            ON elements
+            BEGIN SELECT RAISE(ABORT, 'an element keeps its words and where it came from'); END;
+        CREATE TRIGGER a_merge_is_for_good
+            BEFORE UPDATE OF merged_into ON elements WHEN OLD.merged_into IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'a merged element stays merged'); END;
+        CREATE TABLE element_shares (
+            element_id TEXT NOT NULL REFERENCES elements(id),
+            group_id TEXT NOT NULL REFERENCES groups(id),
+            marked_by TEXT NOT NULL,
+            marked_at INTEGER NOT NULL,
+            PRIMARY KEY (element_id, group_id)
         ) WITHOUT ROWID;
 ";
 

@@ -27,3 +27,164 @@ async fn a_new_meeting_has_an_empty_catalogue_that_only_members_read() -> anyhow
     assert_error("reading without a token", &anonymous, 401, "unauthorized");
     Ok(())
 }
+
+#[tokio::test]
+async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyhow::Result<()> {
+    let server = Server::start();
+    let m = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let api = |path: &str| format!("/api/meetings/{}{path}", m.id());
+    let moderator = m.moderator_token();
+    let (anna, bartek) = (m.participant.token.as_str(), m.editor.token.as_str());
+    let post = |path: String, token: &str, body: serde_json::Value| {
+        let token = token.to_owned();
+        let server = &server;
+        async move { server.post_json(&path, Some(&token), &body).await }
+    };
+
+    let a = post(api("/groups"), moderator, json!({"name": "Grupa A"})).await?;
+    assert_eq!((a.0, &a.1["label"]), (201, &json!("A")), "{}", a.1);
+    let b = post(api("/groups"), moderator, json!({"name": "Grupa B"})).await?;
+    assert_eq!((b.0, &b.1["label"]), (201, &json!("B")), "{}", b.1);
+    let (a, b) = (
+        a.1["id"].as_str().unwrap().to_owned(),
+        b.1["id"].as_str().unwrap().to_owned(),
+    );
+    let refused = post(api("/groups"), anna, json!({"name": "Moja"})).await?;
+    assert_error("a participant making a group", &refused, 403, "forbidden");
+
+    // Nobody adds an element before being in a group.
+    let early = post(
+        api("/elements"),
+        anna,
+        json!({"text": "współodpowiedzialność"}),
+    )
+    .await?;
+    assert_error("an element from no group", &early, 409, "conflict");
+    // Anna joins A herself; the moderator puts Bartek in B.
+    let joined = post(api(&format!("/groups/{a}/members")), anna, json!({})).await?;
+    assert_eq!(joined.0, 200, "{}", joined.1);
+    let editor_id = m.editor.user_id.to_string();
+    let put = post(
+        api(&format!("/groups/{b}/members")),
+        moderator,
+        json!({ "user_id": editor_id }),
+    )
+    .await?;
+    assert_eq!(put.0, 200, "{}", put.1);
+    let observer = post(
+        api(&format!("/groups/{a}/members")),
+        &m.observer.token,
+        json!({}),
+    )
+    .await?;
+    assert_error("an observer joining a group", &observer, 403, "forbidden");
+
+    let one = post(
+        api("/elements"),
+        anna,
+        json!({"text": "współodpowiedzialność"}),
+    )
+    .await?;
+    assert_eq!((one.0, &one.1["name"]), (201, &json!("A1")), "{}", one.1);
+    let two = post(
+        api("/elements"),
+        anna,
+        json!({"text": "powiązanie biznesu z nauką"}),
+    )
+    .await?;
+    assert_eq!(two.1["name"], "A2", "{}", two.1);
+    let theirs = post(api("/elements"), bartek, json!({"text": "kultura 🎭"})).await?;
+    assert_eq!(theirs.1["name"], "B1", "{}", theirs.1);
+    let elsewhere = post(api("/elements"), anna, json!({"text": "x", "group_id": b})).await?;
+    assert_error("an element for another group", &elsewhere, 403, "forbidden");
+    let unnamed = post(api("/elements"), moderator, json!({"text": "x"})).await?;
+    assert_error(
+        "the moderator naming no group",
+        &unnamed,
+        400,
+        "bad_request",
+    );
+
+    // B shares A1; B's own element cannot be marked by B.
+    let a1 = one.1["id"].as_str().unwrap().to_owned();
+    let b1 = theirs.1["id"].as_str().unwrap().to_owned();
+    let share = |e: &str| api(&format!("/elements/{e}/share"));
+    let marked = post(share(&a1), bartek, json!({"shared": true})).await?;
+    assert_eq!(marked.0, 200, "{}", marked.1);
+    let own = post(share(&b1), bartek, json!({"shared": true})).await?;
+    assert_error("a group marking its own element", &own, 409, "conflict");
+
+    let (status, catalogue) = server
+        .get(&api("/catalogue"), Some(&m.observer.token))
+        .await?;
+    assert_eq!(status, 200, "{catalogue}");
+    assert_eq!(
+        catalogue["common_ground"],
+        json!([{"id": a1, "text": "współodpowiedzialność", "value": false, "sources": ["A1"]}])
+    );
+    let names: Vec<&str> = catalogue["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["A1", "A2", "B1"]);
+    let members = |i: usize| catalogue["groups"][i]["members"].clone();
+    assert_eq!(
+        members(0),
+        json!([{"user_id": m.participant.user_id, "name": "Zbigniew Ćwiek"}])
+    );
+    assert_eq!(
+        members(1),
+        json!([{"user_id": m.editor.user_id, "name": "Jan Brzęczyszczykiewicz"}])
+    );
+
+    // Taking the mark back takes the element out of the common ground.
+    let unmarked = post(share(&a1), bartek, json!({"shared": false})).await?;
+    assert_eq!(unmarked.0, 200, "{}", unmarked.1);
+    let (_, catalogue) = server.get(&api("/catalogue"), Some(anna)).await?;
+    assert_eq!(catalogue["common_ground"], json!([]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_group_brings_twelve_elements_at_most() -> anyhow::Result<()> {
+    let server = Server::start();
+    let m = Meeting::set_up(&server, "Misja").await?;
+    let api = |path: &str| format!("/api/meetings/{}{path}", m.id());
+    let (_, group) = server
+        .post_json(
+            &api("/groups"),
+            Some(m.moderator_token()),
+            &json!({"name": "A"}),
+        )
+        .await?;
+    let group = group["id"].clone();
+    for n in 1..=12 {
+        let (status, body) = server
+            .post_json(
+                &api("/elements"),
+                Some(m.moderator_token()),
+                &json!({"text": format!("element {n}"), "group_id": group}),
+            )
+            .await?;
+        assert_eq!(
+            (status, body["name"].clone()),
+            (201, json!(format!("A{n}"))),
+            "{body}"
+        );
+    }
+    let past = server
+        .post_json(
+            &api("/elements"),
+            Some(m.moderator_token()),
+            &json!({"text": "element 13", "group_id": group}),
+        )
+        .await?;
+    assert_error("a thirteenth element", &past, 409, "conflict");
+    assert_eq!(
+        past.1["error"]["message"],
+        "group A has brought 12 elements, the most a group brings"
+    );
+    Ok(())
+}

@@ -328,6 +328,95 @@ pub(crate) async fn catalogue(
     Ok(Json(meeting.catalogue_view().await?))
 }
 
+/// `{"name"}` of a new working group.
+#[derive(serde::Deserialize)]
+pub(crate) struct NewGroup {
+    name: String,
+}
+
+/// `POST /api/meetings/{id}/groups` (moderator)
+pub(crate) async fn create_group(
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    ApiJson(body): ApiJson<NewGroup>,
+) -> Result<impl IntoResponse, AppError> {
+    let g = meeting.create_group(&me, &body.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": g.id, "label": g.label, "name": g.name })),
+    ))
+}
+
+/// `{"user_id"}` to put someone in a group; none joins it oneself.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct GroupMember {
+    user_id: Option<Uuid>,
+}
+
+/// `POST /api/meetings/{id}/groups/{gid}/members`
+pub(crate) async fn put_in_group(
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    Path((_, gid)): Path<(String, String)>,
+    body: OptionalBody,
+) -> Result<impl IntoResponse, AppError> {
+    let gid = path_uuid(&gid, "group")?;
+    let body: GroupMember = body.json()?.unwrap_or_default();
+    meeting.put_in_group(&me, gid, body.user_id).await?;
+    Ok(Json(
+        json!({ "group_id": gid, "user_id": body.user_id.unwrap_or(me.id) }),
+    ))
+}
+
+/// `{"text","group_id"}` of a new element (`group_id` for the moderator).
+#[derive(serde::Deserialize)]
+pub(crate) struct NewElement {
+    text: String,
+    group_id: Option<Uuid>,
+}
+
+/// `POST /api/meetings/{id}/elements`
+pub(crate) async fn add_element(
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    ApiJson(body): ApiJson<NewElement>,
+) -> Result<impl IntoResponse, AppError> {
+    let (e, name) = meeting.add_element(&me, &body.text, body.group_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": e.id, "group_id": e.group_id, "name": name, "text": e.text })),
+    ))
+}
+
+/// `{"shared","group_id"}` of a share mark (`group_id` for the moderator).
+#[derive(serde::Deserialize)]
+pub(crate) struct ShareMark {
+    shared: bool,
+    group_id: Option<Uuid>,
+}
+
+/// `POST /api/meetings/{id}/elements/{eid}/share`
+pub(crate) async fn mark_share(
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    Path((_, eid)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ShareMark>,
+) -> Result<impl IntoResponse, AppError> {
+    let eid = path_uuid(&eid, "element")?;
+    meeting
+        .mark_share(&me, eid, body.group_id, body.shared)
+        .await?;
+    Ok(Json(json!({ "element_id": eid, "shared": body.shared })))
+}
+
 /// `?format=` of a version or the report, and `?lang=` to write it in
 /// another language than the meeting's.
 #[derive(serde::Deserialize, Default)]

@@ -98,6 +98,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/meetings/{id}/reopen", post(api::reopen))
         .route("/meetings/{id}/versions", get(api::versions))
         .route("/meetings/{id}/catalogue", get(api::catalogue))
+        .route("/meetings/{id}/groups", post(api::create_group))
+        .route(
+            "/meetings/{id}/groups/{gid}/members",
+            post(api::put_in_group),
+        )
+        .route("/meetings/{id}/elements", post(api::add_element))
+        .route("/meetings/{id}/elements/{eid}/share", post(api::mark_share))
         .route("/meetings/{id}/versions/{n}", get(api::version))
         .route(
             "/meetings/{id}/versions/{a}/diff/{b}",

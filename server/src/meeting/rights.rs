@@ -32,12 +32,24 @@ pub(crate) enum Command {
     Reopen,
     /// `POST …/clauses/{id}/move`: a write of the draft.
     MoveClause,
+    /// `POST …/groups`: make a working group.
+    CreateGroup,
+    /// `POST …/groups/{id}/members` for someone else: put them in a group.
+    AssignGroup,
+    /// `POST …/groups/{id}/members` for oneself: join a group.
+    JoinGroup,
+    /// `POST …/elements`: add an element to a group's list (one's own
+    /// group's; the moderator's to any).
+    AddElement,
+    /// `POST …/elements/{id}/share`: mark that a group shares an element
+    /// (one's own group; the moderator for any).
+    MarkShare,
 }
 
 impl Command {
     /// Every command, for the table's test.
     #[cfg(test)]
-    const ALL: [Command; 9] = [
+    const ALL: [Command; 14] = [
         Command::GrantEditor,
         Command::RotateInvites,
         Command::OpenAmendment,
@@ -47,6 +59,11 @@ impl Command {
         Command::Freeze,
         Command::Reopen,
         Command::MoveClause,
+        Command::CreateGroup,
+        Command::AssignGroup,
+        Command::JoinGroup,
+        Command::AddElement,
+        Command::MarkShare,
     ];
 
     /// What the moderator alone does, as "only the moderator may …" ends.
@@ -58,7 +75,14 @@ impl Command {
             Command::Reject => Some("reject amendments"),
             Command::Freeze => Some("freeze the draft"),
             Command::Reopen => Some("reopen the draft"),
-            Command::OpenAmendment | Command::Support | Command::MoveClause => None,
+            Command::CreateGroup => Some("make working groups"),
+            Command::AssignGroup => Some("put others in working groups"),
+            Command::OpenAmendment
+            | Command::Support
+            | Command::MoveClause
+            | Command::JoinGroup
+            | Command::AddElement
+            | Command::MarkShare => None,
         }
     }
 }
@@ -93,6 +117,14 @@ pub(crate) fn may(role: Role, command: Command) -> Result<(), MeetingError> {
         (Command::MoveClause, role) if !writes_draft(role) => Err(MeetingError::forbidden(
             "only the moderator and editors write the draft, and so move its clauses",
         )),
+        (Command::JoinGroup, Role::Moderator) => Err(MeetingError::forbidden(
+            "the moderator leads the groups and is in none",
+        )),
+        (Command::JoinGroup | Command::AddElement | Command::MarkShare, Role::Observer) => {
+            Err(MeetingError::forbidden(
+                "observers follow read-only; the working groups are the participants'",
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -202,6 +234,11 @@ mod tests {
             (Freeze, true, false, false, false),
             (Reopen, true, false, false, false),
             (MoveClause, true, true, false, false),
+            (CreateGroup, true, false, false, false),
+            (AssignGroup, true, false, false, false),
+            (JoinGroup, false, true, true, false),
+            (AddElement, true, true, true, false),
+            (MarkShare, true, true, true, false),
         ];
         assert_eq!(table.len(), Command::ALL.len(), "every command has a row");
         for (command, m, e, p, o) in table {

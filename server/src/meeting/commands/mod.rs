@@ -2,6 +2,7 @@
 //! answers, and shown in the `meeting` room.
 
 pub(crate) mod amendments;
+pub(crate) mod catalogue;
 pub(crate) mod clause_check;
 pub(crate) mod clause_move;
 pub(crate) mod members;

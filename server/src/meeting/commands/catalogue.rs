@@ -1,0 +1,227 @@
+//! The working groups' commands: the moderator makes groups and puts
+//! participants in them (a participant may also join one); each group
+//! adds its elements to its own list and marks which elements of others
+//! it shares. Participants act only for their own group; the moderator,
+//! who is in none, for any. Each is durable before it answers.
+
+use std::sync::Arc;
+
+use draftroom_shared::Role;
+use uuid::Uuid;
+
+use crate::clock::now_ms;
+use crate::meeting::commands::members::clean_text;
+use crate::meeting::rights::{self, Command};
+use crate::meeting::{Meeting, MeetingError, Member};
+use crate::store::{self, CatalogueRecord, ElementRecord, GroupRecord, ShareRecord};
+
+/// Longest group name, in characters.
+const MAX_GROUP_NAME: usize = 80;
+/// Longest element, in characters: a short phrase.
+const MAX_ELEMENT: usize = 200;
+/// Most elements one group brings, so that the lists stay comparable.
+pub(crate) const MAX_ELEMENTS_PER_GROUP: usize = 12;
+/// Groups are labelled A to Z.
+const LABELS: &[u8; 26] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+impl Meeting {
+    /// The stored catalogue.
+    async fn catalogue(&self) -> Result<CatalogueRecord, MeetingError> {
+        let id = self.id;
+        Ok(self
+            .store()
+            .call(move |c| store::load_catalogue(c, id))
+            .await?)
+    }
+
+    /// Makes the next working group (A, B, C…).
+    pub async fn create_group(
+        self: &Arc<Self>,
+        by: &Member,
+        name: &str,
+    ) -> Result<GroupRecord, MeetingError> {
+        self.store().check_writable()?;
+        rights::may(by.role, Command::CreateGroup)?;
+        let name = clean_text("name", name, MAX_GROUP_NAME)?;
+        let _serial = self.commands.lock().await;
+        let count = self.catalogue().await?.groups.len();
+        let label = LABELS.get(count).ok_or_else(|| {
+            MeetingError::conflict(format!("a meeting has at most {} groups", LABELS.len()))
+        })?;
+        let group = GroupRecord {
+            id: Uuid::new_v4(),
+            label: char::from(*label).to_string(),
+            name,
+            created_at: now_ms(),
+        };
+        let (meeting, stored) = (self.id, group.clone());
+        self.store()
+            .call(move |c| store::insert_group(c, meeting, &stored))
+            .await?;
+        tracing::info!(meeting = %self.id, group = %group.label, "working group made");
+        Ok(group)
+    }
+
+    /// Puts `user` in `group` (the moderator), or `by` themselves (a
+    /// participant or editor joining); out of any other group.
+    pub async fn put_in_group(
+        self: &Arc<Self>,
+        by: &Member,
+        group: Uuid,
+        user: Option<Uuid>,
+    ) -> Result<(), MeetingError> {
+        self.store().check_writable()?;
+        let user = match user {
+            Some(user) if user != by.id => {
+                rights::may(by.role, Command::AssignGroup)?;
+                user
+            }
+            _ => {
+                rights::may(by.role, Command::JoinGroup)?;
+                by.id
+            }
+        };
+        let role = self
+            .state()
+            .members
+            .get(&user)
+            .map(|m| m.role)
+            .ok_or_else(|| MeetingError::not_found("no such member in this meeting"))?;
+        if !matches!(role, Role::Participant | Role::Editor) {
+            return Err(MeetingError::conflict(
+                "only participants and editors are in working groups",
+            ));
+        }
+        let _serial = self.commands.lock().await;
+        if !self.catalogue().await?.groups.iter().any(|g| g.id == group) {
+            return Err(MeetingError::not_found("no such group"));
+        }
+        let meeting = self.id;
+        self.store()
+            .call(move |c| store::put_in_group(c, meeting, user, group))
+            .await?;
+        Ok(())
+    }
+
+    /// Adds an element at the end of a group's list: `by`'s own group's,
+    /// or for the moderator the one named.
+    pub async fn add_element(
+        self: &Arc<Self>,
+        by: &Member,
+        text: &str,
+        group: Option<Uuid>,
+    ) -> Result<(ElementRecord, String), MeetingError> {
+        self.store().check_writable()?;
+        rights::may(by.role, Command::AddElement)?;
+        let text = clean_text("text", text, MAX_ELEMENT)?;
+        let _serial = self.commands.lock().await;
+        let catalogue = self.catalogue().await?;
+        let group = acting_group(by, group, &catalogue)?;
+        let brought = catalogue
+            .elements
+            .iter()
+            .filter(|e| e.group_id == group.id)
+            .count();
+        if brought >= MAX_ELEMENTS_PER_GROUP {
+            return Err(MeetingError::conflict(format!(
+                "group {} has brought {MAX_ELEMENTS_PER_GROUP} elements, the most a group brings",
+                group.label
+            )));
+        }
+        let mut element = ElementRecord {
+            id: Uuid::new_v4(),
+            group_id: group.id,
+            position: 0,
+            text,
+            author_id: by.id,
+            created_at: now_ms(),
+            split_from: None,
+            merged_into: None,
+            value: false,
+            under_value: None,
+        };
+        let (meeting, stored) = (self.id, element.clone());
+        element.position = self
+            .store()
+            .call(move |c| store::insert_element(c, meeting, &stored))
+            .await?;
+        let name = format!("{}{}", group.label, element.position);
+        tracing::info!(meeting = %self.id, element = %name, "element added");
+        Ok((element, name))
+    }
+
+    /// Marks (or unmarks) that a group shares another group's element:
+    /// `by`'s own group, or for the moderator the one named.
+    pub async fn mark_share(
+        self: &Arc<Self>,
+        by: &Member,
+        element: Uuid,
+        group: Option<Uuid>,
+        shared: bool,
+    ) -> Result<(), MeetingError> {
+        self.store().check_writable()?;
+        rights::may(by.role, Command::MarkShare)?;
+        let _serial = self.commands.lock().await;
+        let catalogue = self.catalogue().await?;
+        let group = acting_group(by, group, &catalogue)?.id;
+        let e = catalogue
+            .elements
+            .iter()
+            .find(|e| e.id == element)
+            .ok_or_else(|| MeetingError::not_found("no such element"))?;
+        if e.group_id == group {
+            return Err(MeetingError::conflict(
+                "a group shares its own elements already; it marks those of the others",
+            ));
+        }
+        let share = ShareRecord {
+            element_id: element,
+            group_id: group,
+            marked_by: by.id,
+            marked_at: now_ms(),
+        };
+        self.store()
+            .call(move |c| {
+                if shared {
+                    store::mark_share(c, &share)
+                } else {
+                    store::unmark_share(c, share.element_id, share.group_id)
+                }
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The group `by` acts for: the moderator names one; anyone else acts for
+/// the group they are in, and only for it.
+fn acting_group<'c>(
+    by: &Member,
+    named: Option<Uuid>,
+    catalogue: &'c CatalogueRecord,
+) -> Result<&'c GroupRecord, MeetingError> {
+    let find = |id: Uuid| {
+        catalogue
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| MeetingError::not_found("no such group"))
+    };
+    if by.role == Role::Moderator {
+        let id =
+            named.ok_or_else(|| MeetingError::invalid("say for which group: {\"group_id\": …}"))?;
+        return find(id);
+    }
+    let own = catalogue
+        .members
+        .iter()
+        .find(|(user, _)| *user == by.id)
+        .map(|(_, group)| *group)
+        .ok_or_else(|| MeetingError::conflict("join a working group first"))?;
+    match named {
+        Some(id) if id != own => Err(MeetingError::forbidden(
+            "participants act only for their own working group",
+        )),
+        _ => find(own),
+    }
+}

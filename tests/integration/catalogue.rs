@@ -188,3 +188,125 @@ async fn a_group_brings_twelve_elements_at_most() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_moderator_merges_splits_and_marks_values_and_it_all_survives_a_kill()
+-> anyhow::Result<()> {
+    let mut server = Server::start();
+    let m = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let api = |path: &str| format!("/api/meetings/{}{path}", m.id());
+    let moderator = m.moderator_token().to_owned();
+    let mut groups = Vec::new();
+    for name in ["Grupa A", "Grupa B"] {
+        let (_, g) = server
+            .post_json(&api("/groups"), Some(&moderator), &json!({ "name": name }))
+            .await?;
+        groups.push(g["id"].clone());
+    }
+    let mut add = Vec::new();
+    for (group, text) in [
+        (0, "harmonizowanie, wspólne działanie"),
+        (0, "współuczestnictwo"),
+        (1, "wspólne działanie"),
+        (1, "kultura i nowoczesna gospodarka"),
+    ] {
+        let (status, e) = server
+            .post_json(
+                &api("/elements"),
+                Some(&moderator),
+                &json!({ "text": text, "group_id": groups[group] }),
+            )
+            .await?;
+        assert_eq!(status, 201, "{e}");
+        add.push(e["id"].as_str().unwrap().to_owned());
+    }
+    let tend = |e: &str, what: &str| api(&format!("/elements/{e}/{what}"));
+    let post = |path: String, token: String, body: serde_json::Value| {
+        let server = &server;
+        async move { server.post_json(&path, Some(&token), &body).await }
+    };
+
+    let by_participant = post(
+        tend(&add[2], "merge"),
+        m.participant.token.clone(),
+        json!({ "into": add[0] }),
+    )
+    .await?;
+    assert_error("a participant merging", &by_participant, 403, "forbidden");
+    let merged = post(
+        tend(&add[2], "merge"),
+        moderator.clone(),
+        json!({ "into": add[0] }),
+    )
+    .await?;
+    assert_eq!(merged.0, 200, "{}", merged.1);
+    let again = post(
+        tend(&add[2], "merge"),
+        moderator.clone(),
+        json!({ "into": add[1] }),
+    )
+    .await?;
+    assert_error("merging a merged element", &again, 409, "conflict");
+
+    let split = post(
+        tend(&add[3], "split"),
+        moderator.clone(),
+        json!({ "parts": ["kultura", "nowoczesna gospodarka"] }),
+    )
+    .await?;
+    assert_eq!(split.0, 201, "{}", split.1);
+    let names: Vec<&str> = split.1["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["B3", "B4"]);
+
+    let not_a_value = post(
+        tend(&add[0], "value"),
+        moderator.clone(),
+        json!({ "under": add[1] }),
+    )
+    .await?;
+    assert_error("nesting under a non-value", &not_a_value, 409, "conflict");
+    let value = post(
+        tend(&add[1], "value"),
+        moderator.clone(),
+        json!({ "value": true }),
+    )
+    .await?;
+    assert_eq!(value.0, 200, "{}", value.1);
+    let nested = post(
+        tend(&add[0], "value"),
+        moderator.clone(),
+        json!({ "under": add[1] }),
+    )
+    .await?;
+    assert_eq!(nested.0, 200, "{}", nested.1);
+
+    server.kill9();
+    server.restart();
+    let (status, catalogue) = server.get(&api("/catalogue"), Some(&moderator)).await?;
+    assert_eq!(status, 200, "{catalogue}");
+    let elements = catalogue["elements"].as_array().unwrap();
+    let by_name = |name: &str| {
+        elements
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {catalogue}"))
+            .clone()
+    };
+    // The duplicate keeps its words and group, and names what it repeats.
+    let b1 = by_name("B1");
+    assert_eq!(b1["text"], "wspólne działanie");
+    assert_eq!(b1["group_id"], groups[1]);
+    assert_eq!(b1["merged_into"], add[0].as_str());
+    // The compound stays; its parts name it.
+    assert_eq!(by_name("B2")["text"], "kultura i nowoczesna gospodarka");
+    assert_eq!(by_name("B3")["split_from"], add[3].as_str());
+    assert_eq!(by_name("B4")["text"], "nowoczesna gospodarka");
+    assert_eq!(by_name("A2")["value"], true);
+    assert_eq!(by_name("A1")["under_value"], add[1].as_str());
+    Ok(())
+}

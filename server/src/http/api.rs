@@ -417,6 +417,71 @@ pub(crate) async fn mark_share(
     Ok(Json(json!({ "element_id": eid, "shared": body.shared })))
 }
 
+/// `{"into"}`: what a duplicate is merged into.
+#[derive(serde::Deserialize)]
+pub(crate) struct MergeInto {
+    into: Uuid,
+}
+
+/// `{"parts"}`: what a compound element is split into.
+#[derive(serde::Deserialize)]
+pub(crate) struct SplitInto {
+    parts: Vec<String>,
+}
+
+/// `{"value","under"}`: an element marked a value (or not) and nested
+/// under a value (`"under": null` takes it out); either may be left out.
+#[derive(serde::Deserialize)]
+pub(crate) struct ValueMark {
+    value: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    under: Option<Option<Uuid>>,
+}
+
+/// A field that is there, even as null, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+/// `POST /api/meetings/{id}/elements/{eid}/{merge|split|value}` (moderator)
+pub(crate) async fn tend_element(
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    Path((_, eid, action)): Path<(String, String, String)>,
+    body: OptionalBody,
+) -> Result<axum::response::Response, AppError> {
+    let eid = path_uuid(&eid, "element")?;
+    let required = || AppError::bad_request("this command takes a JSON body");
+    match action.as_str() {
+        "merge" => {
+            let MergeInto { into } = body.json()?.ok_or_else(required)?;
+            meeting.merge_elements(&me, eid, into).await?;
+            Ok(Json(json!({ "id": eid, "merged_into": into })).into_response())
+        }
+        "split" => {
+            let SplitInto { parts } = body.json()?.ok_or_else(required)?;
+            let made = meeting.split_element(&me, eid, &parts).await?;
+            let made: Vec<_> = made
+                .iter()
+                .map(|(e, name)| json!({ "id": e.id, "name": name, "text": e.text }))
+                .collect();
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "id": eid, "parts": made })),
+            )
+                .into_response())
+        }
+        "value" => {
+            let ValueMark { value, under } = body.json()?.ok_or_else(required)?;
+            meeting.mark_value(&me, eid, value, under).await?;
+            Ok(Json(json!({ "id": eid })).into_response())
+        }
+        _ => Err(AppError::not_found("no such API path")),
+    }
+}
+
 /// `?format=` of a version or the report, and `?lang=` to write it in
 /// another language than the meeting's.
 #[derive(serde::Deserialize, Default)]

@@ -105,6 +105,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/meetings/{id}/elements", post(api::add_element))
         .route("/meetings/{id}/elements/{eid}/share", post(api::mark_share))
+        .route(
+            "/meetings/{id}/elements/{eid}/{action}",
+            post(api::tend_element),
+        )
         .route("/meetings/{id}/versions/{n}", get(api::version))
         .route(
             "/meetings/{id}/versions/{a}/diff/{b}",

@@ -44,12 +44,19 @@ pub(crate) enum Command {
     /// `POST …/elements/{id}/share`: mark that a group shares an element
     /// (one's own group; the moderator for any).
     MarkShare,
+    /// `POST …/elements/{id}/merge`: a duplicate linked to what it repeats.
+    MergeElements,
+    /// `POST …/elements/{id}/split`: a compound element into its parts.
+    SplitElement,
+    /// `POST …/elements/{id}/value`: mark a value, or nest an element
+    /// under one.
+    MarkValue,
 }
 
 impl Command {
     /// Every command, for the table's test.
     #[cfg(test)]
-    const ALL: [Command; 14] = [
+    const ALL: [Command; 17] = [
         Command::GrantEditor,
         Command::RotateInvites,
         Command::OpenAmendment,
@@ -64,6 +71,9 @@ impl Command {
         Command::JoinGroup,
         Command::AddElement,
         Command::MarkShare,
+        Command::MergeElements,
+        Command::SplitElement,
+        Command::MarkValue,
     ];
 
     /// What the moderator alone does, as "only the moderator may …" ends.
@@ -77,6 +87,9 @@ impl Command {
             Command::Reopen => Some("reopen the draft"),
             Command::CreateGroup => Some("make working groups"),
             Command::AssignGroup => Some("put others in working groups"),
+            Command::MergeElements => Some("merge elements"),
+            Command::SplitElement => Some("split elements"),
+            Command::MarkValue => Some("mark values"),
             Command::OpenAmendment
             | Command::Support
             | Command::MoveClause
@@ -239,6 +252,9 @@ mod tests {
             (JoinGroup, false, true, true, false),
             (AddElement, true, true, true, false),
             (MarkShare, true, true, true, false),
+            (MergeElements, true, false, false, false),
+            (SplitElement, true, false, false, false),
+            (MarkValue, true, false, false, false),
         ];
         assert_eq!(table.len(), Command::ALL.len(), "every command has a row");
         for (command, m, e, p, o) in table {

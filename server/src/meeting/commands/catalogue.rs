@@ -2,7 +2,10 @@
 //! participants in them (a participant may also join one); each group
 //! adds its elements to its own list and marks which elements of others
 //! it shares. Participants act only for their own group; the moderator,
-//! who is in none, for any. Each is durable before it answers.
+//! who is in none, for any. The moderator then tends the catalogue:
+//! merges duplicates, splits compound elements, marks the values and nests
+//! elements under them; nothing is deleted, and an element keeps its words
+//! and its group. Each command is durable before it answers.
 
 use std::sync::Arc;
 
@@ -191,6 +194,179 @@ impl Meeting {
             .await?;
         Ok(())
     }
+}
+
+impl Meeting {
+    /// Links a duplicate to the element it repeats (for good): it keeps its
+    /// words and group, and counts as the other for the common ground.
+    pub async fn merge_elements(
+        self: &Arc<Self>,
+        by: &Member,
+        duplicate: Uuid,
+        into: Uuid,
+    ) -> Result<(), MeetingError> {
+        self.store().check_writable()?;
+        rights::may(by.role, Command::MergeElements)?;
+        let _serial = self.commands.lock().await;
+        let catalogue = self.catalogue().await?;
+        let dup = element(&catalogue, duplicate)?;
+        let target = element(&catalogue, into)?;
+        if dup.id == target.id {
+            return Err(MeetingError::conflict(
+                "an element is not its own duplicate",
+            ));
+        }
+        if dup.merged_into.is_some() {
+            return Err(MeetingError::conflict("this element is merged already"));
+        }
+        if target.merged_into.is_some() {
+            return Err(MeetingError::conflict(
+                "merge into the element the other was merged into",
+            ));
+        }
+        if split_parts(&catalogue, dup.id) > 0 || split_parts(&catalogue, target.id) > 0 {
+            return Err(MeetingError::conflict(
+                "a split element stands for nothing; merge its parts",
+            ));
+        }
+        let merged = self
+            .store()
+            .call(move |c| store::merge_element(c, duplicate, into))
+            .await?;
+        if !merged {
+            return Err(MeetingError::conflict("this element is merged already"));
+        }
+        Ok(())
+    }
+
+    /// Splits a compound element into `parts`, new elements at the end of
+    /// its group's list that name it; it stays as it was, standing for
+    /// nothing itself.
+    pub async fn split_element(
+        self: &Arc<Self>,
+        by: &Member,
+        compound: Uuid,
+        parts: &[String],
+    ) -> Result<Vec<(ElementRecord, String)>, MeetingError> {
+        self.store().check_writable()?;
+        rights::may(by.role, Command::SplitElement)?;
+        if parts.len() < 2 {
+            return Err(MeetingError::invalid("a split makes two parts or more"));
+        }
+        let parts = parts
+            .iter()
+            .map(|p| clean_text("each part", p, MAX_ELEMENT))
+            .collect::<Result<Vec<_>, _>>()?;
+        let _serial = self.commands.lock().await;
+        let catalogue = self.catalogue().await?;
+        let whole = element(&catalogue, compound)?;
+        if whole.merged_into.is_some() || split_parts(&catalogue, compound) > 0 {
+            return Err(MeetingError::conflict(
+                "this element was merged or split already",
+            ));
+        }
+        let label = catalogue
+            .groups
+            .iter()
+            .find(|g| g.id == whole.group_id)
+            .map_or("?", |g| g.label.as_str())
+            .to_owned();
+        let now = now_ms();
+        let records: Vec<ElementRecord> = parts
+            .into_iter()
+            .map(|text| ElementRecord {
+                id: Uuid::new_v4(),
+                group_id: whole.group_id,
+                position: 0,
+                text,
+                author_id: by.id,
+                created_at: now,
+                split_from: Some(compound),
+                merged_into: None,
+                value: false,
+                under_value: None,
+            })
+            .collect();
+        let meeting = self.id;
+        let stored = records.clone();
+        let positions = self
+            .store()
+            .call(move |c| {
+                stored
+                    .iter()
+                    .map(|e| store::insert_element(c, meeting, e))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        Ok(records
+            .into_iter()
+            .zip(positions)
+            .map(|(mut e, position)| {
+                e.position = position;
+                (e, format!("{label}{position}"))
+            })
+            .collect())
+    }
+
+    /// Marks an element as a value (or not), and nests it under a value
+    /// (`under`: Some(Some(value)) nests, Some(None) takes it out, None
+    /// leaves it where it is).
+    pub async fn mark_value(
+        self: &Arc<Self>,
+        by: &Member,
+        id: Uuid,
+        value: Option<bool>,
+        under: Option<Option<Uuid>>,
+    ) -> Result<(), MeetingError> {
+        self.store().check_writable()?;
+        rights::may(by.role, Command::MarkValue)?;
+        let _serial = self.commands.lock().await;
+        let catalogue = self.catalogue().await?;
+        let e = element(&catalogue, id)?;
+        if let Some(Some(parent)) = under {
+            let parent = element(&catalogue, parent)?;
+            if parent.id == e.id || !parent.value {
+                return Err(MeetingError::conflict(
+                    "an element is nested under another element that is a value",
+                ));
+            }
+        }
+        if value == Some(false) && catalogue.elements.iter().any(|o| o.under_value == Some(id)) {
+            return Err(MeetingError::conflict(
+                "elements are nested under this value; take them out first",
+            ));
+        }
+        self.store()
+            .call(move |c| {
+                if let Some(value) = value {
+                    store::set_value(c, id, value)?;
+                }
+                if let Some(under) = under {
+                    store::nest_under(c, id, under)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The element `id` of the catalogue; 404 if there is none.
+fn element(catalogue: &CatalogueRecord, id: Uuid) -> Result<&ElementRecord, MeetingError> {
+    catalogue
+        .elements
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| MeetingError::not_found("no such element"))
+}
+
+/// How many parts the element was split into.
+fn split_parts(catalogue: &CatalogueRecord, id: Uuid) -> usize {
+    catalogue
+        .elements
+        .iter()
+        .filter(|e| e.split_from == Some(id))
+        .count()
 }
 
 /// The group `by` acts for: the moderator names one; anyone else acts for

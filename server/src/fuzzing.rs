@@ -524,7 +524,7 @@ async fn add_clause(m: &Arc<Meeting>, by: &Member, text: &str) -> String {
 fn path(w: &World, which: u8) -> (&'static str, String) {
     let m = &w.meeting;
     let a = &w.amendment;
-    match which % 14 {
+    match which % 22 {
         0 => ("POST", "/api/meetings".into()),
         1 => ("POST", format!("/api/meetings/{m}/join")),
         2 => ("POST", format!("/api/meetings/{m}/editors")),
@@ -541,6 +541,16 @@ fn path(w: &World, which: u8) -> (&'static str, String) {
             format!("/api/meetings/{m}/clauses/{}/history", w.clause),
         ),
         12 => ("GET", format!("/api/meetings/{m}/report?format=html")),
+        // The workshop's catalogue; ids the catalogue does not hold are
+        // answered as unknown, never as a fault.
+        13 => ("POST", format!("/api/meetings/{m}/groups")),
+        14 => ("POST", format!("/api/meetings/{m}/groups/{a}/members")),
+        15 => ("POST", format!("/api/meetings/{m}/elements")),
+        16 => ("POST", format!("/api/meetings/{m}/elements/{a}/share")),
+        17 => ("POST", format!("/api/meetings/{m}/elements/{a}/merge")),
+        18 => ("POST", format!("/api/meetings/{m}/elements/{a}/split")),
+        19 => ("POST", format!("/api/meetings/{m}/elements/{a}/value")),
+        20 => ("GET", format!("/api/meetings/{m}/catalogue")),
         _ => ("GET", format!("/api/meetings/{m}")),
     }
 }

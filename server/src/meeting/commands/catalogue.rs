@@ -250,8 +250,10 @@ impl Meeting {
     ) -> Result<Vec<(ElementRecord, String)>, MeetingError> {
         self.store().check_writable()?;
         rights::may(by.role, Command::SplitElement)?;
-        if parts.len() < 2 {
-            return Err(MeetingError::invalid("a split makes two parts or more"));
+        if !(2..=MAX_ELEMENTS_PER_GROUP).contains(&parts.len()) {
+            return Err(MeetingError::invalid(format!(
+                "a split makes 2 to {MAX_ELEMENTS_PER_GROUP} parts"
+            )));
         }
         let parts = parts
             .iter()

@@ -3,7 +3,8 @@
 //! with none of them; reading needs a member's token.
 
 use crate::Start;
-use draftroom_tests::{Meeting, Server, assert_error};
+use draftroom_tests::rooms::root_map_json;
+use draftroom_tests::{Meeting, Server, WAIT, YClient, assert_error};
 use serde_json::json;
 
 #[tokio::test]
@@ -139,11 +140,28 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
         json!([{"user_id": m.editor.user_id, "name": "Jan Brzęczyszczykiewicz"}])
     );
 
+    // A stock Yjs client sees the same in the `meeting` room.
+    let room = YClient::connect(&server.ws_url(m.id(), "meeting", &m.observer.token)).await?;
+    room.wait_until("the common ground in the meeting room", WAIT, |doc| {
+        root_map_json(doc, "catalogue")
+            .get("common_ground")
+            .is_some_and(|g| *g == catalogue["common_ground"])
+    })
+    .await?;
+    let shown = root_map_json(room.doc(), "elements");
+    assert_eq!(shown[&a1]["name"], "A1", "{shown:?}");
+    assert_eq!(shown[&a1]["shared_by"], json!([b]), "{shown:?}");
+    assert_eq!(shown[&b1]["text"], "kultura 🎭", "{shown:?}");
+
     // Taking the mark back takes the element out of the common ground.
     let unmarked = post(share(&a1), bartek, json!({"shared": false})).await?;
     assert_eq!(unmarked.0, 200, "{}", unmarked.1);
     let (_, catalogue) = server.get(&api("/catalogue"), Some(anna)).await?;
     assert_eq!(catalogue["common_ground"], json!([]));
+    room.wait_until("the common ground emptied", WAIT, |doc| {
+        root_map_json(doc, "catalogue").get("common_ground") == Some(&json!([]))
+    })
+    .await?;
     Ok(())
 }
 

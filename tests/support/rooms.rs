@@ -158,7 +158,7 @@ pub fn amendment_text(doc: &Doc) -> String {
 }
 
 /// A root map as JSON, whether its values are plain or nested Y types.
-fn root_map_json(doc: &Doc, name: &str) -> JsonMap<String, Value> {
+pub fn root_map_json(doc: &Doc, name: &str) -> JsonMap<String, Value> {
     let txn = doc.transact();
     let Some(map) = txn.get_map(name) else {
         return JsonMap::new();

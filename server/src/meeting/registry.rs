@@ -187,7 +187,7 @@ impl Hub {
     /// what is stored.
     async fn load(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
         let key = format!("{id}/meeting");
-        let (loaded, room, amendments, versions, frozen) = self
+        let (loaded, room, amendments, versions, frozen, catalogue) = self
             .store
             .call(move |c| {
                 let m = store::load_meeting(c, id)?;
@@ -195,7 +195,8 @@ impl Hub {
                 let a = store::load_amendments(c, id)?;
                 let v = store::load_versions(c, id)?;
                 let f = store::is_frozen(c, id)?;
-                Ok((m, r, a, v, f))
+                let k = store::load_catalogue(c, id)?;
+                Ok((m, r, a, v, f, k))
             })
             .await?;
         let loaded = loaded.ok_or_else(|| MeetingError::not_found("no such meeting"))?;
@@ -216,7 +217,12 @@ impl Hub {
         {
             // Show whatever was stored but not yet shown when it stopped.
             let st = meeting.state();
-            meeting.server_write(|txn| shown::reconcile(txn, &st));
+            meeting.server_write(|txn| {
+                shown::reconcile(txn, &st);
+                if !catalogue.groups.is_empty() {
+                    shown::show_catalogue(txn, &catalogue);
+                }
+            });
         }
         Ok(meeting)
     }

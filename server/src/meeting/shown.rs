@@ -1,7 +1,8 @@
 //! The server-written `meeting` room: what every client reads to know the
 //! meeting's title and phase, the people in the room (moderator, editors,
 //! participants), which Yjs client is whose, how many observers follow
-//! remotely, the amendments and the frozen versions. Values are plain
+//! remotely, the amendments and the frozen versions, and the workshop's
+//! catalogue: its working groups, their elements and the common ground. Values are plain
 //! JSON-like maps, so a stock Yjs client reads them with `toJSON()`.
 //!
 //! Observers are not listed: they are a count, `meeting.observers`, so that
@@ -16,7 +17,9 @@ use yrs::{Any, Map, TransactionMut, WriteTxn};
 
 use draftroom_shared::{Language, Role};
 
+use crate::meeting::catalogue::common_ground;
 use crate::meeting::state::{Amendment, MeetingState, Member, Version};
+use crate::store::CatalogueRecord;
 
 fn map(entries: impl IntoIterator<Item = (&'static str, Any)>) -> Any {
     Any::from(
@@ -144,6 +147,81 @@ pub(crate) fn show_version(txn: &mut TransactionMut<'_>, v: &Version) {
 /// The phase: `drafting` or `frozen`.
 pub(crate) fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
     ensure(txn, "meeting", "phase", Any::from(phase(frozen)));
+}
+
+fn ids(ids: impl IntoIterator<Item = Uuid>) -> Any {
+    Any::from(
+        ids.into_iter()
+            .map(|u| Any::from(u.to_string()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The catalogue: `groups[id]` (label, name, members), `elements[id]`
+/// (its name such as "A1", words, group, author, what it was merged into or
+/// split from, value, the value it is under, the groups that mark it
+/// shared), and `catalogue.common_ground`, computed from those marks:
+/// a list of `{id, text, value, sources}`. Writes only what changed.
+pub(crate) fn show_catalogue(txn: &mut TransactionMut<'_>, c: &CatalogueRecord) {
+    let mut labels = HashMap::new();
+    for g in &c.groups {
+        labels.insert(g.id, g.label.as_str());
+        let members = c
+            .members
+            .iter()
+            .filter(|(_, gid)| *gid == g.id)
+            .map(|(u, _)| *u);
+        let value = map([
+            ("label", Any::from(g.label.as_str())),
+            ("name", Any::from(g.name.as_str())),
+            ("members", ids(members)),
+        ]);
+        ensure(txn, "groups", &g.id.to_string(), value);
+    }
+    for e in &c.elements {
+        let label = labels.get(&e.group_id).copied().unwrap_or("?");
+        let shared_by = c
+            .shares
+            .iter()
+            .filter(|s| s.element_id == e.id)
+            .map(|s| s.group_id);
+        let value = map([
+            ("name", Any::from(format!("{label}{}", e.position))),
+            ("group_id", Any::from(e.group_id.to_string())),
+            ("position", Any::from(f64::from(e.position))),
+            ("text", Any::from(e.text.as_str())),
+            ("author", Any::from(e.author_id.to_string())),
+            ("created_at", Any::from(e.created_at as f64)),
+            (
+                "split_from",
+                opt(e.split_from, |u| Any::from(u.to_string())),
+            ),
+            (
+                "merged_into",
+                opt(e.merged_into, |u| Any::from(u.to_string())),
+            ),
+            ("value", Any::from(e.value)),
+            (
+                "under_value",
+                opt(e.under_value, |u| Any::from(u.to_string())),
+            ),
+            ("shared_by", ids(shared_by)),
+        ]);
+        ensure(txn, "elements", &e.id.to_string(), value);
+    }
+    let ground: Vec<Any> = common_ground(c)
+        .into_iter()
+        .map(|e| {
+            let sources: Vec<Any> = e.sources.into_iter().map(Any::from).collect();
+            map([
+                ("id", Any::from(e.id.to_string())),
+                ("text", Any::from(e.text)),
+                ("value", Any::from(e.value)),
+                ("sources", Any::from(sources)),
+            ])
+        })
+        .collect();
+    ensure(txn, "catalogue", "common_ground", Any::from(ground));
 }
 
 /// Makes the room show everything the state holds, writing only what

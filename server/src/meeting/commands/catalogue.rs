@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::clock::now_ms;
 use crate::meeting::commands::members::clean_text;
 use crate::meeting::rights::{self, Command};
+use crate::meeting::shown;
 use crate::meeting::{Meeting, MeetingError, Member};
 use crate::store::{self, CatalogueRecord, ElementRecord, GroupRecord, ShareRecord};
 
@@ -28,6 +29,15 @@ pub(crate) const MAX_ELEMENTS_PER_GROUP: usize = 12;
 const LABELS: &[u8; 26] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 impl Meeting {
+    /// Shows the stored catalogue in the `meeting` room, and waits until
+    /// that is durable: every command below ends with it.
+    async fn show_catalogue(&self) -> Result<(), MeetingError> {
+        let catalogue = self.catalogue().await?;
+        let seq = self.server_write(|txn| shown::show_catalogue(txn, &catalogue));
+        self.meeting_durable(seq).await;
+        Ok(())
+    }
+
     /// The stored catalogue.
     async fn catalogue(&self) -> Result<CatalogueRecord, MeetingError> {
         let id = self.id;
@@ -62,6 +72,7 @@ impl Meeting {
             .call(move |c| store::insert_group(c, meeting, &stored))
             .await?;
         tracing::info!(meeting = %self.id, group = %group.label, "working group made");
+        self.show_catalogue().await?;
         Ok(group)
     }
 
@@ -103,7 +114,7 @@ impl Meeting {
         self.store()
             .call(move |c| store::put_in_group(c, meeting, user, group))
             .await?;
-        Ok(())
+        self.show_catalogue().await
     }
 
     /// Adds an element at the end of a group's list: `by`'s own group's,
@@ -150,6 +161,7 @@ impl Meeting {
             .await?;
         let name = format!("{}{}", group.label, element.position);
         tracing::info!(meeting = %self.id, element = %name, "element added");
+        self.show_catalogue().await?;
         Ok((element, name))
     }
 
@@ -192,7 +204,7 @@ impl Meeting {
                 }
             })
             .await?;
-        Ok(())
+        self.show_catalogue().await
     }
 }
 
@@ -236,7 +248,7 @@ impl Meeting {
         if !merged {
             return Err(MeetingError::conflict("this element is merged already"));
         }
-        Ok(())
+        self.show_catalogue().await
     }
 
     /// Splits a compound element into `parts`, new elements at the end of
@@ -300,6 +312,7 @@ impl Meeting {
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
+        self.show_catalogue().await?;
         Ok(records
             .into_iter()
             .zip(positions)
@@ -349,7 +362,7 @@ impl Meeting {
                 Ok(())
             })
             .await?;
-        Ok(())
+        self.show_catalogue().await
     }
 }
 

@@ -7,6 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::store::error::WriteResult;
+use crate::store::meetings::parse_uuid;
+use crate::store::workflow::uuid_col;
 
 /// A working group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,21 +74,11 @@ pub struct CatalogueRecord {
     pub shares: Vec<ShareRecord>,
 }
 
-fn uuid_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Uuid> {
-    let s: String = r.get(col)?;
-    Uuid::parse_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-fn optional_uuid_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Option<Uuid>> {
-    let s: Option<String> = r.get(col)?;
-    s.map(|s| {
-        Uuid::parse_str(&s).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-        })
-    })
-    .transpose()
+/// A nullable UUID column; a malformed one is an error, as `uuid_col`'s.
+fn optional_uuid_col(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Option<Uuid>> {
+    r.get::<_, Option<String>>(col)?
+        .map(|s| parse_uuid(s, col))
+        .transpose()
 }
 
 /// Adds a group to a meeting.
@@ -197,7 +189,7 @@ pub fn group_of(c: &Connection, meeting: Uuid, user: Uuid) -> WriteResult<Option
     c.query_row(
         "SELECT group_id FROM group_members WHERE meeting_id = ?1 AND user_id = ?2",
         params![meeting.to_string(), user.to_string()],
-        |r| uuid_at(r, 0),
+        |r| uuid_col(r, 0),
     )
     .optional()
 }
@@ -211,7 +203,7 @@ pub fn load_catalogue(c: &Connection, meeting: Uuid) -> WriteResult<CatalogueRec
         )?
         .query_map([&key], |r| {
             Ok(GroupRecord {
-                id: uuid_at(r, 0)?,
+                id: uuid_col(r, 0)?,
                 label: r.get(1)?,
                 name: r.get(2)?,
                 created_at: r.get(3)?,
@@ -222,7 +214,7 @@ pub fn load_catalogue(c: &Connection, meeting: Uuid) -> WriteResult<CatalogueRec
         .prepare_cached(
             "SELECT user_id, group_id FROM group_members WHERE meeting_id = ?1 ORDER BY user_id",
         )?
-        .query_map([&key], |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)))?
+        .query_map([&key], |r| Ok((uuid_col(r, 0)?, uuid_col(r, 1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     let elements = c
         .prepare_cached(
@@ -233,16 +225,16 @@ pub fn load_catalogue(c: &Connection, meeting: Uuid) -> WriteResult<CatalogueRec
         )?
         .query_map([&key], |r| {
             Ok(ElementRecord {
-                id: uuid_at(r, 0)?,
-                group_id: uuid_at(r, 1)?,
+                id: uuid_col(r, 0)?,
+                group_id: uuid_col(r, 1)?,
                 position: r.get(2)?,
                 text: r.get(3)?,
-                author_id: uuid_at(r, 4)?,
+                author_id: uuid_col(r, 4)?,
                 created_at: r.get(5)?,
-                split_from: optional_uuid_at(r, 6)?,
-                merged_into: optional_uuid_at(r, 7)?,
+                split_from: optional_uuid_col(r, 6)?,
+                merged_into: optional_uuid_col(r, 7)?,
                 value: r.get(8)?,
-                under_value: optional_uuid_at(r, 9)?,
+                under_value: optional_uuid_col(r, 9)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -254,9 +246,9 @@ pub fn load_catalogue(c: &Connection, meeting: Uuid) -> WriteResult<CatalogueRec
         )?
         .query_map([&key], |r| {
             Ok(ShareRecord {
-                element_id: uuid_at(r, 0)?,
-                group_id: uuid_at(r, 1)?,
-                marked_by: uuid_at(r, 2)?,
+                element_id: uuid_col(r, 0)?,
+                group_id: uuid_col(r, 1)?,
+                marked_by: uuid_col(r, 2)?,
                 marked_at: r.get(3)?,
             })
         })?

@@ -137,7 +137,7 @@ pub struct LoadedMeeting {
     pub participant_code_hash: Option<Vec<u8>>,
 }
 
-fn parse_uuid(s: String, col: usize) -> rusqlite::Result<Uuid> {
+pub(super) fn parse_uuid(s: String, col: usize) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
     })

@@ -66,7 +66,7 @@ pub fn insert_support(c: &Connection, amendment: Uuid, user: Uuid, at: i64) -> W
     Ok(())
 }
 
-fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+pub(super) fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
     let s: String = r.get(i)?;
     Uuid::parse_str(&s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))

@@ -429,7 +429,7 @@ fn world() -> &'static World {
         let (meeting, tokens, participant_id, clause, amendment, invites) = rt.block_on(async {
             let hub = &state.hub;
             let created = hub
-                .create_meeting("Misja", "Ala", draftroom_shared::Language::Pl)
+                .create_meeting("Misja", "Ala", draftroom_shared::Language::Pl, true)
                 .await
                 .expect("meeting");
             let id: Uuid = created.id;

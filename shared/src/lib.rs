@@ -120,6 +120,83 @@ impl fmt::Display for UnknownLanguage {
 
 impl std::error::Error for UnknownLanguage {}
 
+/// Where a meeting stands in the workshop's method. The moderator moves it
+/// through collect → common ground → draft → amend ⇄ agree → frozen (and
+/// back to amend by reopening); every command is checked against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// `collect`: the working groups list their elements.
+    Collect,
+    /// `common_ground`: each group marks what it shares of the others'
+    /// elements; the moderator merges, splits and marks values.
+    CommonGround,
+    /// `draft`: the moderator writes a first wording from the common ground.
+    Draft,
+    /// `amend`: everybody refines the wording: amendments, clause signals.
+    Amend,
+    /// `agree`: the draft is locked while the room checks the whole text.
+    Agree,
+    /// `frozen`: the agreed text is recorded as a version.
+    Frozen,
+}
+
+impl Stage {
+    /// Every stage, in the method's order.
+    pub const ALL: [Stage; 6] = [
+        Stage::Collect,
+        Stage::CommonGround,
+        Stage::Draft,
+        Stage::Amend,
+        Stage::Agree,
+        Stage::Frozen,
+    ];
+
+    /// The stage's name, as on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Collect => "collect",
+            Stage::CommonGround => "common_ground",
+            Stage::Draft => "draft",
+            Stage::Amend => "amend",
+            Stage::Agree => "agree",
+            Stage::Frozen => "frozen",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Stage {
+    type Err = UnknownStage;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Stage::ALL
+            .into_iter()
+            .find(|stage| stage.as_str() == s)
+            .ok_or_else(|| UnknownStage(s.to_owned()))
+    }
+}
+
+/// A stage name that is none of the six.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownStage(pub String);
+
+impl fmt::Display for UnknownStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown stage {:?}: expected collect, common_ground, draft, amend, agree or frozen",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownStage {}
+
 /// One Yjs document of a meeting, as named in the WebSocket URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RoomName {
@@ -182,6 +259,12 @@ pub struct CreateMeeting {
     /// The meeting's language; English if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
+    /// Whether the meeting runs the whole workshop: it then starts at the
+    /// `collect` stage, and a freeze needs a closed consensus check on the
+    /// text or a written reason. Without it the meeting starts at `amend`
+    /// and freezes as it always has.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub workshop: bool,
 }
 
 /// Answer to `POST /api/meetings`.
@@ -361,6 +444,15 @@ pub enum ErrorCode {
     /// that the moderator has not confirmed seeing (the error carries the
     /// texts, see [`ClauseChanged`]).
     ClauseChanged,
+    /// 409: the command is not taken in the meeting's current stage (see
+    /// [`Stage`]).
+    WrongStage,
+    /// 409: a signal or answer was given on a wording that has changed
+    /// since: it lapsed before it was given.
+    WordingChanged,
+    /// 409: freezing needs a closed consensus check on the current text
+    /// with no blocks, or the moderator's written reason.
+    NoConsensus,
     /// 413: the body or message is too large.
     TooLarge,
     /// 429: too many requests or messages.
@@ -380,7 +472,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::Conflict | ErrorCode::ClauseChanged => 409,
+            ErrorCode::Conflict
+            | ErrorCode::ClauseChanged
+            | ErrorCode::WrongStage
+            | ErrorCode::WordingChanged
+            | ErrorCode::NoConsensus => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
@@ -444,11 +540,14 @@ pub enum RefusalCode {
     /// match the reason's `storage unavailable:` prefix, which predates
     /// the codes.
     StorageUnavailable,
+    /// `stage`: the draft takes no writes in the meeting's stage (before
+    /// the draft stage, or locked while the room checks the whole text).
+    Stage,
 }
 
 impl RefusalCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [RefusalCode; 9] = [
+    pub const ALL: [RefusalCode; 10] = [
         RefusalCode::Frozen,
         RefusalCode::Role,
         RefusalCode::ServerOnly,
@@ -458,6 +557,7 @@ impl RefusalCode {
         RefusalCode::RefusedClient,
         RefusalCode::MissingDependencies,
         RefusalCode::StorageUnavailable,
+        RefusalCode::Stage,
     ];
 
     /// The code as it starts a refusal's reason.
@@ -472,6 +572,7 @@ impl RefusalCode {
             RefusalCode::RefusedClient => "refused_client",
             RefusalCode::MissingDependencies => "missing_dependencies",
             RefusalCode::StorageUnavailable => "storage unavailable",
+            RefusalCode::Stage => "stage",
         }
     }
 

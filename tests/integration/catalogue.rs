@@ -10,7 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn a_new_meeting_has_an_empty_catalogue_that_only_members_read() -> anyhow::Result<()> {
     let server = Server::start();
-    let meeting = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let meeting = Meeting::set_up_workshop(&server, "Misja Miasta Krakowa").await?;
     let path = format!("/api/meetings/{}/catalogue", meeting.id());
     for token in [
         meeting.moderator_token(),
@@ -21,7 +21,7 @@ async fn a_new_meeting_has_an_empty_catalogue_that_only_members_read() -> anyhow
         assert_eq!(answer.0, 200, "{}", answer.1);
         assert_eq!(
             answer.1,
-            json!({ "groups": [], "elements": [], "common_ground": [] })
+            json!({ "groups": [], "elements": [], "common_ground": [], "links": [] })
         );
     }
     let anonymous = server.get(&path, None).await?;
@@ -32,7 +32,7 @@ async fn a_new_meeting_has_an_empty_catalogue_that_only_members_read() -> anyhow
 #[tokio::test]
 async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyhow::Result<()> {
     let server = Server::start();
-    let m = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let m = Meeting::set_up_workshop(&server, "Misja Miasta Krakowa").await?;
     let api = |path: &str| format!("/api/meetings/{}{path}", m.id());
     let moderator = m.moderator_token();
     let (anna, bartek) = (m.participant.token.as_str(), m.editor.token.as_str());
@@ -106,6 +106,19 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
         "bad_request",
     );
 
+    // Marks are made once the room narrows the lists: in the common
+    // ground stage, where no element is added any more.
+    let early = post(
+        api(&format!("/elements/{}/share", one.1["id"].as_str().unwrap())),
+        bartek,
+        json!({"shared": true}),
+    )
+    .await?;
+    assert_error("a mark while collecting", &early, 409, "wrong_stage");
+    m.stage(&server, "common_ground").await?;
+    let late = post(api("/elements"), anna, json!({"text": "za późno"})).await?;
+    assert_error("an element after collecting", &late, 409, "wrong_stage");
+
     // B shares A1; B's own element cannot be marked by B.
     let a1 = one.1["id"].as_str().unwrap().to_owned();
     let b1 = theirs.1["id"].as_str().unwrap().to_owned();
@@ -121,7 +134,7 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
     assert_eq!(status, 200, "{catalogue}");
     assert_eq!(
         catalogue["common_ground"],
-        json!([{"id": a1, "text": "współodpowiedzialność", "value": false, "sources": ["A1"]}])
+        json!([{"id": a1, "text": "współodpowiedzialność", "value": false, "sources": ["A1"], "clauses": []}])
     );
     let names: Vec<&str> = catalogue["elements"]
         .as_array()
@@ -168,7 +181,7 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
 #[tokio::test]
 async fn a_group_brings_twelve_elements_at_most() -> anyhow::Result<()> {
     let server = Server::start();
-    let m = Meeting::set_up(&server, "Misja").await?;
+    let m = Meeting::set_up_workshop(&server, "Misja").await?;
     let api = |path: &str| format!("/api/meetings/{}{path}", m.id());
     let (_, group) = server
         .post_json(
@@ -211,7 +224,7 @@ async fn a_group_brings_twelve_elements_at_most() -> anyhow::Result<()> {
 async fn the_moderator_merges_splits_and_marks_values_and_it_all_survives_a_kill()
 -> anyhow::Result<()> {
     let mut server = Server::start();
-    let m = Meeting::set_up(&server, "Misja Miasta Krakowa").await?;
+    let m = Meeting::set_up_workshop(&server, "Misja Miasta Krakowa").await?;
     let api = |path: &str| format!("/api/meetings/{}{path}", m.id());
     let moderator = m.moderator_token().to_owned();
     let mut groups = Vec::new();
@@ -281,6 +294,7 @@ async fn the_moderator_merges_splits_and_marks_values_and_it_all_survives_a_kill
         .collect();
     assert_eq!(names, ["B3", "B4"]);
 
+    m.stage(&server, "common_ground").await?;
     let not_a_value = post(
         tend(&add[0], "value"),
         moderator.clone(),

@@ -33,6 +33,31 @@ impl Meeting {
         Self::join_all(server, created).await
     }
 
+    /// [`Meeting::set_up`] for a meeting that runs the whole workshop, in
+    /// Polish: it starts at the collect stage.
+    pub async fn set_up_workshop(server: &Server, title: &str) -> anyhow::Result<Self> {
+        let created = server
+            .create_workshop(title, "Ewa Łukasiewicz", "pl")
+            .await?;
+        Self::join_all(server, created).await
+    }
+
+    /// Moves the meeting to `stage` as its moderator, checked to be 200.
+    pub async fn stage(&self, server: &Server, stage: &str) -> anyhow::Result<()> {
+        let (status, body) = server
+            .post_json(
+                &format!("/api/meetings/{}/stage", self.id()),
+                Some(self.moderator_token()),
+                &serde_json::json!({ "stage": stage }),
+            )
+            .await?;
+        anyhow::ensure!(
+            status == 200 && body["stage"] == stage,
+            "moving to {stage} answered {status}: {body}"
+        );
+        Ok(())
+    }
+
     /// Joins one member per role to a meeting just created.
     async fn join_all(server: &Server, created: MeetingCreated) -> anyhow::Result<Self> {
         let editor = server

@@ -189,6 +189,21 @@ impl Server {
         .await
     }
 
+    /// Creates a meeting that runs the whole workshop (it starts at the
+    /// collect stage) and checks the answer is 201.
+    pub async fn create_workshop(
+        &self,
+        title: &str,
+        moderator_name: &str,
+        language: &str,
+    ) -> anyhow::Result<MeetingCreated> {
+        self.create_meeting_with(json!({
+            "title": title, "moderator_name": moderator_name, "language": language,
+            "workshop": true,
+        }))
+        .await
+    }
+
     /// `POST /api/meetings` with `body`, checked to be 201.
     async fn create_meeting_with(&self, body: Value) -> anyhow::Result<MeetingCreated> {
         let (status, body) = self.post_json("/api/meetings", None, &body).await?;

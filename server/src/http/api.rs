@@ -112,6 +112,7 @@ pub(crate) async fn create_meeting(
             &body.title,
             &body.moderator_name,
             body.language.unwrap_or_default(),
+            body.workshop,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -126,7 +127,7 @@ pub(crate) async fn show_meeting(
 ) -> Result<impl IntoResponse, AppError> {
     let (title, created_at, frozen, language) = {
         let st = meeting.state();
-        (st.title.clone(), st.created_at, st.frozen, st.language)
+        (st.title.clone(), st.created_at, st.frozen(), st.language)
     };
     Ok(Json(json!({
         "id": meeting.id,
@@ -225,7 +226,7 @@ pub(crate) struct OpenAmendment {
 }
 
 /// The id in a path that must be a UUID.
-fn path_uuid(s: &str, what: &str) -> Result<Uuid, AppError> {
+pub(crate) fn path_uuid(s: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(s).map_err(|_| AppError::not_found(format!("no such {what}")))
 }
 
@@ -289,16 +290,26 @@ pub(crate) async fn decide_amendment(
     }
 }
 
-/// `POST /api/meetings/{id}/freeze`
+/// `POST …/freeze` body, which may be absent.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FreezeBody {
+    reason: Option<String>,
+}
+
+/// `POST /api/meetings/{id}/freeze` (optionally `{"reason"}`)
 pub(crate) async fn freeze(
     Caller {
         meeting,
         member: me,
     }: Caller,
+    body: OptionalBody,
 ) -> Result<impl IntoResponse, AppError> {
-    let v = meeting.freeze(&me).await?;
+    let reason = body.json::<FreezeBody>()?.and_then(|b| b.reason);
+    let v = meeting.freeze(&me, reason.as_deref()).await?;
     Ok(Json(json!({
         "version": v.number, "sha256": v.sha256, "text": v.text, "created_at": v.created_at,
+        "reason": v.reason,
     })))
 }
 

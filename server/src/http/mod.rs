@@ -8,6 +8,7 @@ pub(crate) mod connection;
 pub(crate) mod error;
 pub(crate) mod session;
 pub(crate) mod web;
+pub(crate) mod workshop;
 pub(crate) mod ws;
 
 use std::sync::Arc;
@@ -120,6 +121,29 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(api::move_clause),
         )
         .route("/meetings/{id}/report", get(api::report))
+        .route("/meetings/{id}/stage", post(workshop::set_stage))
+        .route(
+            "/meetings/{id}/elements/{eid}/pull",
+            post(workshop::pull_element),
+        )
+        .route(
+            "/meetings/{id}/clauses/{clause}/elements",
+            post(workshop::link_element),
+        )
+        .route(
+            "/meetings/{id}/clauses/{clause}/signals",
+            post(workshop::give_signal),
+        )
+        .route("/meetings/{id}/checks", post(workshop::open_check))
+        .route(
+            "/meetings/{id}/checks/{n}/answers",
+            post(workshop::answer_check),
+        )
+        .route(
+            "/meetings/{id}/checks/{n}/close",
+            post(workshop::close_check),
+        )
+        .route("/meetings/{id}/consensus", get(workshop::consensus))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     let web = web::WebApp::new(state.config.web_dir.clone());

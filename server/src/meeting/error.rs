@@ -24,6 +24,16 @@ pub enum MeetingError {
     /// The meeting's state does not allow it now (frozen, decided, …).
     #[error("{0}")]
     Conflict(String),
+    /// The meeting's stage does not take this command now.
+    #[error("{0}")]
+    WrongStage(String),
+    /// A signal or answer on a wording that changed since.
+    #[error("{0}")]
+    WordingChanged(String),
+    /// A freeze without a closed check on the text, or over blocks, and
+    /// without a written reason.
+    #[error("{0}")]
+    NoConsensus(String),
     /// An acceptance would overwrite words its moderator has not seen.
     #[error("{message}")]
     ClauseChanged {
@@ -82,6 +92,9 @@ impl MeetingError {
             MeetingError::NotFound(_) => ErrorCode::NotFound,
             MeetingError::Conflict(_) => ErrorCode::Conflict,
             MeetingError::ClauseChanged { .. } => ErrorCode::ClauseChanged,
+            MeetingError::WrongStage(_) => ErrorCode::WrongStage,
+            MeetingError::WordingChanged(_) => ErrorCode::WordingChanged,
+            MeetingError::NoConsensus(_) => ErrorCode::NoConsensus,
             MeetingError::Storage(_) | MeetingError::RoomNotLoaded(_) | MeetingError::NotStored => {
                 ErrorCode::Unavailable
             }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use draftroom_shared::RoomName;
+use draftroom_shared::{Role, RoomName};
 use uuid::Uuid;
 use yrs::TransactionMut;
 
@@ -14,6 +14,7 @@ use crate::clock::now_ms;
 use crate::meeting::audience::Audience;
 use crate::meeting::error::MeetingError;
 use crate::meeting::live_room::{LiveRoom, RoomSizes, Write};
+use crate::meeting::rights::{self, Command};
 use crate::meeting::shown;
 use crate::meeting::state::{Amendment, MeetingState, Member};
 use crate::room::{Kind, RoomDoc};
@@ -32,9 +33,10 @@ pub struct Meeting {
     sizes: RoomSizes,
     /// When the meeting was last looked up, ms since the epoch.
     last_used: AtomicI64,
-    /// Serialises the workflow's commands (amend, decide, freeze, reopen),
-    /// which check the state, await the store, then change the state.
-    pub commands: tokio::sync::Mutex<()>,
+    /// Serialises the commands (amend, decide, freeze, stage moves…),
+    /// which check the state, await the store, then change the state; see
+    /// [`Meeting::admit`].
+    commands: tokio::sync::Mutex<()>,
     /// The observers connected now, shown in the `meeting` room as a count.
     audience: Audience,
 }
@@ -67,6 +69,19 @@ impl Drop for HeldRoom {
 }
 
 impl Meeting {
+    /// Takes the meeting's command lock, then admits `role`'s command in
+    /// the stage the meeting is in (see [`rights::admit`]); the command
+    /// runs holding the guard, so no stage move comes between.
+    pub(crate) async fn admit(
+        &self,
+        role: Role,
+        command: Command,
+    ) -> Result<tokio::sync::MutexGuard<'_, ()>, MeetingError> {
+        let serial = self.commands.lock().await;
+        rights::admit(role, self.state().stage, command)?;
+        Ok(serial)
+    }
+
     /// Builds a meeting from what the store holds.
     pub fn new(
         id: Uuid,

@@ -7,6 +7,7 @@
 pub(crate) mod audience;
 pub(crate) mod catalogue;
 pub(crate) mod commands;
+pub(crate) mod consensus;
 pub(crate) mod error;
 pub(crate) mod live;
 pub(crate) mod live_room;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Role};
+use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Role, Stage};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
@@ -48,6 +48,7 @@ impl Hub {
         title: &str,
         moderator_name: &str,
         language: Language,
+        workshop: bool,
     ) -> Result<MeetingCreated, MeetingError> {
         self.store.check_writable()?;
         let title = clean_text("title", title, MAX_TITLE)?;
@@ -57,6 +58,9 @@ impl Hub {
         let participant_invite = secrets::new_secret();
         let observer_invite = secrets::new_secret();
         let now = now_ms();
+        // A workshop begins with the groups' elements; a meeting without
+        // the method, with the draft open for amendments, as it always has.
+        let stage = if workshop { Stage::Collect } else { Stage::Amend };
         let record = MeetingRecord {
             id,
             title: title.clone(),
@@ -64,6 +68,8 @@ impl Hub {
             participant_invite_hash: secrets::hash(&participant_invite).to_vec(),
             observer_invite_hash: secrets::hash(&observer_invite).to_vec(),
             language: language.as_str().to_owned(),
+            stage: Some(stage.as_str().to_owned()),
+            workshop,
         };
         let moderator = Member {
             id: Uuid::new_v4(),
@@ -91,7 +97,8 @@ impl Hub {
             members: HashMap::from([(moderator.id, moderator.clone())]),
             by_token: HashMap::from([(secrets::hash(&moderator_token), moderator.id)]),
             bindings: HashMap::new(),
-            frozen: false,
+            stage,
+            workshop,
             amendments: Vec::new(),
             versions: Vec::new(),
         };
@@ -103,7 +110,10 @@ impl Hub {
             self.sizes,
         );
         meeting.touch();
-        meeting.server_write(|txn| shown::init(txn, &title, now, language));
+        meeting.server_write(|txn| {
+            shown::init(txn, &title, now, language);
+            shown::show_stage(txn, stage, workshop);
+        });
         let seq = meeting.show_member(&moderator);
         meeting.meeting_durable(seq).await;
         self.lock_meetings().insert(id, meeting);
@@ -187,7 +197,7 @@ impl Hub {
     /// what is stored.
     async fn load(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
         let key = format!("{id}/meeting");
-        let (loaded, room, amendments, versions, frozen, catalogue) = self
+        let (loaded, room, amendments, versions, frozen, catalogue, method) = self
             .store
             .call(move |c| {
                 let m = store::load_meeting(c, id)?;
@@ -196,7 +206,8 @@ impl Hub {
                 let v = store::load_versions(c, id)?;
                 let f = store::is_frozen(c, id)?;
                 let k = store::load_catalogue(c, id)?;
-                Ok((m, r, a, v, f, k))
+                let n = store::load_method(c, id)?;
+                Ok((m, r, a, v, f, k, n))
             })
             .await?;
         let loaded = loaded.ok_or_else(|| MeetingError::not_found("no such meeting"))?;
@@ -222,6 +233,7 @@ impl Hub {
                 if !catalogue.groups.is_empty() {
                     shown::show_catalogue(txn, &catalogue);
                 }
+                shown::show_method(txn, &method, &st.members);
             });
         }
         Ok(meeting)
@@ -276,7 +288,7 @@ impl Hub {
             meeting_id: id,
             title: st.title.clone(),
             role: Role::Participant,
-            frozen: st.frozen,
+            frozen: st.frozen(),
             language: st.language,
         })
     }
@@ -303,7 +315,7 @@ mod tests {
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
         let created = hub
-            .create_meeting("Misja Krakowa", "Anna", Language::Pl)
+            .create_meeting("Misja Krakowa", "Anna", Language::Pl, false)
             .await
             .unwrap();
         let joined = hub
@@ -350,7 +362,7 @@ mod tests {
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
         let created = hub
-            .create_meeting("Misja", "Anna", Language::Pl)
+            .create_meeting("Misja", "Anna", Language::Pl, false)
             .await
             .unwrap();
         let participant = hub
@@ -447,11 +459,11 @@ mod tests {
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
         let a = hub
-            .create_meeting("Misja", "Anna", Language::Pl)
+            .create_meeting("Misja", "Anna", Language::Pl, false)
             .await
             .unwrap();
         let b = hub
-            .create_meeting("Wizja", "Adam", Language::En)
+            .create_meeting("Wizja", "Adam", Language::En, false)
             .await
             .unwrap();
         assert_ne!(a.participant_code, b.participant_code);
@@ -498,7 +510,7 @@ mod tests {
         let (store, _closer) = Store::open(dir.path()).unwrap();
         let hub = Hub::new(store, sizes());
         let created = hub
-            .create_meeting("Wizja", "Anna", Language::En)
+            .create_meeting("Wizja", "Anna", Language::En, false)
             .await
             .unwrap();
         let err = hub.join(created.id, "nope", "X").await.unwrap_err();
@@ -506,7 +518,7 @@ mod tests {
         let err = hub.join(Uuid::new_v4(), "nope", "X").await.unwrap_err();
         assert_eq!(err.code(), draftroom_shared::ErrorCode::NotFound);
         let err = hub
-            .create_meeting("  ", "Anna", Language::En)
+            .create_meeting("  ", "Anna", Language::En, false)
             .await
             .unwrap_err();
         assert_eq!(err.code(), draftroom_shared::ErrorCode::BadRequest);

@@ -4,7 +4,7 @@
 //! else; presence ([`shows_presence`]) on every awareness update. The test
 //! at the bottom is the table itself.
 
-use draftroom_shared::{Role, RoomName};
+use draftroom_shared::{Role, RoomName, Stage};
 use uuid::Uuid;
 
 use crate::meeting::error::MeetingError;
@@ -51,12 +51,32 @@ pub(crate) enum Command {
     /// `POST …/elements/{id}/value`: mark a value, or nest an element
     /// under one.
     MarkValue,
+    /// `POST …/stage`: move the meeting to another stage.
+    SetStage,
+    /// `POST …/elements/{id}/pull`: start a clause from an element.
+    PullElement,
+    /// `POST …/clauses/{id}/elements`: link a clause to an element it
+    /// carries, or take the link back.
+    LinkElement,
+    /// `POST …/clauses/{id}/signals`: one's own signal on a clause.
+    Signal,
+    /// `POST …/clauses/{id}/signals` for someone else: a signal recorded
+    /// for a person without a device.
+    SignalFor,
+    /// `POST …/checks`: open a consensus check on the whole text.
+    OpenCheck,
+    /// `POST …/checks/{n}/answers`: one's own answer.
+    AnswerCheck,
+    /// `POST …/checks/{n}/answers` for someone else.
+    AnswerFor,
+    /// `POST …/checks/{n}/close`.
+    CloseCheck,
 }
 
 impl Command {
     /// Every command, for the table's test.
     #[cfg(test)]
-    const ALL: [Command; 17] = [
+    const ALL: [Command; 26] = [
         Command::GrantEditor,
         Command::RotateInvites,
         Command::OpenAmendment,
@@ -74,6 +94,15 @@ impl Command {
         Command::MergeElements,
         Command::SplitElement,
         Command::MarkValue,
+        Command::SetStage,
+        Command::PullElement,
+        Command::LinkElement,
+        Command::Signal,
+        Command::SignalFor,
+        Command::OpenCheck,
+        Command::AnswerCheck,
+        Command::AnswerFor,
+        Command::CloseCheck,
     ];
 
     /// What the moderator alone does, as "only the moderator may …" ends.
@@ -90,7 +119,14 @@ impl Command {
             Command::MergeElements => Some("merge elements"),
             Command::SplitElement => Some("split elements"),
             Command::MarkValue => Some("mark values"),
-            Command::OpenAmendment
+            Command::SetStage => Some("move the meeting to another stage"),
+            Command::PullElement => Some("start clauses from elements"),
+            Command::LinkElement => Some("link clauses to elements"),
+            Command::SignalFor => Some("record a signal for someone else"),
+            Command::OpenCheck => Some("open a consensus check"),
+            Command::AnswerFor => Some("record an answer for someone else"),
+            Command::CloseCheck => Some("close a consensus check"),
+            Command::Signal | Command::AnswerCheck | Command::OpenAmendment
             | Command::Support
             | Command::MoveClause
             | Command::JoinGroup
@@ -98,6 +134,75 @@ impl Command {
             | Command::MarkShare => None,
         }
     }
+
+    /// The stages in which the command is taken.
+    fn stages(self) -> &'static [Stage] {
+        use Stage::*;
+        match self {
+            Command::GrantEditor | Command::RotateInvites => &Stage::ALL,
+            Command::CreateGroup | Command::AddElement => &[Collect],
+            Command::AssignGroup
+            | Command::JoinGroup
+            | Command::MergeElements
+            | Command::SplitElement => &[Collect, CommonGround],
+            Command::MarkShare | Command::MarkValue => &[CommonGround],
+            Command::PullElement | Command::LinkElement | Command::MoveClause => &[Draft, Amend],
+            Command::OpenAmendment
+            | Command::Support
+            | Command::Accept
+            | Command::Reject
+            | Command::Signal
+            | Command::SignalFor => &[Amend],
+            Command::OpenCheck | Command::Freeze => &[Amend, Agree],
+            Command::AnswerCheck | Command::AnswerFor | Command::CloseCheck => &[Agree],
+            Command::SetStage => &[Collect, CommonGround, Draft, Amend, Agree],
+            Command::Reopen => &[Frozen],
+        }
+    }
+
+    /// What the command does, as "… is done in the … stage" begins.
+    fn doing(self) -> &'static str {
+        match self {
+            Command::GrantEditor => "granting editing",
+            Command::RotateInvites => "replacing invites",
+            Command::OpenAmendment => "proposing amendments",
+            Command::Support => "supporting amendments",
+            Command::Accept | Command::Reject => "deciding on amendments",
+            Command::Freeze => "freezing the draft",
+            Command::Reopen => "reopening the draft",
+            Command::MoveClause => "moving clauses",
+            Command::CreateGroup => "making working groups",
+            Command::AssignGroup | Command::JoinGroup => "joining working groups",
+            Command::AddElement => "adding elements",
+            Command::MarkShare => "marking shared elements",
+            Command::MergeElements | Command::SplitElement => "merging and splitting elements",
+            Command::MarkValue => "marking values",
+            Command::SetStage => "moving between stages",
+            Command::PullElement | Command::LinkElement => "linking clauses to elements",
+            Command::Signal | Command::SignalFor => "signalling on clauses",
+            Command::OpenCheck => "opening a consensus check",
+            Command::AnswerCheck | Command::AnswerFor => "answering a consensus check",
+            Command::CloseCheck => "closing a consensus check",
+        }
+    }
+}
+
+/// May `role` give `command` in `stage`? The role first (403), then the
+/// stage (409 `wrong_stage`); the command's own checks of the meeting's
+/// state come after both. Asked under the meeting's command lock, which
+/// every stage move takes too.
+pub(crate) fn admit(role: Role, stage: Stage, command: Command) -> Result<(), MeetingError> {
+    may(role, command)?;
+    let stages = command.stages();
+    if stages.contains(&stage) {
+        return Ok(());
+    }
+    let names: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
+    Err(MeetingError::WrongStage(format!(
+        "{} is done in the {} stage, and the meeting is in the {stage} stage",
+        command.doing(),
+        names.join(" or ")
+    )))
 }
 
 /// Whether `role` writes the draft (while it is not frozen).
@@ -105,9 +210,9 @@ fn writes_draft(role: Role) -> bool {
     matches!(role, Role::Moderator | Role::Editor)
 }
 
-/// May `role` give `command` at all? The meeting's state (frozen, who
-/// proposed what) is the command's own check after this one.
-pub(crate) fn may(role: Role, command: Command) -> Result<(), MeetingError> {
+/// May `role` give `command` at all? The stage is [`admit`]'s; the
+/// meeting's state (who proposed what) is the command's own check.
+fn may(role: Role, command: Command) -> Result<(), MeetingError> {
     if let Some(what) = command.moderators() {
         return if role == Role::Moderator {
             Ok(())
@@ -133,6 +238,9 @@ pub(crate) fn may(role: Role, command: Command) -> Result<(), MeetingError> {
         (Command::JoinGroup, Role::Moderator) => Err(MeetingError::forbidden(
             "the moderator leads the groups and is in none",
         )),
+        (Command::Signal | Command::AnswerCheck, Role::Observer) => Err(MeetingError::forbidden(
+            "observers follow read-only; the people in the room give their signals",
+        )),
         (Command::JoinGroup | Command::AddElement | Command::MarkShare, Role::Observer) => {
             Err(MeetingError::forbidden(
                 "observers follow read-only; the working groups are the participants'",
@@ -149,13 +257,12 @@ pub(crate) fn may_write(st: &MeetingState, user: Uuid, room: RoomName) -> Result
     match room {
         RoomName::Meeting => Err(Denied::ServerOnly),
         RoomName::Draft => match role {
-            Some(r) if writes_draft(r) => {
-                if st.frozen {
-                    Err(Denied::Frozen)
-                } else {
-                    Ok(())
-                }
-            }
+            Some(r) if writes_draft(r) => match st.stage {
+                Stage::Draft | Stage::Amend => Ok(()),
+                Stage::Frozen => Err(Denied::Frozen),
+                Stage::Collect | Stage::CommonGround => Err(Denied::NotYet),
+                Stage::Agree => Err(Denied::Checking),
+            },
             _ => Err(Denied::Role),
         },
         RoomName::Amendment(id) => match st.amendment(id) {
@@ -215,7 +322,7 @@ mod tests {
         }
     }
 
-    fn meeting(members: &[Member], frozen: bool, amendments: Vec<Amendment>) -> MeetingState {
+    fn meeting(members: &[Member], stage: Stage, amendments: Vec<Amendment>) -> MeetingState {
         MeetingState {
             title: "t".into(),
             created_at: 0,
@@ -226,7 +333,8 @@ mod tests {
             members: members.iter().map(|m| (m.id, m.clone())).collect(),
             by_token: HashMap::new(),
             bindings: HashMap::new(),
-            frozen,
+            stage,
+            workshop: true,
             amendments,
             versions: Vec::new(),
         }
@@ -255,6 +363,15 @@ mod tests {
             (MergeElements, true, false, false, false),
             (SplitElement, true, false, false, false),
             (MarkValue, true, false, false, false),
+            (SetStage, true, false, false, false),
+            (PullElement, true, false, false, false),
+            (LinkElement, true, false, false, false),
+            (Signal, true, true, true, false),
+            (SignalFor, true, false, false, false),
+            (OpenCheck, true, false, false, false),
+            (AnswerCheck, true, true, true, false),
+            (AnswerFor, true, false, false, false),
+            (CloseCheck, true, false, false, false),
         ];
         assert_eq!(table.len(), Command::ALL.len(), "every command has a row");
         for (command, m, e, p, o) in table {
@@ -286,8 +403,8 @@ mod tests {
             rejected.id,
         ];
         let amendments = vec![open_of_participant, open_of_editor, accepted, rejected];
-        let open = meeting(&people, false, amendments.clone());
-        let frozen = meeting(&people, true, amendments);
+        let open = meeting(&people, Stage::Amend, amendments.clone());
+        let frozen = meeting(&people, Stage::Frozen, amendments);
         let unknown = RoomName::Amendment(Uuid::new_v4());
         use Denied::*;
         // (room, frozen?, moderator, editor, participant, observer)
@@ -345,6 +462,89 @@ mod tests {
         }
         // Someone the meeting does not know writes nothing.
         assert_eq!(may_write(&open, Uuid::new_v4(), RoomName::Draft), Err(Role));
+    }
+
+    /// The draft is written in the draft and amend stages only: before
+    /// them the groups' elements come first, in the agree stage it is
+    /// locked for the check, and frozen once agreed. Roles that never
+    /// write it are refused for their role in every stage.
+    #[test]
+    fn the_draft_is_written_in_the_draft_and_amend_stages() {
+        let people = ROLES.map(member);
+        use Denied::*;
+        use Stage::*;
+        let table = [
+            (Collect, Err(NotYet)),
+            (CommonGround, Err(NotYet)),
+            (Draft, Ok(())),
+            (Amend, Ok(())),
+            (Agree, Err(Checking)),
+            (Stage::Frozen, Err(Denied::Frozen)),
+        ];
+        for (stage, writers) in table {
+            let st = meeting(&people, stage, Vec::new());
+            let got = people.each_ref().map(|p| may_write(&st, p.id, RoomName::Draft));
+            assert_eq!(got, [writers, writers, Err(Role), Err(Role)], "{stage}");
+        }
+    }
+
+    /// Every command × every stage × every role: a role the table forbids
+    /// is refused for its role (403) whatever the stage; a role it allows
+    /// is refused for the stage (409 `wrong_stage`) outside the command's
+    /// stages; otherwise admitted.
+    #[test]
+    fn commands_follow_the_stage_table() {
+        use Command::*;
+        use Stage::*;
+        // (command, the stages it is taken in)
+        let table: [(Command, &[Stage]); 26] = [
+            (GrantEditor, &Stage::ALL),
+            (RotateInvites, &Stage::ALL),
+            (CreateGroup, &[Collect]),
+            (AssignGroup, &[Collect, CommonGround]),
+            (JoinGroup, &[Collect, CommonGround]),
+            (AddElement, &[Collect]),
+            (MergeElements, &[Collect, CommonGround]),
+            (SplitElement, &[Collect, CommonGround]),
+            (MarkShare, &[CommonGround]),
+            (MarkValue, &[CommonGround]),
+            (PullElement, &[Draft, Amend]),
+            (LinkElement, &[Draft, Amend]),
+            (MoveClause, &[Draft, Amend]),
+            (OpenAmendment, &[Amend]),
+            (Support, &[Amend]),
+            (Accept, &[Amend]),
+            (Reject, &[Amend]),
+            (Signal, &[Amend]),
+            (SignalFor, &[Amend]),
+            (OpenCheck, &[Amend, Agree]),
+            (Freeze, &[Amend, Agree]),
+            (AnswerCheck, &[Agree]),
+            (AnswerFor, &[Agree]),
+            (CloseCheck, &[Agree]),
+            (SetStage, &[Collect, CommonGround, Draft, Amend, Agree]),
+            (Reopen, &[Stage::Frozen]),
+        ];
+        for command in Command::ALL {
+            assert!(table.iter().any(|(c, _)| *c == command), "{command:?} has a row");
+        }
+        for (command, stages) in table {
+            for stage in Stage::ALL {
+                for role in ROLES {
+                    let got = admit(role, stage, command);
+                    let role_may = may(role, command).is_ok();
+                    match got {
+                        Ok(()) => assert!(role_may && stages.contains(&stage), "{role} {command:?} in {stage}"),
+                        Err(MeetingError::Forbidden(_)) => assert!(!role_may, "{role} {command:?} in {stage}"),
+                        Err(MeetingError::WrongStage(ref m)) => {
+                            assert!(role_may && !stages.contains(&stage), "{role} {command:?} in {stage}");
+                            assert!(m.contains(stage.as_str()), "{m}");
+                        }
+                        Err(e) => panic!("{role} {command:?} in {stage}: {e:?}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

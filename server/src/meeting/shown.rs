@@ -2,7 +2,10 @@
 //! meeting's title and phase, the people in the room (moderator, editors,
 //! participants), which Yjs client is whose, how many observers follow
 //! remotely, the amendments and the frozen versions, and the workshop's
-//! catalogue: its working groups, their elements and the common ground. Values are plain
+//! catalogue: its working groups, their elements and the common ground;
+//! the stage of the method, which clauses carry which elements, the
+//! signals on clauses and the consensus checks (with what a hidden check
+//! keeps back, see [`crate::meeting::consensus`]). Values are plain
 //! JSON-like maps, so a stock Yjs client reads them with `toJSON()`.
 //!
 //! Observers are not listed: they are a count, `meeting.observers`, so that
@@ -15,11 +18,12 @@ use uuid::Uuid;
 use yrs::types::ToJson;
 use yrs::{Any, Map, TransactionMut, WriteTxn};
 
-use draftroom_shared::{Language, Role};
+use draftroom_shared::{Language, Role, Stage};
 
 use crate::meeting::catalogue::common_ground;
+use crate::meeting::consensus::{check_view, latest_signals, signal_view};
 use crate::meeting::state::{Amendment, MeetingState, Member, Version};
-use crate::store::CatalogueRecord;
+use crate::store::{CatalogueRecord, MethodRecord};
 
 fn map(entries: impl IntoIterator<Item = (&'static str, Any)>) -> Any {
     Any::from(
@@ -72,6 +76,7 @@ fn version_value(v: &Version) -> Any {
         ("frozen_by", Any::from(v.frozen_by.to_string())),
         ("sha256", Any::from(v.sha256.as_str())),
         ("text", Any::from(v.text.as_str())),
+        ("reason", opt(v.reason.as_deref(), Any::from)),
     ])
 }
 
@@ -147,6 +152,68 @@ pub(crate) fn show_version(txn: &mut TransactionMut<'_>, v: &Version) {
 /// The phase: `drafting` or `frozen`.
 pub(crate) fn show_phase(txn: &mut TransactionMut<'_>, frozen: bool) {
     ensure(txn, "meeting", "phase", Any::from(phase(frozen)));
+}
+
+/// The stage, as `meeting.stage`, and whether the meeting runs the whole
+/// workshop, as `meeting.workshop`.
+pub(crate) fn show_stage(txn: &mut TransactionMut<'_>, stage: Stage, workshop: bool) {
+    ensure(txn, "meeting", "stage", Any::from(stage.as_str()));
+    ensure(txn, "meeting", "workshop", Any::from(workshop));
+}
+
+/// A JSON view as the room holds it; numbers as floats, as everywhere in
+/// the room (so that [`ensure`] finds an unchanged value equal).
+fn from_json(value: &serde_json::Value) -> Any {
+    use serde_json::Value;
+    match value {
+        Value::Null => Any::Null,
+        Value::Bool(b) => Any::from(*b),
+        Value::Number(n) => Any::from(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => Any::from(s.as_str()),
+        Value::Array(items) => Any::from(items.iter().map(from_json).collect::<Vec<_>>()),
+        Value::Object(entries) => Any::from(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), from_json(v)))
+                .collect::<HashMap<String, Any>>(),
+        ),
+    }
+}
+
+/// The method's records: `links` (clause id → the ids of the elements it
+/// carries), `signals` (clause id → user id → that person's latest signal
+/// on the clause, with the SHA-256 of the wording it answers: it counts
+/// while that is the clause's text) and `checks` (number → the check as
+/// anyone may read it). Writes only what changed.
+pub(crate) fn show_method(
+    txn: &mut TransactionMut<'_>,
+    m: &MethodRecord,
+    members: &HashMap<Uuid, Member>,
+) {
+    let mut links: HashMap<String, Vec<Any>> = HashMap::new();
+    for l in &m.links {
+        links
+            .entry(l.clause_id.to_string())
+            .or_default()
+            .push(Any::from(l.element_id.to_string()));
+    }
+    remove_where(txn, "links", |clause, _| !links.contains_key(clause));
+    for (clause, elements) in links {
+        ensure(txn, "links", &clause, Any::from(elements));
+    }
+    let mut signals: HashMap<String, serde_json::Map<String, serde_json::Value>> = HashMap::new();
+    for s in latest_signals(&m.signals) {
+        signals
+            .entry(s.clause_id.to_string())
+            .or_default()
+            .insert(s.user_id.to_string(), signal_view(s, members));
+    }
+    for (clause, by_user) in signals {
+        ensure(txn, "signals", &clause, from_json(&by_user.into()));
+    }
+    for k in &m.checks {
+        ensure(txn, "checks", &k.number.to_string(), from_json(&check_view(k, members)));
+    }
 }
 
 fn ids(ids: impl IntoIterator<Item = Uuid>) -> Any {
@@ -230,7 +297,8 @@ pub(crate) fn show_catalogue(txn: &mut TransactionMut<'_>, c: &CatalogueRecord) 
 /// that a meeting stored before they became a count listed are removed.
 pub(crate) fn reconcile(txn: &mut TransactionMut<'_>, st: &MeetingState) {
     init(txn, &st.title, st.created_at, st.language);
-    show_phase(txn, st.frozen);
+    show_phase(txn, st.frozen());
+    show_stage(txn, st.stage, st.workshop);
     let observer = |user: &str| {
         user.parse::<Uuid>()
             .ok()
@@ -340,7 +408,8 @@ mod tests {
                 .collect(),
             by_token: HashMap::new(),
             bindings: HashMap::from([(11, moderator.id), (77, observer.id)]),
-            frozen: false,
+            stage: draftroom_shared::Stage::Amend,
+            workshop: false,
             amendments: Vec::new(),
             versions: Vec::new(),
         };

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use draftroom_shared::{Language, Role};
+use draftroom_shared::{Language, Role, Stage};
 use uuid::Uuid;
 
 use rand::Rng;
@@ -62,8 +62,11 @@ pub struct MeetingState {
     pub by_token: HashMap<SecretHash, Uuid>,
     /// Yjs client ID → member, meeting-wide; never rebound.
     pub bindings: HashMap<u64, Uuid>,
-    /// Whether the draft is frozen.
-    pub frozen: bool,
+    /// Where the meeting stands in the workshop's method.
+    pub stage: Stage,
+    /// Whether it runs the whole workshop (a freeze then needs consensus
+    /// or a written reason).
+    pub workshop: bool,
     /// Amendments, oldest first.
     pub amendments: Vec<Amendment>,
     /// Frozen versions, oldest first (number = index + 1).
@@ -141,9 +144,16 @@ pub struct Version {
     pub sha256: String,
     /// The agreed text.
     pub text: String,
+    /// Why it was frozen without a closed check, or over blocks.
+    pub reason: Option<String>,
 }
 
 impl MeetingState {
+    /// Whether the draft is frozen.
+    pub fn frozen(&self) -> bool {
+        self.stage == Stage::Frozen
+    }
+
     /// The amendment with this id.
     pub fn amendment(&self, id: Uuid) -> Option<&Amendment> {
         self.amendments.iter().find(|a| a.id == id)
@@ -233,7 +243,12 @@ impl MeetingState {
             members,
             by_token,
             bindings: loaded.bindings.into_iter().collect(),
-            frozen,
+            stage: m
+                .stage
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(if frozen { Stage::Frozen } else { Stage::Amend }),
+            workshop: m.workshop,
             amendments: Vec::new(),
             versions: Vec::new(),
         }
@@ -265,6 +280,7 @@ impl From<VersionRecord> for Version {
             frozen_by: v.frozen_by,
             sha256: v.sha256,
             text: v.text,
+            reason: v.reason,
         }
     }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use yrs::{Doc, TextRef, Transact};
 
 use crate::meeting::catalogue::common_ground;
+use crate::meeting::consensus;
 use crate::meeting::report::markdown;
 use crate::meeting::report::words::words;
 use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
@@ -252,11 +253,18 @@ impl Meeting {
     /// share marks, and the common ground with where each element came from.
     pub async fn catalogue_view(self: &Arc<Self>) -> Result<Value, MeetingError> {
         let id = self.id;
-        let c = self
+        let (c, links) = self
             .store()
-            .call(move |conn| store::load_catalogue(conn, id))
+            .call(move |conn| Ok((store::load_catalogue(conn, id)?, store::load_links(conn, id)?)))
             .await?;
         let ground = common_ground(&c);
+        let carried_by = |element: Uuid| {
+            links
+                .iter()
+                .filter(|l| l.element_id == element)
+                .map(|l| l.clause_id)
+                .collect::<Vec<_>>()
+        };
         let label: HashMap<Uuid, &str> =
             c.groups.iter().map(|g| (g.id, g.label.as_str())).collect();
         let st = self.state();
@@ -284,7 +292,56 @@ impl Meeting {
             })).collect::<Vec<_>>(),
             "common_ground": ground.iter().map(|e| json!({
                 "id": e.id, "text": e.text, "value": e.value, "sources": e.sources,
+                "clauses": carried_by(e.id),
             })).collect::<Vec<_>>(),
+            "links": links.iter().map(|l| json!({
+                "clause_id": l.clause_id, "element_id": l.element_id,
+                "linked_by": l.linked_by, "linked_at": l.linked_at,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// Consensus as anyone may read it: the stage, each clause's signals
+    /// on its current wording with their tally, the checks (with what a
+    /// hidden one keeps back), and whether the current text has the room's
+    /// consent.
+    pub async fn consensus_view(self: &Arc<Self>) -> Result<Value, MeetingError> {
+        let method = self.method().await?;
+        let draft = self
+            .hold_room(RoomName::Draft)
+            .await
+            .map_err(|e| e.refusal("room"))?;
+        let (clauses, text) = {
+            let doc = draft.room.doc();
+            (draft::clause_texts(doc.doc()), draft::draft_text(doc.doc()))
+        };
+        let sha256 = crate::secrets::sha256_hex(&text);
+        let latest = consensus::latest_signals(&method.signals);
+        let st = self.state();
+        let clauses: Vec<Value> = clauses
+            .iter()
+            .map(|(id, text)| {
+                let sha = crate::secrets::sha256_hex(text);
+                let standing = id
+                    .parse::<Uuid>()
+                    .map(|clause| consensus::standing(&latest, clause, &sha))
+                    .unwrap_or_default();
+                json!({
+                    "clause_id": id,
+                    "sha256": sha,
+                    "tally": standing.0,
+                    "signals": standing.1.iter().map(|s| consensus::signal_view(s, &st.members)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let consent = consensus::consent(&method.checks, &sha256);
+        Ok(json!({
+            "stage": st.stage,
+            "workshop": st.workshop,
+            "sha256": sha256,
+            "clauses": clauses,
+            "checks": method.checks.iter().map(|k| consensus::check_view(k, &st.members)).collect::<Vec<_>>(),
+            "consent": consent.as_str(),
         }))
     }
 
@@ -380,7 +437,7 @@ impl Meeting {
                 .iter()
                 .map(|m| (m.name.clone(), roles[&m.id]))
                 .collect(),
-            frozen: st.frozen,
+            frozen: st.frozen(),
             agreed,
             clauses,
             amendments: lines,

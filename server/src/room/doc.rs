@@ -34,6 +34,10 @@ pub enum Denied {
     Role,
     /// The draft is frozen.
     Frozen,
+    /// The meeting has not reached the draft stage yet.
+    NotYet,
+    /// The draft is locked while the room checks the whole text.
+    Checking,
     /// Only an amendment's author writes it.
     NotAuthor,
     /// The amendment was accepted or rejected.
@@ -51,6 +55,7 @@ impl Denied {
             Denied::ServerOnly => RefusalCode::ServerOnly,
             Denied::Role => RefusalCode::Role,
             Denied::Frozen => RefusalCode::Frozen,
+            Denied::NotYet | Denied::Checking => RefusalCode::Stage,
             Denied::NotAuthor => RefusalCode::NotAuthor,
             Denied::Decided => RefusalCode::Decided,
             Denied::Unavailable => RefusalCode::StorageUnavailable,
@@ -64,6 +69,12 @@ impl Denied {
             Denied::Role => "your role may not write this room",
             Denied::Frozen => {
                 "the draft is frozen: it takes no changes until the moderator reopens it"
+            }
+            Denied::NotYet => {
+                "the draft opens in the draft stage: the groups' elements come first"
+            }
+            Denied::Checking => {
+                "the draft is locked while the room checks the whole text"
             }
             Denied::NotAuthor => "only its author writes this amendment",
             Denied::Decided => "this amendment has been decided and no longer changes",
@@ -699,6 +710,8 @@ mod tests {
             Refusal::Denied(Denied::ServerOnly),
             Refusal::Denied(Denied::Role),
             Refusal::Denied(Denied::Frozen),
+            Refusal::Denied(Denied::NotYet),
+            Refusal::Denied(Denied::Checking),
             Refusal::Denied(Denied::NotAuthor),
             Refusal::Denied(Denied::Decided),
             Refusal::Denied(Denied::Unavailable),

@@ -11,7 +11,7 @@ use yrs::types::text::{ChangeKind, YChange};
 use yrs::types::{Delta, Event, PathSegment};
 use yrs::{
     Any, Array, ArrayRef, DeepObservable, Doc, GetString, IdSet, Map, MapRef, Observable, Out,
-    ReadTxn, Snapshot, StateVector, Text, TextRef, Transact,
+    ReadTxn, Snapshot, StateVector, Text, TextRef, Transact, WriteTxn,
 };
 
 /// The draft's root: the clauses in order.
@@ -353,6 +353,18 @@ pub fn rewrite_clause(state: &[u8], id: &str, new_text: &str, client: u64) -> Op
     Some(txn.encode_update_v1())
 }
 
+/// A new clause `id` reading `text`, at the end of the draft as it is in
+/// `state`, made by `client`: the update that adds it.
+pub fn append_clause(state: &[u8], id: &str, text: &str, client: u64) -> Option<Vec<u8>> {
+    let scratch = ydoc::holding(Some(client), state)?;
+    let mut txn = scratch.transact_mut();
+    let clauses = txn.get_or_insert_array(CLAUSES);
+    let map = clauses.push_back(&mut txn, yrs::MapPrelim::default());
+    map.insert(&mut txn, "id", id);
+    map.insert(&mut txn, "text", yrs::TextPrelim::new(text));
+    Some(txn.encode_update_v1())
+}
+
 /// The full state of a document, as an update.
 pub fn full_state(doc: &Doc) -> Vec<u8> {
     doc.transact()
@@ -363,7 +375,7 @@ pub fn full_state(doc: &Doc) -> Vec<u8> {
 mod tests {
     use super::*;
     use yrs::updates::decoder::Decode;
-    use yrs::{In, Update, WriteTxn};
+    use yrs::{In, Update};
 
     #[test]
     fn tokens_keep_words_whole_and_everything_else_alone() {

@@ -20,6 +20,11 @@ pub struct MeetingRecord {
     pub observer_invite_hash: Vec<u8>,
     /// Its language's tag (`pl`, `en`).
     pub language: String,
+    /// Its stage (see `draftroom_shared::Stage`); `None` for a meeting
+    /// stored before stages.
+    pub stage: Option<String>,
+    /// Whether it runs the whole workshop.
+    pub workshop: bool,
 }
 
 /// One member of a meeting, as stored.
@@ -42,8 +47,8 @@ pub struct UserRecord {
 /// Inserts a new meeting row.
 pub fn insert_meeting(txn: &Connection, m: &MeetingRecord) -> WriteResult<()> {
     txn.execute(
-        "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash, language) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash, m.language],
+        "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash, language, stage, workshop) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash, m.language, m.stage, m.workshop],
     )?;
     Ok(())
 }
@@ -148,7 +153,7 @@ pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeet
     let key = id.to_string();
     let meeting = txn
         .query_row(
-            "SELECT title, created_at, participant_invite_hash, observer_invite_hash, language FROM meetings WHERE id = ?1",
+            "SELECT title, created_at, participant_invite_hash, observer_invite_hash, language, stage, workshop FROM meetings WHERE id = ?1",
             [&key],
             |r| {
                 Ok(MeetingRecord {
@@ -158,6 +163,8 @@ pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeet
                     participant_invite_hash: r.get(2)?,
                     observer_invite_hash: r.get(3)?,
                     language: r.get(4)?,
+                    stage: r.get(5)?,
+                    workshop: r.get(6)?,
                 })
             },
         )

@@ -3,10 +3,10 @@
 use rusqlite::Connection;
 
 /// The schema this server writes.
-pub(super) const VERSION: i64 = 8;
+pub(super) const VERSION: i64 = 9;
 
 /// Each version's step, in order: step `i` brings the schema to `i + 1`.
-const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6, V7, V8];
+const STEPS: [&str; VERSION as usize] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -234,6 +234,95 @@ const V8: &str = "
             marked_at INTEGER NOT NULL,
             PRIMARY KEY (element_id, group_id)
         ) WITHOUT ROWID;
+";
+
+/// The workshop's method: the stage a meeting is in (NULL for meetings
+/// stored before stages: the amend stage, or frozen) and every move
+/// between stages, with the draft's text then (the record's "first draft");
+/// whether a meeting runs the whole workshop (a freeze then needs a closed
+/// consensus check or a written reason, kept with the version); which
+/// clauses carry which elements; the signals given on clauses, each on
+/// one wording; the consensus checks on the whole text and their answers,
+/// one per person. Signals, answers and stage moves are append-only; a
+/// check changes once, when it closes.
+const V9: &str = "
+        ALTER TABLE meetings ADD COLUMN stage TEXT;
+        ALTER TABLE meetings ADD COLUMN workshop INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE versions ADD COLUMN reason TEXT;
+        CREATE TABLE stage_moves (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            seq INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            moved_at INTEGER NOT NULL,
+            moved_by TEXT NOT NULL,
+            draft_text TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER stage_moves_are_kept BEFORE DELETE ON stage_moves
+            BEGIN SELECT RAISE(ABORT, 'stage moves are never deleted'); END;
+        CREATE TRIGGER stage_moves_never_change BEFORE UPDATE ON stage_moves
+            BEGIN SELECT RAISE(ABORT, 'stage moves never change'); END;
+        CREATE TABLE clause_elements (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            clause_id TEXT NOT NULL,
+            element_id TEXT NOT NULL REFERENCES elements(id),
+            linked_by TEXT NOT NULL,
+            linked_at INTEGER NOT NULL,
+            PRIMARY KEY (meeting_id, clause_id, element_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE clause_signals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            clause_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            signal TEXT NOT NULL,
+            reason TEXT,
+            sha256 TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            given_at INTEGER NOT NULL
+        );
+        CREATE INDEX clause_signals_by_meeting ON clause_signals(meeting_id, clause_id, user_id, id);
+        CREATE TRIGGER clause_signals_are_kept BEFORE DELETE ON clause_signals
+            BEGIN SELECT RAISE(ABORT, 'signals are never deleted'); END;
+        CREATE TRIGGER clause_signals_never_change BEFORE UPDATE ON clause_signals
+            BEGIN SELECT RAISE(ABORT, 'a signal is never changed: a new one is given'); END;
+        CREATE TABLE checks (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            number INTEGER NOT NULL,
+            opened_at INTEGER NOT NULL,
+            opened_by TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            hidden INTEGER NOT NULL,
+            eligible INTEGER NOT NULL,
+            closed_at INTEGER,
+            closed_by TEXT,
+            PRIMARY KEY (meeting_id, number)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER checks_are_kept BEFORE DELETE ON checks
+            BEGIN SELECT RAISE(ABORT, 'checks are never deleted'); END;
+        CREATE TRIGGER a_check_only_closes BEFORE UPDATE ON checks
+            WHEN OLD.closed_at IS NOT NULL
+              OR NEW.meeting_id IS NOT OLD.meeting_id OR NEW.number IS NOT OLD.number
+              OR NEW.opened_at IS NOT OLD.opened_at OR NEW.opened_by IS NOT OLD.opened_by
+              OR NEW.text IS NOT OLD.text OR NEW.sha256 IS NOT OLD.sha256
+              OR NEW.hidden IS NOT OLD.hidden OR NEW.eligible IS NOT OLD.eligible
+            BEGIN SELECT RAISE(ABORT, 'a check changes only when it closes, once'); END;
+        CREATE TABLE check_answers (
+            meeting_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            user_id TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            reason TEXT,
+            recorded_by TEXT NOT NULL,
+            answered_at INTEGER NOT NULL,
+            PRIMARY KEY (meeting_id, number, user_id),
+            FOREIGN KEY (meeting_id, number) REFERENCES checks(meeting_id, number)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER check_answers_are_kept BEFORE DELETE ON check_answers
+            BEGIN SELECT RAISE(ABORT, 'answers are never deleted'); END;
+        CREATE TRIGGER check_answers_never_change BEFORE UPDATE ON check_answers
+            BEGIN SELECT RAISE(ABORT, 'each person answers a check once'); END;
 ";
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub(super) fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid
     })
 }
 
-fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+pub(super) fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     let s: Option<String> = r.get(i)?;
     Ok(s.and_then(|s| Uuid::parse_str(&s).ok()))
 }
@@ -134,23 +134,18 @@ pub struct VersionRecord {
     pub snapshot: Vec<u8>,
     /// The draft's whole state then, from which its attribution rebuilds.
     pub state: Vec<u8>,
+    /// The moderator's written reason for freezing without a closed
+    /// consensus check on this text, or over its blocks.
+    pub reason: Option<String>,
 }
 
-/// Records a version and marks the meeting frozen.
+/// Records a version (the meeting's move to the frozen stage is
+/// [`crate::store::move_stage`], in the same transaction).
 pub fn insert_version(c: &Connection, meeting: Uuid, v: &VersionRecord) -> WriteResult<()> {
     c.execute(
-        "INSERT INTO versions (meeting_id, number, created_at, frozen_by, text, sha256, snapshot, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![meeting.to_string(), v.number, v.created_at, v.frozen_by.to_string(), v.text, v.sha256, v.snapshot, v.state],
-    )?;
-    set_frozen(c, meeting, true)
-}
-
-/// Marks the meeting frozen or not.
-pub fn set_frozen(c: &Connection, meeting: Uuid, frozen: bool) -> WriteResult<()> {
-    c.execute(
-        "UPDATE meetings SET frozen = ?2 WHERE id = ?1",
-        params![meeting.to_string(), frozen],
+        "INSERT INTO versions (meeting_id, number, created_at, frozen_by, text, sha256, snapshot, state, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![meeting.to_string(), v.number, v.created_at, v.frozen_by.to_string(), v.text, v.sha256, v.snapshot, v.state, v.reason],
     )?;
     Ok(())
 }
@@ -169,7 +164,7 @@ pub fn is_frozen(c: &Connection, meeting: Uuid) -> WriteResult<bool> {
 /// A meeting's versions without their Yjs state, oldest first.
 pub fn load_versions(c: &Connection, meeting: Uuid) -> WriteResult<Vec<VersionRecord>> {
     let mut stmt = c.prepare_cached(
-        "SELECT number, created_at, frozen_by, text, sha256 FROM versions WHERE meeting_id = ?1 ORDER BY number",
+        "SELECT number, created_at, frozen_by, text, sha256, reason FROM versions WHERE meeting_id = ?1 ORDER BY number",
     )?;
     stmt.query_map([meeting.to_string()], |r| {
         Ok(VersionRecord {
@@ -180,6 +175,7 @@ pub fn load_versions(c: &Connection, meeting: Uuid) -> WriteResult<Vec<VersionRe
             sha256: r.get(4)?,
             snapshot: Vec::new(),
             state: Vec::new(),
+            reason: r.get(5)?,
         })
     })?
     .collect()
@@ -192,7 +188,7 @@ pub fn load_version(
     number: u32,
 ) -> WriteResult<Option<VersionRecord>> {
     c.query_row(
-        "SELECT number, created_at, frozen_by, text, sha256, snapshot, state FROM versions WHERE meeting_id = ?1 AND number = ?2",
+        "SELECT number, created_at, frozen_by, text, sha256, snapshot, state, reason FROM versions WHERE meeting_id = ?1 AND number = ?2",
         params![meeting.to_string(), number],
         |r| {
             Ok(VersionRecord {
@@ -203,6 +199,7 @@ pub fn load_version(
                 sha256: r.get(4)?,
                 snapshot: r.get(5)?,
                 state: r.get(6)?,
+                reason: r.get(7)?,
             })
         },
     )

@@ -155,7 +155,7 @@ async fn server(limits: Limits) -> Server {
     let (app, closer) = crate::state(config).unwrap();
     let created = app
         .hub
-        .create_meeting("Misja Krakowa", "Anna", Language::Pl)
+        .create_meeting("Misja Krakowa", "Anna", Language::Pl, false)
         .await
         .unwrap();
     let (meeting, moderator) = app

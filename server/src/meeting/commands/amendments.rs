@@ -11,7 +11,7 @@ use yrs::{StateVector, Text, WriteTxn};
 
 use crate::clock::now_ms;
 use crate::meeting::commands::clause_check::{Acceptance, parse_sha256};
-use crate::meeting::rights::{self, Command};
+use crate::meeting::rights::Command;
 use crate::meeting::{
     Amendment, ExtraWrite, HeldRoom, Journal, LiveRoom, Meeting, MeetingError, MeetingState,
     Member, Status, Write,
@@ -37,12 +37,11 @@ impl Meeting {
         clause_id: &str,
     ) -> Result<Opened, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::OpenAmendment)?;
+        let _serial = self.admit(by.role, Command::OpenAmendment).await?;
         let clause_id = clause_id.trim();
         if clause_id.is_empty() {
             return Err(MeetingError::invalid("clause_id must not be empty"));
         }
-        let _serial = self.commands.lock().await;
         let draft = self
             .hold_room(RoomName::Draft)
             .await
@@ -124,8 +123,7 @@ impl Meeting {
         id: Uuid,
     ) -> Result<Vec<Uuid>, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::Support)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::Support).await?;
         {
             let st = self.state();
             let a = undecided(&st, id)?;
@@ -164,9 +162,8 @@ impl Meeting {
         clause_sha256: Option<&str>,
     ) -> Result<(String, String), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::Accept)?;
+        let _serial = self.admit(by.role, Command::Accept).await?;
         let clause_sha256 = clause_sha256.map(parse_sha256).transpose()?;
-        let _serial = self.commands.lock().await;
         let (amendment_room, text) = self.amendment_room(id).await?;
         let draft = self
             .hold_room(RoomName::Draft)
@@ -205,7 +202,7 @@ impl Meeting {
         let mut doc = draft.doc();
         let mut st = self.state();
         let a = undecided(&st, id)?.clone();
-        if st.frozen {
+        if st.frozen() {
             return Err(MeetingError::conflict(
                 "the draft is frozen; reopen it to accept amendments",
             ));
@@ -276,8 +273,7 @@ impl Meeting {
     /// Turns an amendment down; its room stays readable and stops changing.
     pub async fn reject(self: &Arc<Self>, by: &Member, id: Uuid) -> Result<(), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::Reject)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::Reject).await?;
         let (_room, text) = self.amendment_room(id).await?;
         {
             undecided(&self.state(), id)?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::clock::now_ms;
 use crate::meeting::commands::members::clean_text;
-use crate::meeting::rights::{self, Command};
+use crate::meeting::rights::Command;
 use crate::meeting::shown;
 use crate::meeting::{Meeting, MeetingError, Member};
 use crate::store::{self, CatalogueRecord, ElementRecord, GroupRecord, ShareRecord};
@@ -39,7 +39,7 @@ impl Meeting {
     }
 
     /// The stored catalogue.
-    async fn catalogue(&self) -> Result<CatalogueRecord, MeetingError> {
+    pub(crate) async fn catalogue(&self) -> Result<CatalogueRecord, MeetingError> {
         let id = self.id;
         Ok(self
             .store()
@@ -54,9 +54,8 @@ impl Meeting {
         name: &str,
     ) -> Result<GroupRecord, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::CreateGroup)?;
+        let _serial = self.admit(by.role, Command::CreateGroup).await?;
         let name = clean_text("name", name, MAX_GROUP_NAME)?;
-        let _serial = self.commands.lock().await;
         let count = self.catalogue().await?.groups.len();
         let label = LABELS.get(count).ok_or_else(|| {
             MeetingError::conflict(format!("a meeting has at most {} groups", LABELS.len()))
@@ -85,16 +84,11 @@ impl Meeting {
         user: Option<Uuid>,
     ) -> Result<(), MeetingError> {
         self.store().check_writable()?;
-        let user = match user {
-            Some(user) if user != by.id => {
-                rights::may(by.role, Command::AssignGroup)?;
-                user
-            }
-            _ => {
-                rights::may(by.role, Command::JoinGroup)?;
-                by.id
-            }
+        let (user, command) = match user {
+            Some(user) if user != by.id => (user, Command::AssignGroup),
+            _ => (by.id, Command::JoinGroup),
         };
+        let _serial = self.admit(by.role, command).await?;
         let role = self
             .state()
             .members
@@ -106,7 +100,6 @@ impl Meeting {
                 "only participants and editors are in working groups",
             ));
         }
-        let _serial = self.commands.lock().await;
         if !self.catalogue().await?.groups.iter().any(|g| g.id == group) {
             return Err(MeetingError::not_found("no such group"));
         }
@@ -126,9 +119,8 @@ impl Meeting {
         group: Option<Uuid>,
     ) -> Result<(ElementRecord, String), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::AddElement)?;
+        let _serial = self.admit(by.role, Command::AddElement).await?;
         let text = clean_text("text", text, MAX_ELEMENT)?;
-        let _serial = self.commands.lock().await;
         let catalogue = self.catalogue().await?;
         let group = acting_group(by, group, &catalogue)?;
         let brought = catalogue
@@ -175,8 +167,7 @@ impl Meeting {
         shared: bool,
     ) -> Result<(), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::MarkShare)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::MarkShare).await?;
         let catalogue = self.catalogue().await?;
         let group = acting_group(by, group, &catalogue)?.id;
         let e = catalogue
@@ -218,8 +209,7 @@ impl Meeting {
         into: Uuid,
     ) -> Result<(), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::MergeElements)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::MergeElements).await?;
         let catalogue = self.catalogue().await?;
         let dup = element(&catalogue, duplicate)?;
         let target = element(&catalogue, into)?;
@@ -261,7 +251,7 @@ impl Meeting {
         parts: &[String],
     ) -> Result<Vec<(ElementRecord, String)>, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::SplitElement)?;
+        let _serial = self.admit(by.role, Command::SplitElement).await?;
         if !(2..=MAX_ELEMENTS_PER_GROUP).contains(&parts.len()) {
             return Err(MeetingError::invalid(format!(
                 "a split makes 2 to {MAX_ELEMENTS_PER_GROUP} parts"
@@ -271,7 +261,6 @@ impl Meeting {
             .iter()
             .map(|p| clean_text("each part", p, MAX_ELEMENT))
             .collect::<Result<Vec<_>, _>>()?;
-        let _serial = self.commands.lock().await;
         let catalogue = self.catalogue().await?;
         let whole = element(&catalogue, compound)?;
         if whole.merged_into.is_some() || split_parts(&catalogue, compound) > 0 {
@@ -334,8 +323,7 @@ impl Meeting {
         under: Option<Option<Uuid>>,
     ) -> Result<(), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::MarkValue)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::MarkValue).await?;
         let catalogue = self.catalogue().await?;
         let e = element(&catalogue, id)?;
         if let Some(Some(parent)) = under {

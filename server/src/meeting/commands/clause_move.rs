@@ -89,8 +89,7 @@ impl Meeting {
         to: u32,
     ) -> Result<Vec<String>, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::MoveClause)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::MoveClause).await?;
         let draft = self
             .hold_room(RoomName::Draft)
             .await
@@ -252,7 +251,7 @@ mod tests {
             },
         );
         let created = hub
-            .create_meeting("Misja", "Anna", draftroom_shared::Language::Pl)
+            .create_meeting("Misja", "Anna", draftroom_shared::Language::Pl, false)
             .await
             .unwrap();
         let (meeting, anna) = hub

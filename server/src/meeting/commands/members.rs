@@ -7,7 +7,7 @@ use draftroom_shared::{Invited, InvitesRotated, Joined, Role, RotateInvites};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
-use crate::meeting::rights::{self, Command};
+use crate::meeting::rights::Command;
 use crate::meeting::state::stored_hash;
 use crate::meeting::{Meeting, MeetingError, MeetingState, Member};
 use crate::secrets::{self, join_code};
@@ -44,7 +44,7 @@ impl Meeting {
         Ok(Invited {
             title: st.title.clone(),
             role: invite_role(&st, invite)?,
-            frozen: st.frozen,
+            frozen: st.frozen(),
             language: st.language,
         })
     }
@@ -91,7 +91,7 @@ impl Meeting {
     /// Lets a participant co-edit the draft.
     pub async fn grant_editor(&self, by: &Member, user: Uuid) -> Result<Member, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::GrantEditor)?;
+        let _serial = self.admit(by.role, Command::GrantEditor).await?;
         let target = self
             .state()
             .members
@@ -136,7 +136,7 @@ impl Meeting {
         which: RotateInvites,
     ) -> Result<InvitesRotated, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::RotateInvites)?;
+        let _serial = self.admit(by.role, Command::RotateInvites).await?;
         if !which.participant && !which.observer {
             return Err(MeetingError::invalid(
                 "say which invites to replace: {\"participant\":true} and/or {\"observer\":true}",
@@ -144,7 +144,6 @@ impl Meeting {
         }
         // One rotation at a time, so the store and memory agree on which
         // invites and code are the meeting's.
-        let _serial = self.commands.lock().await;
         let participant = which.participant.then(secrets::new_secret);
         let observer = which.observer.then(secrets::new_secret);
         let (p_hash, o_hash) = {

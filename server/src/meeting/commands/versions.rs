@@ -1,54 +1,78 @@
 //! Freezing the agreed text as an immutable version, and reopening the
 //! draft for the next round. Under the draft's lock: no write lands between
-//! the text taken and the freeze, and none after it.
+//! the text taken and the freeze, and none after it. A meeting that runs
+//! the whole workshop freezes a text the room consented to (a closed
+//! check on it with no blocks) or, failing that, with the moderator's
+//! written reason, kept with the version.
 
 use std::sync::Arc;
 
-use draftroom_shared::RoomName;
+use draftroom_shared::{RoomName, Stage};
 use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, Transact};
 
 use crate::clock::now_ms;
-use crate::meeting::rights::{self, Command};
+use crate::meeting::commands::members::clean_text;
+use crate::meeting::consensus::{self, MAX_REASON};
+use crate::meeting::rights::Command;
 use crate::meeting::shown;
 use crate::meeting::{Meeting, MeetingError, Member, Version};
 use crate::room::draft;
 use crate::secrets;
-use crate::store::{self, VersionRecord};
+use crate::store::{self, StageMoveRecord, VersionRecord};
 
 impl Meeting {
-    /// Freezes the draft as the next version.
-    pub async fn freeze(self: &Arc<Self>, by: &Member) -> Result<Version, MeetingError> {
+    /// Freezes the draft as the next version; `reason` is the moderator's
+    /// written reason for freezing without the room's consent.
+    pub async fn freeze(
+        self: &Arc<Self>,
+        by: &Member,
+        reason: Option<&str>,
+    ) -> Result<Version, MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::Freeze)?;
-        let _serial = self.commands.lock().await;
+        let _serial = self.admit(by.role, Command::Freeze).await?;
+        let reason = reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| clean_text("reason", r, MAX_REASON))
+            .transpose()?;
+        let checks = self.method().await?.checks;
         let draft = self
             .hold_room(RoomName::Draft)
             .await
             .map_err(|e| e.refusal("room"))?;
         // Under the draft's lock: no write lands between the text taken
         // and the freeze, and none after it.
-        let record = {
+        let (record, from) = {
             let doc = draft.room.doc();
             let mut st = self.state();
-            if st.frozen {
-                return Err(MeetingError::conflict(format!(
-                    "the draft is already frozen (version {})",
-                    st.versions.len()
-                )));
-            }
             let text = draft::draft_text(doc.doc());
+            let sha256 = secrets::sha256_hex(&text);
+            if st.workshop
+                && reason.is_none()
+                && let Some(refusal) = consensus::consent(&checks, &sha256).refusal()
+            {
+                return Err(refusal);
+            }
             let record = VersionRecord {
                 number: st.versions.len() as u32 + 1,
                 created_at: now_ms(),
                 frozen_by: by.id,
-                sha256: secrets::sha256_hex(&text),
+                sha256,
                 text,
                 snapshot: doc.doc().transact().snapshot().encode_v1(),
                 state: draft::full_state(doc.doc()),
+                reason,
             };
-            st.frozen = true;
-            record
+            let from = st.stage;
+            st.stage = Stage::Frozen;
+            (record, from)
+        };
+        let moved = StageMoveRecord {
+            stage: Stage::Frozen.as_str().to_owned(),
+            moved_at: record.created_at,
+            moved_by: by.id,
+            draft_text: record.text.clone(),
         };
         let version = Version {
             number: record.number,
@@ -56,14 +80,18 @@ impl Meeting {
             frozen_by: record.frozen_by,
             sha256: record.sha256.clone(),
             text: record.text.clone(),
+            reason: record.reason.clone(),
         };
         let id = self.id;
         if let Err(e) = self
             .store()
-            .call(move |c| store::insert_version(c, id, &record))
+            .call(move |c| {
+                store::insert_version(c, id, &record)?;
+                store::move_stage(c, id, &moved)
+            })
             .await
         {
-            self.state().frozen = false;
+            self.state().stage = from;
             return Err(e.into());
         }
         let seq = {
@@ -72,6 +100,7 @@ impl Meeting {
             self.server_write(|txn| {
                 shown::show_version(txn, &version);
                 shown::show_phase(txn, true);
+                shown::show_stage(txn, Stage::Frozen, st.workshop);
             })
         };
         self.meeting_durable(seq).await;
@@ -82,19 +111,29 @@ impl Meeting {
     /// Reopens the draft for the next round; versions stay as they are.
     pub async fn reopen(self: &Arc<Self>, by: &Member) -> Result<(), MeetingError> {
         self.store().check_writable()?;
-        rights::may(by.role, Command::Reopen)?;
-        let _serial = self.commands.lock().await;
-        if !self.state().frozen {
-            return Err(MeetingError::conflict("the draft is not frozen"));
-        }
+        let _serial = self.admit(by.role, Command::Reopen).await?;
+        let moved = StageMoveRecord {
+            stage: Stage::Amend.as_str().to_owned(),
+            moved_at: now_ms(),
+            moved_by: by.id,
+            draft_text: self
+                .state()
+                .versions
+                .last()
+                .map(|v| v.text.clone())
+                .unwrap_or_default(),
+        };
         let id = self.id;
         self.store()
-            .call(move |c| store::set_frozen(c, id, false))
+            .call(move |c| store::move_stage(c, id, &moved))
             .await?;
         let seq = {
             let mut st = self.state();
-            st.frozen = false;
-            self.server_write(|txn| shown::show_phase(txn, false))
+            st.stage = Stage::Amend;
+            self.server_write(|txn| {
+                shown::show_phase(txn, false);
+                shown::show_stage(txn, Stage::Amend, st.workshop);
+            })
         };
         self.meeting_durable(seq).await;
         tracing::info!(meeting = %self.id, "draft reopened");

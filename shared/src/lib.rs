@@ -444,9 +444,6 @@ pub enum ErrorCode {
     /// that the moderator has not confirmed seeing (the error carries the
     /// texts, see [`ClauseChanged`]).
     ClauseChanged,
-    /// 409: the command is not taken in the meeting's current stage (see
-    /// [`Stage`]).
-    WrongStage,
     /// 409: a signal or answer was given on a wording that has changed
     /// since: it lapsed before it was given.
     WordingChanged,
@@ -474,7 +471,6 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict
             | ErrorCode::ClauseChanged
-            | ErrorCode::WrongStage
             | ErrorCode::WordingChanged
             | ErrorCode::NoConsensus => 409,
             ErrorCode::TooLarge => 413,
@@ -502,6 +498,10 @@ pub struct ErrorDetail {
     /// For `clause_changed`: the texts, as fields beside `code`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub clause_changed: Option<ClauseChanged>,
+    /// For a `conflict` with the meeting's stage (a command the stage does
+    /// not take): the stage the meeting is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
 }
 
 /// Why the server refused a write on a WebSocket, as a stable code.
@@ -769,6 +769,7 @@ mod tests {
                 code: ErrorCode::TooLarge,
                 message: "too big".into(),
                 clause_changed: None,
+                stage: None,
             },
         };
         let json = serde_json::to_value(&body).unwrap();
@@ -792,6 +793,7 @@ mod tests {
                 code: ErrorCode::ClauseChanged,
                 message: "changed".into(),
                 clause_changed: Some(texts.clone()),
+                stage: None,
             },
         };
         let json = serde_json::to_value(&body).unwrap();

@@ -4,7 +4,7 @@
 
 use crate::Start;
 use draftroom_tests::rooms::root_map_json;
-use draftroom_tests::{Meeting, Server, WAIT, YClient, assert_error};
+use draftroom_tests::{Meeting, Server, WAIT, YClient, assert_error, assert_wrong_stage};
 use serde_json::json;
 
 #[tokio::test]
@@ -114,10 +114,10 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
         json!({"shared": true}),
     )
     .await?;
-    assert_error("a mark while collecting", &early, 409, "wrong_stage");
+    assert_wrong_stage("a mark while collecting", &early, "collect");
     m.stage(&server, "common_ground").await?;
     let late = post(api("/elements"), anna, json!({"text": "za późno"})).await?;
-    assert_error("an element after collecting", &late, 409, "wrong_stage");
+    assert_wrong_stage("an element after collecting", &late, "common_ground");
 
     // B shares A1; B's own element cannot be marked by B.
     let a1 = one.1["id"].as_str().unwrap().to_owned();
@@ -153,12 +153,17 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
         json!([{"user_id": m.editor.user_id, "name": "Jan Brzęczyszczykiewicz"}])
     );
 
-    // A stock Yjs client sees the same in the `meeting` room.
+    // A stock Yjs client sees the same in the `meeting` room (which
+    // tells the clauses that carry an element apart, in `links`).
+    let mut ground = catalogue["common_ground"].clone();
+    for e in ground.as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("clauses");
+    }
     let room = YClient::connect(&server.ws_url(m.id(), "meeting", &m.observer.token)).await?;
     room.wait_until("the common ground in the meeting room", WAIT, |doc| {
         root_map_json(doc, "catalogue")
             .get("common_ground")
-            .is_some_and(|g| *g == catalogue["common_ground"])
+            .is_some_and(|g| *g == ground)
     })
     .await?;
     let shown = root_map_json(room.doc(), "elements");

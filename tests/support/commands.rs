@@ -189,6 +189,14 @@ pub fn assert_error(what: &str, answer: &(u16, Value), status: u16, code: &str) 
     );
 }
 
+/// Checks a command was refused for the meeting's stage: 409 `conflict`
+/// with the stage the meeting is in.
+#[track_caller]
+pub fn assert_wrong_stage(what: &str, answer: &(u16, Value), stage: &str) {
+    assert_error(what, answer, 409, "conflict");
+    assert_eq!(answer.1["error"]["stage"], stage, "{what}: the stage in {}", answer.1);
+}
+
 /// Checks a permission-denied reason: `"{code}: {sentence}"` with this
 /// code, the format a web app reads to say the refusal in its own words.
 #[track_caller]

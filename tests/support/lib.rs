@@ -15,7 +15,7 @@ pub mod rooms;
 pub mod server;
 pub mod yclient;
 
-pub use commands::{assert_error, assert_refused, utf16_len};
+pub use commands::{assert_error, assert_refused, assert_wrong_stage, utf16_len};
 pub use fixture::Meeting;
 pub use http::HttpResponse;
 pub use random::{random_client_id, random_uuid};

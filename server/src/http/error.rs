@@ -7,7 +7,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use draftroom_shared::{ClauseChanged, ErrorBody, ErrorCode, ErrorDetail, close};
+use draftroom_shared::{ClauseChanged, ErrorBody, ErrorCode, ErrorDetail, Stage, close};
 use serde::de::DeserializeOwned;
 
 use crate::meeting::MeetingError;
@@ -24,6 +24,8 @@ pub struct AppError {
     pub retry_after: Option<std::time::Duration>,
     /// For `clause_changed`: the texts the client is shown.
     pub clause_changed: Option<Box<ClauseChanged>>,
+    /// For a conflict with the meeting's stage: the stage it is in.
+    pub stage: Option<Stage>,
 }
 
 impl AppError {
@@ -34,6 +36,7 @@ impl AppError {
             message: message.into(),
             retry_after: None,
             clause_changed: None,
+            stage: None,
         }
     }
     /// 429, with when to try again.
@@ -95,6 +98,10 @@ impl From<MeetingError> for AppError {
                 clause_changed: Some(texts),
                 ..AppError::new(code, message)
             },
+            MeetingError::WrongStage { message, stage } => AppError {
+                stage: Some(stage),
+                ..AppError::new(code, message)
+            },
             e => AppError::new(code, e.to_string()),
         }
     }
@@ -138,6 +145,7 @@ impl IntoResponse for AppError {
                 code: self.code,
                 message: self.message,
                 clause_changed: self.clause_changed.map(|t| *t),
+                stage: self.stage,
             },
         };
         let mut response = (status, axum::Json(body)).into_response();

@@ -2,7 +2,7 @@
 //! at the meeting's boundary. The HTTP edge turns it into a status and a
 //! close code (see `crate::http::error`); nothing here knows of either.
 
-use draftroom_shared::{ClauseChanged, ErrorCode};
+use draftroom_shared::{ClauseChanged, ErrorCode, Stage};
 
 use crate::store::StoreError;
 
@@ -25,8 +25,13 @@ pub enum MeetingError {
     #[error("{0}")]
     Conflict(String),
     /// The meeting's stage does not take this command now.
-    #[error("{0}")]
-    WrongStage(String),
+    #[error("{message}")]
+    WrongStage {
+        /// The sentence for people.
+        message: String,
+        /// The stage the meeting is in.
+        stage: Stage,
+    },
     /// A signal or answer on a wording that changed since.
     #[error("{0}")]
     WordingChanged(String),
@@ -92,7 +97,7 @@ impl MeetingError {
             MeetingError::NotFound(_) => ErrorCode::NotFound,
             MeetingError::Conflict(_) => ErrorCode::Conflict,
             MeetingError::ClauseChanged { .. } => ErrorCode::ClauseChanged,
-            MeetingError::WrongStage(_) => ErrorCode::WrongStage,
+            MeetingError::WrongStage { .. } => ErrorCode::Conflict,
             MeetingError::WordingChanged(_) => ErrorCode::WordingChanged,
             MeetingError::NoConsensus(_) => ErrorCode::NoConsensus,
             MeetingError::Storage(_) | MeetingError::RoomNotLoaded(_) | MeetingError::NotStored => {

@@ -188,7 +188,7 @@ impl Command {
 }
 
 /// May `role` give `command` in `stage`? The role first (403), then the
-/// stage (409 `wrong_stage`); the command's own checks of the meeting's
+/// stage (409 `conflict` naming the stage); the command's own checks of the meeting's
 /// state come after both. Asked under the meeting's command lock, which
 /// every stage move takes too.
 pub(crate) fn admit(role: Role, stage: Stage, command: Command) -> Result<(), MeetingError> {
@@ -198,11 +198,14 @@ pub(crate) fn admit(role: Role, stage: Stage, command: Command) -> Result<(), Me
         return Ok(());
     }
     let names: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
-    Err(MeetingError::WrongStage(format!(
-        "{} is done in the {} stage, and the meeting is in the {stage} stage",
-        command.doing(),
-        names.join(" or ")
-    )))
+    Err(MeetingError::WrongStage {
+        message: format!(
+            "{} is done in the {} stage, and the meeting is in the {stage} stage",
+            command.doing(),
+            names.join(" or ")
+        ),
+        stage,
+    })
 }
 
 /// Whether `role` writes the draft (while it is not frozen).
@@ -490,7 +493,7 @@ mod tests {
 
     /// Every command × every stage × every role: a role the table forbids
     /// is refused for its role (403) whatever the stage; a role it allows
-    /// is refused for the stage (409 `wrong_stage`) outside the command's
+    /// is refused for the stage (409 `conflict` naming the stage) outside the command's
     /// stages; otherwise admitted.
     #[test]
     fn commands_follow_the_stage_table() {
@@ -536,7 +539,7 @@ mod tests {
                     match got {
                         Ok(()) => assert!(role_may && stages.contains(&stage), "{role} {command:?} in {stage}"),
                         Err(MeetingError::Forbidden(_)) => assert!(!role_may, "{role} {command:?} in {stage}"),
-                        Err(MeetingError::WrongStage(ref m)) => {
+                        Err(MeetingError::WrongStage { message: ref m, .. }) => {
                             assert!(role_may && !stages.contains(&stage), "{role} {command:?} in {stage}");
                             assert!(m.contains(stage.as_str()), "{m}");
                         }

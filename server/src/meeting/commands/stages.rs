@@ -52,13 +52,13 @@ impl Meeting {
         let _serial = self.admit(by.role, Command::SetStage).await?;
         match to {
             Stage::Agree => {
-                return Err(MeetingError::WrongStage(
-                    "the agree stage opens with a consensus check on the whole text (POST …/checks)".into(),
+                return Err(MeetingError::conflict(
+                    "the agree stage opens with a consensus check on the whole text (POST …/checks)",
                 ));
             }
             Stage::Frozen => {
-                return Err(MeetingError::WrongStage(
-                    "the frozen stage comes with a freeze (POST …/freeze)".into(),
+                return Err(MeetingError::conflict(
+                    "the frozen stage comes with a freeze (POST …/freeze)",
                 ));
             }
             _ => {}

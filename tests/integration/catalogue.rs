@@ -109,7 +109,10 @@ async fn groups_bring_elements_and_the_common_ground_is_what_all_share() -> anyh
     // Marks are made once the room narrows the lists: in the common
     // ground stage, where no element is added any more.
     let early = post(
-        api(&format!("/elements/{}/share", one.1["id"].as_str().unwrap())),
+        api(&format!(
+            "/elements/{}/share",
+            one.1["id"].as_str().unwrap()
+        )),
         bartek,
         json!({"shared": true}),
     )

@@ -26,6 +26,7 @@ mod hostile;
 mod join_code;
 mod language;
 mod meeting_room;
+mod method;
 mod peers;
 mod record;
 mod restart;

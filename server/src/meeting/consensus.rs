@@ -318,7 +318,13 @@ mod tests {
         }
     }
 
-    fn check(number: u32, sha: &str, hidden: bool, closed: bool, answers: Vec<AnswerRecord>) -> CheckRecord {
+    fn check(
+        number: u32,
+        sha: &str,
+        hidden: bool,
+        closed: bool,
+        answers: Vec<AnswerRecord>,
+    ) -> CheckRecord {
         CheckRecord {
             number,
             opened_at: 0,
@@ -345,7 +351,10 @@ mod tests {
             let (stance, reason) = Stance::given(s, Some(" za ogólne ")).unwrap();
             assert_eq!((stance.as_str(), reason.as_deref()), (s, Some("za ogólne")));
         }
-        assert!(matches!(Stance::given("veto", None), Err(MeetingError::Invalid(_))));
+        assert!(matches!(
+            Stance::given("veto", None),
+            Err(MeetingError::Invalid(_))
+        ));
     }
 
     #[test]
@@ -364,17 +373,33 @@ mod tests {
         let (tally, counted) = standing(&latest, clause, "new");
         // Ola's latest is on the old wording: it lapsed; Ala's block was
         // replaced by her agreement.
-        assert_eq!(tally, Tally { agree: 1, ..Tally::default() });
+        assert_eq!(
+            tally,
+            Tally {
+                agree: 1,
+                ..Tally::default()
+            }
+        );
         assert_eq!(counted.len(), 1);
         assert_eq!(counted[0].user_id, ala);
         let (tally, _) = standing(&latest, clause, "old");
-        assert_eq!(tally, Tally { abstain: 1, ..Tally::default() });
+        assert_eq!(
+            tally,
+            Tally {
+                abstain: 1,
+                ..Tally::default()
+            }
+        );
     }
 
     #[test]
     fn a_hidden_open_check_shows_counts_and_named_blocks_only() {
         let (ala, ola, jan) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let answers = vec![answer(ala, "agree"), answer(ola, "block"), answer(jan, "disagree")];
+        let answers = vec![
+            answer(ala, "agree"),
+            answer(ola, "block"),
+            answer(jan, "disagree"),
+        ];
         let members = HashMap::new();
         let open = check_view(&check(1, "s", true, false, answers.clone()), &members);
         assert_eq!(open["answered"], 3);
@@ -386,7 +411,10 @@ mod tests {
         assert!(!text.contains("\"agree\""), "{text}");
         assert!(!text.contains("\"disagree\""), "{text}");
         let closed = check_view(&check(1, "s", true, true, answers.clone()), &members);
-        assert_eq!(closed["tally"], json!({"agree": 1, "abstain": 0, "disagree": 1, "block": 1}));
+        assert_eq!(
+            closed["tally"],
+            json!({"agree": 1, "abstain": 0, "disagree": 1, "block": 1})
+        );
         assert_eq!(closed["answers"].as_array().unwrap().len(), 3);
         let open_shown = check_view(&check(1, "s", false, false, answers), &members);
         assert_eq!(open_shown["answers"].as_array().unwrap().len(), 3);
@@ -396,13 +424,25 @@ mod tests {
     fn consent_needs_a_closed_check_on_this_text_without_blocks() {
         let ala = Uuid::new_v4();
         assert_eq!(consent(&[], "s"), Consent::NeverChecked);
-        assert_eq!(consent(&[check(1, "s", false, false, vec![])], "s"), Consent::StillOpen(1));
-        assert_eq!(consent(&[check(1, "old", false, true, vec![])], "s"), Consent::Outdated(1));
+        assert_eq!(
+            consent(&[check(1, "s", false, false, vec![])], "s"),
+            Consent::StillOpen(1)
+        );
+        assert_eq!(
+            consent(&[check(1, "old", false, true, vec![])], "s"),
+            Consent::Outdated(1)
+        );
         let blocked = check(2, "s", false, true, vec![answer(ala, "block")]);
-        assert_eq!(consent(&[check(1, "s", false, true, vec![]), blocked], "s"), Consent::Blocked(2, 1));
+        assert_eq!(
+            consent(&[check(1, "s", false, true, vec![]), blocked], "s"),
+            Consent::Blocked(2, 1)
+        );
         let agreed = check(1, "s", true, true, vec![answer(ala, "agree")]);
         assert_eq!(consent(std::slice::from_ref(&agreed), "s"), Consent::Given);
         assert!(Consent::Given.refusal().is_none());
-        assert!(matches!(Consent::Blocked(2, 1).refusal(), Some(MeetingError::NoConsensus(_))));
+        assert!(matches!(
+            Consent::Blocked(2, 1).refusal(),
+            Some(MeetingError::NoConsensus(_))
+        ));
     }
 }

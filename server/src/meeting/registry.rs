@@ -60,7 +60,11 @@ impl Hub {
         let now = now_ms();
         // A workshop begins with the groups' elements; a meeting without
         // the method, with the draft open for amendments, as it always has.
-        let stage = if workshop { Stage::Collect } else { Stage::Amend };
+        let stage = if workshop {
+            Stage::Collect
+        } else {
+            Stage::Amend
+        };
         let record = MeetingRecord {
             id,
             title: title.clone(),

@@ -126,7 +126,9 @@ impl Command {
             Command::OpenCheck => Some("open a consensus check"),
             Command::AnswerFor => Some("record an answer for someone else"),
             Command::CloseCheck => Some("close a consensus check"),
-            Command::Signal | Command::AnswerCheck | Command::OpenAmendment
+            Command::Signal
+            | Command::AnswerCheck
+            | Command::OpenAmendment
             | Command::Support
             | Command::MoveClause
             | Command::JoinGroup
@@ -486,7 +488,9 @@ mod tests {
         ];
         for (stage, writers) in table {
             let st = meeting(&people, stage, Vec::new());
-            let got = people.each_ref().map(|p| may_write(&st, p.id, RoomName::Draft));
+            let got = people
+                .each_ref()
+                .map(|p| may_write(&st, p.id, RoomName::Draft));
             assert_eq!(got, [writers, writers, Err(Role), Err(Role)], "{stage}");
         }
     }
@@ -529,7 +533,10 @@ mod tests {
             (Reopen, &[Stage::Frozen]),
         ];
         for command in Command::ALL {
-            assert!(table.iter().any(|(c, _)| *c == command), "{command:?} has a row");
+            assert!(
+                table.iter().any(|(c, _)| *c == command),
+                "{command:?} has a row"
+            );
         }
         for (command, stages) in table {
             for stage in Stage::ALL {
@@ -537,10 +544,18 @@ mod tests {
                     let got = admit(role, stage, command);
                     let role_may = may(role, command).is_ok();
                     match got {
-                        Ok(()) => assert!(role_may && stages.contains(&stage), "{role} {command:?} in {stage}"),
-                        Err(MeetingError::Forbidden(_)) => assert!(!role_may, "{role} {command:?} in {stage}"),
+                        Ok(()) => assert!(
+                            role_may && stages.contains(&stage),
+                            "{role} {command:?} in {stage}"
+                        ),
+                        Err(MeetingError::Forbidden(_)) => {
+                            assert!(!role_may, "{role} {command:?} in {stage}")
+                        }
                         Err(MeetingError::WrongStage { message: ref m, .. }) => {
-                            assert!(role_may && !stages.contains(&stage), "{role} {command:?} in {stage}");
+                            assert!(
+                                role_may && !stages.contains(&stage),
+                                "{role} {command:?} in {stage}"
+                            );
                             assert!(m.contains(stage.as_str()), "{m}");
                         }
                         Err(e) => panic!("{role} {command:?} in {stage}: {e:?}"),

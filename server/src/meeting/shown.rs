@@ -212,7 +212,12 @@ pub(crate) fn show_method(
         ensure(txn, "signals", &clause, from_json(&by_user.into()));
     }
     for k in &m.checks {
-        ensure(txn, "checks", &k.number.to_string(), from_json(&check_view(k, members)));
+        ensure(
+            txn,
+            "checks",
+            &k.number.to_string(),
+            from_json(&check_view(k, members)),
+        );
     }
 }
 

@@ -107,6 +107,10 @@ pub struct VersionView {
     pub text: String,
     /// Its clauses and who wrote them, as they were then.
     pub clauses: Vec<ClauseLine>,
+    /// The moderator's written reason for freezing without the room's
+    /// consent, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl VersionView {
@@ -255,7 +259,12 @@ impl Meeting {
         let id = self.id;
         let (c, links) = self
             .store()
-            .call(move |conn| Ok((store::load_catalogue(conn, id)?, store::load_links(conn, id)?)))
+            .call(move |conn| {
+                Ok((
+                    store::load_catalogue(conn, id)?,
+                    store::load_links(conn, id)?,
+                ))
+            })
             .await?;
         let ground = common_ground(&c);
         let carried_by = |element: Uuid| {
@@ -369,6 +378,7 @@ impl Meeting {
             sha256: record.sha256,
             text: record.text,
             clauses: clause_lines(&doc, &st),
+            reason: record.reason,
         })
     }
 

@@ -70,12 +70,8 @@ impl Denied {
             Denied::Frozen => {
                 "the draft is frozen: it takes no changes until the moderator reopens it"
             }
-            Denied::NotYet => {
-                "the draft opens in the draft stage: the groups' elements come first"
-            }
-            Denied::Checking => {
-                "the draft is locked while the room checks the whole text"
-            }
+            Denied::NotYet => "the draft opens in the draft stage: the groups' elements come first",
+            Denied::Checking => "the draft is locked while the room checks the whole text",
             Denied::NotAuthor => "only its author writes this amendment",
             Denied::Decided => "this amendment has been decided and no longer changes",
             Denied::Unavailable => {

@@ -137,7 +137,11 @@ impl Meeting {
                 sha256: secrets::sha256_hex(&text),
                 text,
                 hidden,
-                eligible: st.members.values().filter(|m| m.role != Role::Observer).count() as u32,
+                eligible: st
+                    .members
+                    .values()
+                    .filter(|m| m.role != Role::Observer)
+                    .count() as u32,
                 closed_at: None,
                 closed_by: None,
                 answers: Vec::new(),

@@ -47,7 +47,11 @@ impl Meeting {
     /// Moves the meeting to `to`, one of the stages the moderator chooses
     /// (collect, common ground, draft, amend); from the agree stage only
     /// once its check has closed. Returns the stage it is in.
-    pub async fn set_stage(self: &Arc<Self>, by: &Member, to: Stage) -> Result<Stage, MeetingError> {
+    pub async fn set_stage(
+        self: &Arc<Self>,
+        by: &Member,
+        to: Stage,
+    ) -> Result<Stage, MeetingError> {
         self.store().check_writable()?;
         let _serial = self.admit(by.role, Command::SetStage).await?;
         match to {
@@ -68,7 +72,12 @@ impl Meeting {
             return Ok(to);
         }
         if from == Stage::Agree
-            && let Some(open) = self.method().await?.checks.iter().find(|k| k.closed_at.is_none())
+            && let Some(open) = self
+                .method()
+                .await?
+                .checks
+                .iter()
+                .find(|k| k.closed_at.is_none())
         {
             return Err(MeetingError::conflict(format!(
                 "check {} is still open: close it before leaving the agree stage",

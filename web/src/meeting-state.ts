@@ -7,6 +7,15 @@ import type * as Y from 'yjs'
 import type { Awareness } from 'y-protocols/awareness'
 
 import type { Role } from './i18n/index.js'
+import {
+  readCommonGround,
+  readElements,
+  readGroups,
+  type CommonElement,
+  type Element,
+  type Group,
+} from './logic/catalogue.js'
+import { stageOf, type Stage } from './logic/stages.js'
 
 export interface Person {
   userId: string
@@ -61,6 +70,26 @@ export class MeetingView {
 
   get frozen(): boolean {
     return this.phase === 'frozen'
+  }
+
+  /** The stage of the method; a meeting from before stages is in `amend` (or `frozen`). */
+  get stage(): Stage {
+    return stageOf(this.doc.getMap('meeting').get('stage'), this.phase)
+  }
+
+  /** The working groups, A first. */
+  groups(): Group[] {
+    return readGroups(this.doc.getMap('groups').entries())
+  }
+
+  /** Every element of the catalogue, by group and place; `groups` if already read. */
+  elements(groups = this.groups()): Element[] {
+    return readElements(this.doc.getMap('elements').entries(), groups)
+  }
+
+  /** The common ground, as the server computed it from the groups' marks. */
+  commonGround(): CommonElement[] {
+    return readCommonGround(this.doc.getMap('catalogue').get('common_ground'))
   }
 
   /** Observers connected now (the server counts them; they are not listed). */

@@ -191,11 +191,16 @@ export async function assertNoHorizontalScroll (page, what) {
 
 // --- The app, as a person uses it ---
 
-/** Creates a meeting from the start page; returns its id and the invite links shown. */
-export async function createMeeting (p, server, { title, name }) {
+/**
+ * Creates a meeting from the start page; returns its id and the invite links
+ * shown. It begins directly with the draft (what most tests write into at
+ * once), or with the working groups when `workshop` is set.
+ */
+export async function createMeeting (p, server, { title, name, workshop = false }) {
   await p.page.goto(server.url + '/')
   await p.page.getByLabel(/What is the meeting drafting|Nad czym pracuje spotkanie/).fill(title)
   await p.page.getByLabel(/Your name|Twoje imię/).fill(name)
+  await p.page.getByLabel(workshop ? /^(With the working groups|Od pracy w grupach roboczych)$/ : /^(Directly with the draft|Od razu od projektu)$/).check()
   await p.page.getByRole('button', { name: /Start the meeting|Rozpocznij spotkanie/ }).click()
   await p.page.waitForURL(/\/m\/[0-9a-f-]{36}$/)
   const id = p.page.url().split('/m/')[1]

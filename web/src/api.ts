@@ -124,8 +124,9 @@ export interface MeetingInfo {
 }
 
 export const api = {
-  createMeeting: (title: string, moderatorName: string, language: string) =>
-    call<Created>('POST', '/api/meetings', null, { title, moderator_name: moderatorName, language }),
+  /** `workshop`: start with the working groups (the collect stage) rather than directly with the draft. */
+  createMeeting: (title: string, moderatorName: string, language: string, workshop: boolean) =>
+    call<Created>('POST', '/api/meetings', null, { title, moderator_name: moderatorName, language, workshop }),
   /** What a short join code leads to. */
   code: (code: string) =>
     call<Invitation & { meeting_id: string }>('POST', '/api/codes', null, { code }),
@@ -171,6 +172,31 @@ export const api = {
     ),
   clauseHistory: (meeting: string, token: string, clause: string) =>
     call<HistoryEntry[]>('GET', `/api/meetings/${meeting}/clauses/${clause}/history`, token),
+  setStage: (meeting: string, token: string, stage: string) =>
+    call<{ stage: string }>('POST', `/api/meetings/${meeting}/stage`, token, { stage }),
+  createGroup: (meeting: string, token: string, name: string) =>
+    call<{ id: string; label: string; name: string }>('POST', `/api/meetings/${meeting}/groups`, token, { name }),
+  /** The moderator puts `userId` in a group; without it, the caller joins it. */
+  putInGroup: (meeting: string, token: string, group: string, userId?: string) =>
+    call<unknown>('POST', `/api/meetings/${meeting}/groups/${group}/members`, token, userId ? { user_id: userId } : {}),
+  /** To the caller's own group's list; the moderator names the group. */
+  addElement: (meeting: string, token: string, text: string, group?: string) =>
+    call<{ id: string; group_id: string; name: string; text: string }>(
+      'POST',
+      `/api/meetings/${meeting}/elements`,
+      token,
+      group ? { text, group_id: group } : { text },
+    ),
+  /** The caller's own group shares (or not) an element; the moderator names the group. */
+  markShare: (meeting: string, token: string, element: string, shared: boolean, group?: string) =>
+    call<unknown>('POST', `/api/meetings/${meeting}/elements/${element}/share`, token, group ? { shared, group_id: group } : { shared }),
+  merge: (meeting: string, token: string, element: string, into: string) =>
+    call<unknown>('POST', `/api/meetings/${meeting}/elements/${element}/merge`, token, { into }),
+  split: (meeting: string, token: string, element: string, parts: string[]) =>
+    call<{ parts: { id: string; name: string; text: string }[] }>('POST', `/api/meetings/${meeting}/elements/${element}/split`, token, { parts }),
+  /** `value` marks it a value (or not); `under` nests it under a value (null takes it out). */
+  markValue: (meeting: string, token: string, element: string, mark: { value?: boolean; under?: string | null }) =>
+    call<unknown>('POST', `/api/meetings/${meeting}/elements/${element}/value`, token, mark),
   /** The printable report, as HTML, in the meeting's language. */
   report: (meeting: string, token: string) => request('GET', `/api/meetings/${meeting}/report?format=html`, token),
 }

@@ -10,6 +10,25 @@ export function startScreen(root: HTMLElement): () => void {
   const c = t()
   const title = field('title', c.titleLabel, c.titleHint, 200, 'off')
   const name = field('name', c.yourNameLabel, c.yourNameHint, 80, 'name')
+  // How the meeting begins: with the working groups (the workshop's whole
+  // method, the default) or directly with the draft.
+  const begin = (value: 'workshop' | 'draft', label: string, hint: string) => {
+    const id = `begin-${value}`
+    return h(
+      'div',
+      { class: 'choice' },
+      h('input', { type: 'radio', name: 'begin', id, value, checked: value === 'workshop', 'aria-describedby': `${id}-hint` }),
+      h('label', { for: id }, label),
+      h('p', { id: `${id}-hint`, class: 'hint' }, hint),
+    )
+  }
+  const beginWith = h(
+    'fieldset',
+    { class: 'field choices' },
+    h('legend', {}, c.beginLegend),
+    begin('workshop', c.beginWorkshop, c.beginWorkshopHint),
+    begin('draft', c.beginDraft, c.beginDraftHint),
+  )
   const error = formError()
   const submit = h('button', { type: 'submit', class: 'primary' }, c.startButton)
   const form = h(
@@ -19,6 +38,7 @@ export function startScreen(root: HTMLElement): () => void {
     h('p', { class: 'muted' }, c.startIntro),
     title.row,
     name.row,
+    beginWith,
     error.el,
     submit,
   )
@@ -31,7 +51,8 @@ export function startScreen(root: HTMLElement): () => void {
     submit.textContent = c.starting
     try {
       // The meeting's language (its report's) is the one the creator uses.
-      const created = await api.createMeeting(title.value(), name.value(), currentLang())
+      const workshop = form.querySelector<HTMLInputElement>('input[name="begin"]:checked')?.value !== 'draft'
+      const created = await api.createMeeting(title.value(), name.value(), currentLang(), workshop)
       const me = await api.meeting(created.id, created.moderator_token)
       seats.put({
         meeting: created.id,

@@ -77,6 +77,11 @@ export class MeetingView {
     return stageOf(this.doc.getMap('meeting').get('stage'), this.phase)
   }
 
+  /** Whether the meeting began with the working groups (the whole workshop) rather than with the draft. */
+  get workshop(): boolean {
+    return this.doc.getMap('meeting').get('workshop') === true
+  }
+
   /** The working groups, A first. */
   groups(): Group[] {
     return readGroups(this.doc.getMap('groups').entries())

@@ -17,6 +17,7 @@ import { announce, h } from '../dom.js'
 import { ClauseEditor } from '../editor/clause-editor.js'
 import type { Role } from '../i18n/index.js'
 import { sha256Hex } from '../logic/sha256.js'
+import { amends } from '../logic/stages.js'
 import { sameText, wordDiff } from '../logic/word-diff.js'
 import type { Amendment, MeetingView } from '../meeting-state.js'
 import type { Seat } from '../seats.js'
@@ -135,7 +136,9 @@ class OpenCard {
 
     const buttons: HTMLElement[] = []
     const supported = a.supporters.includes(this.ctx.seat.userId)
-    if ((role === 'participant' || role === 'editor') && !this.mine) {
+    // Supported and decided in the amend stage only.
+    const deciding = !frozen && amends(this.ctx.meeting.stage)
+    if ((role === 'participant' || role === 'editor') && !this.mine && (deciding || supported)) {
       buttons.push(
         h(
           'button',
@@ -143,7 +146,7 @@ class OpenCard {
             type: 'button',
             class: supported ? 'small support is-supported' : 'small support',
             'aria-pressed': supported ? 'true' : 'false',
-            disabled: supported,
+            disabled: supported || !deciding,
             'aria-label': supported ? c.supportedLabel(name) : c.supportLabel(name),
             onclick: () => this.support(),
           },
@@ -151,11 +154,11 @@ class OpenCard {
         ),
       )
     }
-    if (role === 'moderator') {
+    if (role === 'moderator' && deciding) {
       buttons.push(
         h(
           'button',
-          { type: 'button', class: 'small accept', disabled: frozen, 'aria-label': c.acceptLabel(name, n), onclick: () => this.accept() },
+          { type: 'button', class: 'small accept', 'aria-label': c.acceptLabel(name, n), onclick: () => this.accept() },
           `✓ ${c.accept}`,
         ),
         h(
@@ -313,7 +316,8 @@ export class AmendmentsView {
   update(slots: Map<string, HTMLElement>): void {
     const c = t()
     const role = this.ctx.role()
-    const frozen = this.ctx.meeting.frozen
+    // Proposals are made in the amend stage (and never while frozen).
+    const frozen = this.ctx.meeting.frozen || !amends(this.ctx.meeting.stage)
     const all = this.ctx.meeting.amendments()
     const slotEls = [...slots.values()]
     const key = JSON.stringify([c.lang, role, frozen, all, [...slots.keys()], [...this.opening]])

@@ -1,7 +1,9 @@
 /**
- * The meeting: the draft in the middle, who is in the room beside it, the
- * invite links for the moderator, the connection always in view. Everything
- * shown is derived from the rooms' documents and the member's role.
+ * The meeting: the stage bar on top; in the middle what the stage works
+ * on (the working groups' lists, the share grid, or the draft); who is in
+ * the room beside it, the invite links for the moderator, the connection
+ * always in view. Everything shown is derived from the rooms' documents,
+ * the stage and the member's role.
  */
 import { api, ApiError } from '../api.js'
 import { arrive, link, t, topbar } from '../app.js'
@@ -12,13 +14,20 @@ import type { Refusal } from '../logic/refusal.js'
 import { MeetingView, type Person } from '../meeting-state.js'
 import { seats, type Seat } from '../seats.js'
 import { historyPath, projectorPath, reportPath } from '../logic/routes.js'
+import { freezes, screenOf, writesDraft, type Stage } from '../logic/stages.js'
+import { groupOf } from '../logic/catalogue.js'
 import { freeze, reopen, versionBadge, type FreezeContext } from './agreed.js'
 import { AmendmentsView } from './amendments.js'
+import { CollectView } from './collect.js'
+import { CommonGroundView, commonGroundList } from './common-ground.js'
+import { ask } from './dialog.js'
+import type { CatalogueContext } from './groups.js'
 import { DraftView } from './draft.js'
 import { followRooms, painter } from './follow.js'
 import { errorText } from './form.js'
 import { invites } from './invites.js'
 import { legend, peopleList } from './people.js'
+import { stageBar } from './stage-bar.js'
 import { statusBadge } from './status.js'
 
 const AUTHORS_KEY = 'draftroom.showAuthors'
@@ -38,7 +47,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   let showAuthors = loadShowAuthors()
 
   const myRole = (): Role => meeting.person(seat.userId)?.role ?? seat.role
-  const canWrite = () => (myRole() === 'moderator' || myRole() === 'editor') && !meeting.frozen
+  const canWrite = () => (myRole() === 'moderator' || myRole() === 'editor') && !meeting.frozen && writesDraft(meeting.stage)
 
   // The top bar: title, phase, who I am, connection.
   const title = h('h1', { class: 'meeting-title' })
@@ -96,7 +105,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   const freezeButton = h('button', { type: 'button', class: 'freeze', onclick: () => freeze(freezeCtx) })
   const reopenButton = h('button', { type: 'button', class: 'secondary reopen', onclick: () => reopen(freezeCtx) })
   const projectorButton = h('button', { type: 'button', class: 'secondary projector-open', onclick: () => openProjector() })
-  const moderatorTools = h('div', { class: 'moderator-tools' }, freezeButton, reopenButton, projectorButton)
+  const moderatorTools = h('div', { class: 'moderator-tools' }, freezeButton, reopenButton)
   const records = h('nav', { class: 'records' })
 
   const authorsToggle = h('input', { type: 'checkbox', id: 'show-authors', checked: showAuthors })
@@ -114,12 +123,40 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   const redo = h('button', { type: 'button', class: 'small', 'aria-label': c.redo, title: c.redo, onclick: () => draft.redo() }, `↷ ${c.redo}`)
   const editTools = h('div', { class: 'edit-tools' }, undo, redo)
 
+  // The stage bar and what the stage asks of this member.
+  const stages = h('div', { class: 'stage-slot' })
+  const stageHelp = h('p', { class: 'stage-help' })
+  let movingStage = false
+  const moveStage = async (to: Stage) => {
+    const c = t()
+    const yes = await ask({
+      title: c.stageMoveTitle(c.stageName[to]),
+      body: [h('p', {}, c.stageEnter[to])],
+      confirm: c.stageMoveConfirm,
+    })
+    if (!yes) return
+    movingStage = true
+    schedule()
+    try {
+      await api.setStage(seat.meeting, seat.token, to)
+    } catch (e) {
+      notice(errorText(e as ApiError), 'error')
+    } finally {
+      movingStage = false
+      schedule()
+    }
+  }
+
+  // The working groups' screens, for the first two stages.
+  const catalogueCtx: CatalogueContext = { seat, meeting, role: myRole, notice: (text, kind) => notice(text, kind) }
+  const collect = new CollectView(catalogueCtx)
+  const commonGround = new CommonGroundView(catalogueCtx)
+  const catalogueNotices = h('div', { class: 'notices' })
+  const work = h('div', { class: 'work' }, catalogueNotices, collect.el, commonGround.el)
+
   const side = h('aside', { class: 'side', 'aria-label': c.peopleHeading })
   const draftHeading = h('h2', { id: 'draft-h' }, c.draftHeading)
-  const main = h(
-    'main',
-    { id: 'main', class: 'meeting' },
-    h(
+  const draftSection = h(
       'section',
       { class: 'draft', 'aria-labelledby': 'draft-h' },
       h(
@@ -135,9 +172,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       notices,
       draft.el,
       records,
-    ),
-    side,
-  )
+    )
+  const main = h('main', { id: 'main', class: 'meeting' }, h('div', { class: 'stage-area' }, h('div', { class: 'stage-row' }, stages, projectorButton), stageHelp), draftSection, work, side)
   root.replaceChildren(
     topbar(h('div', { class: 'meeting-id' }, title, h('div', { class: 'meeting-meta' }, phase, me, peopleLink)), status.el),
     main,
@@ -147,7 +183,11 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     const close = h('button', { type: 'button', class: 'small', 'aria-label': t().dismiss }, '✕')
     const el = h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('p', {}, text), close)
     close.addEventListener('click', () => el.remove())
-    notices.replaceChildren(el)
+    // Said where the member is looking: above the draft, or above the groups' screen.
+    const shown = screenOf(meeting.stage) === 'draft' ? notices : catalogueNotices
+    notices.replaceChildren()
+    catalogueNotices.replaceChildren()
+    shown.replaceChildren(el)
   }
 
   // A final close (a seat no longer valid, a meeting gone) is said in words
@@ -176,17 +216,38 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   // Everything that follows the meeting room and presence.
   let lastRole: Role | null = null
   let lastFrozen: boolean | null = null
+  let lastStage: Stage | null = null
+  let lastCanWrite: boolean | null = null
   let lastSideKey = ''
   let sidePanelsVersion = 0
   const { schedule, cancel } = painter(() => paint())
   function paint(): void {
     const c = t()
     const role = myRole()
+    const stage = meeting.stage
     title.textContent = meeting.title || seat.title
-    phase.textContent = c.phase[meeting.phase] ?? meeting.phase
-    phase.className = `phase phase-${meeting.phase}`
+    phase.textContent = c.stageName[stage]
+    phase.className = `phase phase-${meeting.phase} stage-${stage}`
+    const barKey = JSON.stringify([c.lang, stage, role, movingStage, meeting.workshop])
+    if (stages.dataset.key !== barKey) {
+      const focused = stages.contains(document.activeElement) ? document.activeElement?.getAttribute('data-stage') : null
+      stages.dataset.key = barKey
+      stages.replaceChildren(stageBar({ stage, move: role === 'moderator' ? moveStage : null, busy: movingStage, ranBefore: meeting.workshop }))
+      if (focused) stages.querySelector<HTMLElement>(`[data-stage="${focused}"]`)?.focus()
+    }
+    stageHelp.textContent = role === 'moderator' ? c.stageHelpModerator[stage] : c.stageHelp[stage]
+    if (lastStage !== null && stage !== lastStage) announce(c.stageMoved(c.stageName[stage]))
+    lastStage = stage
+    const screen = screenOf(stage)
+    draftSection.hidden = screen !== 'draft'
+    work.hidden = screen === 'draft'
+    collect.el.hidden = screen !== 'collect'
+    commonGround.el.hidden = screen !== 'common_ground'
+    if (screen === 'collect') collect.update()
+    if (screen === 'common_ground') commonGround.update()
     me.textContent = c.youAre(meeting.person(seat.userId)?.name ?? seat.name, role)
     roleHelp.textContent = c.roleHelp[role]
+    roleHelp.hidden = stage !== 'amend' && stage !== 'frozen'
     frozenNotice.hidden = !meeting.frozen
     editTools.hidden = !canWrite()
     amendments.update(draft.slots())
@@ -197,7 +258,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       agreed.replaceChildren(...(latest ? [versionBadge(latest, meeting.frozen)] : []))
     }
     moderatorTools.hidden = role !== 'moderator'
-    freezeButton.hidden = meeting.frozen
+    projectorButton.hidden = role !== 'moderator'
+    freezeButton.hidden = meeting.frozen || !freezes(stage)
     reopenButton.hidden = !meeting.frozen
     freezeButton.textContent = `🔒 ${c.freeze}`
     reopenButton.textContent = c.reopen
@@ -211,10 +273,11 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         link(reportPath(seat.meeting), { class: 'button-link secondary' }, c.reportLink),
       )
     }
-    if (role !== lastRole || meeting.frozen !== lastFrozen) {
+    if (role !== lastRole || meeting.frozen !== lastFrozen || canWrite() !== lastCanWrite) {
       if (lastRole !== null && role !== lastRole) announce(c.roleHelp[role])
       lastRole = role
       lastFrozen = meeting.frozen
+      lastCanWrite = canWrite()
       draft.render()
       if (role !== seat.role) seats.update(seat.meeting, { role })
     }
@@ -223,7 +286,12 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     const awareness = conn.provider('draft').awareness
     const connected = meeting.connected(awareness)
     const authorIds = showAuthors ? [...draft.authors()] : []
-    const key = JSON.stringify([c.lang, role, meeting.frozen, meeting.observers, people, [...connected].sort(), authorIds, sidePanelsVersion])
+    const groups = meeting.groups()
+    const groupLabels = people.map((p) => groupOf(groups, p.userId)?.label ?? null)
+    // While drafting, the common ground the draft is written from stays in view.
+    const common = screen === 'draft' ? meeting.commonGround() : []
+    const commonElements = common.length ? meeting.elements(groups) : []
+    const key = JSON.stringify([c.lang, role, meeting.frozen, meeting.observers, people, [...connected].sort(), authorIds, sidePanelsVersion, groupLabels, common, commonElements.map((e) => [e.id, e.underValue])])
     if (key === lastSideKey) return
     lastSideKey = key
     const panels: HTMLElement[] = [
@@ -233,8 +301,19 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         me: seat.userId,
         observers: meeting.observers,
         grant: role === 'moderator' && !meeting.frozen ? grant : null,
+        group: (userId) => groupOf(groups, userId)?.label ?? null,
       }),
     ]
+    if (common.length) {
+      panels.unshift(
+        h(
+          'section',
+          { class: 'panel common-panel', 'aria-labelledby': 'common-panel-h' },
+          h('h2', { id: 'common-panel-h' }, c.commonHeading),
+          commonGroundList(common, commonElements),
+        ),
+      )
+    }
     if (showAuthors) {
       const ids = new Set(authorIds)
       const authors = people.filter((p) => ids.has(p.userId))

@@ -15,6 +15,8 @@ export interface PeopleProps {
   observers: number
   /** Offered to the moderator for participants, while not frozen. */
   grant: ((p: Person) => void) | null
+  /** The label of the working group someone is in. */
+  group?: (userId: string) => string | null
 }
 
 export function peopleList(props: PeopleProps): HTMLElement {
@@ -35,6 +37,7 @@ export function peopleList(props: PeopleProps): HTMLElement {
           { class: 'person-meta' },
           c.roleName[p.role],
           ' · ',
+          props.group?.(p.userId) ? [c.inGroup(props.group(p.userId)!), ' · '] : null,
           h('span', { class: 'presence' }, on ? c.online : c.away),
         ),
       ),

@@ -1,6 +1,8 @@
 /**
- * The room's screen: the draft in large type, live, with everyone's named
- * carets; the phase and the agreed version; how many are in the room and
+ * The room's screen: the stages with the current one marked; what the
+ * stage works on in large type (the groups' elements in turns, the common
+ * ground and the share grid, or the draft, live, with everyone's named
+ * carets); the agreed version; how many are in the room and
  * following remotely; the participants' QR code and short link. No
  * controls. It signs in with an observer seat of its own, handed over in
  * the address's fragment, which it moves into this tab's session storage
@@ -12,11 +14,14 @@ import { MeetingConnection } from '../connection.js'
 import { h } from '../dom.js'
 import { codeLink, inviteLink } from '../logic/routes.js'
 import { MeetingView } from '../meeting-state.js'
+import { screenOf } from '../logic/stages.js'
 import { qrSvg } from '../qr.js'
 import { shortHash } from './agreed.js'
 import { DraftView } from './draft.js'
 import { followRooms, painter } from './follow.js'
 import { messageScreen } from './join.js'
+import { ProjectorCatalogue } from './projector-catalogue.js'
+import { stageBar } from './stage-bar.js'
 import { statusBadge } from './status.js'
 
 interface ProjectorSeat {
@@ -60,7 +65,9 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
   document.body.classList.add('is-projector')
 
   const title = h('h1', { class: 'projector-title' })
-  const phase = h('p', { class: 'projector-phase' })
+  const phase = h('p', { class: 'projector-phase sr-only' })
+  const stages = h('div', { class: 'projector-stages' })
+  const catalogue = new ProjectorCatalogue(meeting)
   const agreed = h('div', { class: 'projector-agreed', 'aria-live': 'polite' })
   const counts = h('p', { class: 'projector-counts' })
   const join = h('aside', { class: 'projector-join' })
@@ -80,8 +87,9 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
     h(
       'main',
       { id: 'main', class: 'projector' },
-      h('header', { class: 'projector-head' }, h('div', {}, title, phase), agreed),
+      h('header', { class: 'projector-head' }, h('div', { class: 'projector-heading' }, title, phase, stages), agreed),
       h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), draft.el),
+      catalogue.el,
       h('div', { class: 'projector-side' }, join, counts),
     ),
   )
@@ -92,8 +100,18 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
     const c = t()
     title.textContent = meeting.title
     document.title = meeting.title ? `${meeting.title} · ${c.appName}` : c.appName
-    phase.textContent = c.phase[meeting.phase] ?? meeting.phase
-    phase.className = `projector-phase phase-${meeting.phase}`
+    const stage = meeting.stage
+    phase.textContent = c.stageNow(c.stageName[stage])
+    const stageKey = JSON.stringify([c.lang, stage, meeting.workshop])
+    if (stages.dataset.key !== stageKey) {
+      stages.dataset.key = stageKey
+      stages.replaceChildren(stageBar({ stage, move: null, cls: 'is-big', ranBefore: meeting.workshop }))
+    }
+    const screen = screenOf(stage)
+    const draftEl = draft.el.closest('.projector-draft') as HTMLElement | null
+    if (draftEl) draftEl.hidden = screen !== 'draft'
+    catalogue.el.hidden = screen === 'draft'
+    if (screen !== 'draft') catalogue.update()
     const latest = meeting.latestVersion()
     // Rewritten only when it changes: it is a live region, read out each time.
     const agreedKey = JSON.stringify([c.lang, latest?.number, latest?.sha256, meeting.frozen])

@@ -163,7 +163,7 @@ const pl: Catalog = {
   stageEnter: {
     collect: 'Grupy robocze znów dodają elementy, najwyżej 12 każda. Projekt czeka.',
     common_ground:
-      'Grupy przestają dodawać elementy i zaznaczają, które elementy innych grup podzielają. Ty scalasz powtórzenia, dzielisz elementy złożone i wskazujesz wartości.',
+      'Grupy przestają dodawać elementy i zaznaczają, które elementy innych grup podzielają. Ty włączasz powtórzenia do elementów, które powtarzają, dzielisz elementy złożone i wskazujesz wartości.',
     draft: 'Zaznaczenia grup zostają bez zmian. Redagujesz zapis na podstawie części wspólnej, a sala się przygląda.',
     amend: 'Wszyscy proponują brzmienie punktów; Ty przyjmujesz lub odrzucasz propozycje.',
     agree: '',
@@ -181,7 +181,7 @@ const pl: Catalog = {
   },
   stageHelpModerator: {
     collect: 'Utwórz grupę roboczą dla każdego stolika, przydziel do nich osoby i pozwól grupom spisać elementy.',
-    common_ground: 'Grupy zaznaczają, co podzielają. Scalaj powtórzenia, dziel elementy złożone i wskazuj wartości.',
+    common_ground: 'Grupy zaznaczają, co podzielają. Włączaj powtórzenia do elementów, które powtarzają, dziel elementy złożone i wskazuj wartości.',
     draft: 'Redaguj zapis na podstawie części wspólnej; sala się przygląda. Gdy będzie gotowy, przejdź do poprawek.',
     amend: 'Sala proponuje brzmienie; przyjmuj lub odrzucaj propozycje i zatwierdź uzgodnioną wersję.',
     agree: 'Sala sprawdza cały tekst przed jego uzgodnieniem.',
@@ -244,7 +244,7 @@ const pl: Catalog = {
   gridHelpMember: (label: string) =>
     `Zaznacz elementy innych grup, które grupa ${label} też podziela. Własne elementy Twojej grupy już się liczą.`,
   gridHelpModerator:
-    'Zaznaczaj za dowolną grupę. Przez „Porządkuj” scalisz powtórzenie, podzielisz element złożony albo wskażesz wartość.',
+    'Zaznaczaj za dowolną grupę. Przez „Porządkuj…” włączysz powtórzenie do innego elementu, podzielisz element złożony albo wskażesz wartość.',
   gridHelpReader: 'Grupy zaznaczają, co podzielają; to, co podzielają wszystkie, staje się częścią wspólną.',
   gridCaption: 'Elementy (wiersze) i grupy, które je podzielają (kolumny)',
   elementCol: 'Element',
@@ -267,7 +267,7 @@ const pl: Catalog = {
   nestedUnder: (name: string) => `pod ${name}`,
   noElementsYet: 'Grupy nie wniosły jeszcze elementów.',
   tend: 'Porządkuj…',
-  tendLabel: (name: string) => `Porządkuj ${name}: scal, podziel, wartość`,
+  tendLabel: (name: string) => `Porządkuj ${name}: włącz, podziel, wartość`,
   tendTitle: (name: string) => `Porządkowanie ${name}`,
   mergeHeading: 'Powtórzenie?',
   mergeIntro: (name: string) =>

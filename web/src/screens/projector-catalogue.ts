@@ -8,7 +8,7 @@
  */
 import { t } from '../app.js'
 import { h } from '../dom.js'
-import { brought, inTurns, MAX_ELEMENTS, shareGrid, type Element, type Group } from '../logic/catalogue.js'
+import { brought, inTurns, MAX_ELEMENTS, shareGrid, type Element, type GridRow, type Group } from '../logic/catalogue.js'
 import type { MeetingView } from '../meeting-state.js'
 import { commonGroundList } from './common-ground.js'
 import { groupBadge, groupTone } from './groups.js'
@@ -32,6 +32,31 @@ export class ProjectorCatalogue {
     this.shown = key
     this.el.className = `projector-catalogue ${stage === 'common_ground' ? 'is-common' : 'is-collect'}`
     this.el.replaceChildren(...(stage === 'common_ground' ? this.commonGround(groups, elements) : this.turns(groups, elements)))
+    this.fit()
+  }
+
+  /**
+   * Sets the type as large as lets it all fit on the screen (nobody scrolls
+   * a projector): the largest scale, down to 45 %, at which the section
+   * ends above the window's bottom. Narrow windows scroll as pages do.
+   */
+  fit(): void {
+    const style = this.el.style
+    // Through the CSSOM: the page's policy allows no style attributes.
+    style.setProperty('--fit', '1')
+    if (this.el.hidden || window.innerWidth < 960) return
+    // The page's own bottom padding below it too.
+    const fits = () => this.el.getBoundingClientRect().bottom + window.scrollY <= window.innerHeight - 40
+    if (fits()) return
+    let lo = 0.45
+    let hi = 1
+    for (let i = 0; i < 7; i++) {
+      const mid = (lo + hi) / 2
+      style.setProperty('--fit', mid.toFixed(3))
+      if (fits()) lo = mid
+      else hi = mid
+    }
+    style.setProperty('--fit', lo.toFixed(3))
   }
 
   private legend(groups: Group[], elements: Element[]): HTMLElement {
@@ -89,45 +114,50 @@ export class ProjectorCatalogue {
     const c = t()
     const common = this.meeting.commonGround()
     const rows = shareGrid(groups, elements, common).filter((r) => r.status === 'standing')
-    const grid = h(
-      'table',
-      { class: 'projector-grid' },
-      h('caption', { class: 'sr-only' }, c.gridCaption),
-      h(
-        'thead',
-        {},
+    // A long grid is set in two halves side by side.
+    const halves = rows.length > 14 ? [rows.slice(0, Math.ceil(rows.length / 2)), rows.slice(Math.ceil(rows.length / 2))] : [rows]
+    const grid = (part: GridRow[]) => {
+      const table = h(
+        'table',
+        { class: 'projector-grid' },
+        h('caption', { class: 'sr-only' }, c.gridCaption),
         h(
-          'tr',
+          'thead',
           {},
-          h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, c.elementCol)),
-          ...groups.map((g) => h('th', { scope: 'col', class: groupTone(groups, g.id) }, groupBadge(groups, g), h('span', { class: 'sr-only' }, c.groupLabel(g.label)))),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        ...rows.map((r) =>
           h(
             'tr',
-            { class: r.common ? 'is-common' : '', 'data-name': r.element.name },
+            {},
+            h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, c.elementCol)),
+            ...groups.map((g) => h('th', { scope: 'col', class: groupTone(groups, g.id) }, groupBadge(groups, g), h('span', { class: 'sr-only' }, c.groupLabel(g.label)))),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          ...part.map((r) =>
             h(
-              'th',
-              { scope: 'row' },
-              h('span', { class: 'grid-name' }, r.element.name),
-              ' ',
-              r.element.value ? h('strong', {}, r.element.text) : h('span', {}, r.element.text),
-            ),
-            ...r.cells.map((cell) =>
+              'tr',
+              { class: r.common ? 'is-common' : '', 'data-name': r.element.name },
               h(
-                'td',
-                { class: `cell-${cell.kind}` },
-                cell.kind === 'none' ? h('span', { class: 'sr-only' }, '—') : [h('span', { 'aria-hidden': 'true' }, '✓'), h('span', { class: 'sr-only' }, c.sharedCol)],
+                'th',
+                { scope: 'row' },
+                h('span', { class: 'grid-name' }, r.element.name),
+                ' ',
+                r.element.value ? h('strong', {}, r.element.text) : h('span', {}, r.element.text),
+              ),
+              ...r.cells.map((cell) =>
+                h(
+                  'td',
+                  { class: `cell-${cell.kind}` },
+                  cell.kind === 'none' ? h('span', { class: 'sr-only' }, '—') : [h('span', { 'aria-hidden': 'true' }, '✓'), h('span', { class: 'sr-only' }, c.sharedCol)],
+                ),
               ),
             ),
           ),
         ),
-      ),
-    )
+      )
+      return table
+    }
     return [
       h(
         'div',
@@ -136,7 +166,12 @@ export class ProjectorCatalogue {
         h('p', { class: 'projector-common-count' }, common.length ? c.commonCount(common.length) : c.commonEmpty),
         common.length ? commonGroundList(common, elements, 'projector-common-list') : null,
       ),
-      h('div', { class: 'projector-grid-wrap' }, h('h2', { class: 'projector-section-h' }, c.gridHeading), rows.length ? grid : h('p', { class: 'projector-empty' }, c.noElementsYet)),
+      h(
+        'div',
+        { class: 'projector-grid-wrap' },
+        h('h2', { class: 'projector-section-h' }, c.gridHeading),
+        rows.length ? h('div', { class: `projector-grids halves-${halves.length}` }, ...halves.map(grid)) : h('p', { class: 'projector-empty' }, c.noElementsYet),
+      ),
     ]
   }
 }

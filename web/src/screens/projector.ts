@@ -82,17 +82,15 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
   draft.attach(conn.doc('draft'), conn.synced('draft'))
   conn.whenSynced('draft', () => draft.synced())
 
-  root.replaceChildren(
-    h('header', { class: 'projector-bar' }, status.el),
-    h(
-      'main',
-      { id: 'main', class: 'projector' },
-      h('header', { class: 'projector-head' }, h('div', { class: 'projector-heading' }, title, phase, stages), agreed),
-      h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), draft.el),
-      catalogue.el,
-      h('div', { class: 'projector-side' }, join, counts),
-    ),
+  const main = h(
+    'main',
+    { id: 'main', class: 'projector' },
+    h('header', { class: 'projector-head' }, h('div', { class: 'projector-heading' }, title, phase, stages), agreed),
+    h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), draft.el),
+    catalogue.el,
+    h('div', { class: 'projector-side' }, join, counts),
   )
+  root.replaceChildren(h('header', { class: 'projector-bar' }, status.el), main)
 
   let lastJoin = ''
   const { schedule, cancel } = painter(() => paint())
@@ -110,8 +108,15 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
     const screen = screenOf(stage)
     const draftEl = draft.el.closest('.projector-draft') as HTMLElement | null
     if (draftEl) draftEl.hidden = screen !== 'draft'
+    // Finding the common ground, the grid needs the whole width: everyone has joined by then.
+    const wide = stage === 'common_ground'
+    const shownBefore = !catalogue.el.hidden && main.classList.contains('is-wide') === wide
+    main.classList.toggle('is-wide', wide)
     catalogue.el.hidden = screen === 'draft'
-    if (screen !== 'draft') catalogue.update()
+    if (screen !== 'draft') {
+      catalogue.update()
+      if (!shownBefore) catalogue.fit()
+    }
     const latest = meeting.latestVersion()
     // Rewritten only when it changes: it is a live region, read out each time.
     const agreedKey = JSON.stringify([c.lang, latest?.number, latest?.sha256, meeting.frozen])
@@ -155,10 +160,15 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
   }
 
   const stopFollowing = followRooms(conn, meeting, draft, schedule)
+  // The catalogue's type follows the window (and the fonts, once loaded).
+  const refit = () => catalogue.fit()
+  window.addEventListener('resize', refit)
+  void document.fonts.ready.then(refit)
   paint()
   return () => {
     cancel()
     stopFollowing()
+    window.removeEventListener('resize', refit)
     status.stop()
     draft.destroy()
     conn.destroy()

@@ -25,6 +25,11 @@ const A = ['współodpowiedzialność', 'harmonizowanie, wspólne działanie', '
 const B = ['świadomi i aktywni mieszkańcy', 'wspólne działanie', 'współpraca dla biznesu']
 const C = ['kultura i nowoczesna gospodarka', 'powiązanie biznesu z nauką']
 const C_BY_MODERATOR = 'współuczestnictwo'
+// Group B's list filled up to the cap of twelve.
+const MORE_B = [
+  'przejrzystość decyzji', 'dialog z mieszkańcami', 'jakość życia', 'zrównoważony rozwój', 'dziedzictwo kulturowe',
+  'innowacyjność', 'otwartość na inwestorów', 'bezpieczeństwo', 'przestrzeń publiczna'
+]
 
 async function look (page, name) {
   await page.evaluate(() => document.fonts.ready)
@@ -230,6 +235,19 @@ describe('the working groups and their common ground, in browsers', () => {
     await add(ania, 'A', 'otwartość na świat')
     await waitUntil(async () => (await turns()).at(-1) === 'A5', { message: 'A5 on the projector' })
     await projectorShots('projector-collect')
+
+    // A group's list holds twelve: B fills up (the moderator adds for it), and its form gives way to a note.
+    const b = (await server.api('GET', `/api/meetings/${meeting.id}/catalogue`, { token: meeting.token })).body.groups[1].id
+    for (const text of MORE_B) {
+      const added = await server.api('POST', `/api/meetings/${meeting.id}/elements`, { token: meeting.token, body: { text, group_id: b } })
+      assert.equal(added.status, 201)
+    }
+    await waitUntil(async () => (await bartek.page.locator('.group-column[data-label="B"] .group-count [aria-hidden]').textContent()) === '12 of 12', { message: 'B is full' })
+    assert.equal(await bartek.page.locator('.group-column[data-label="B"] .list-full').textContent(), 'The list is full: a group brings at most 12 elements.')
+    assert.equal(await bartek.page.getByLabel('New element for group B').isVisible(), false)
+    const thirteenth = await server.api('POST', `/api/meetings/${meeting.id}/elements`, { token: meeting.token, body: { text: 'jeszcze jeden', group_id: b } })
+    assert.equal(thirteenth.status, 409)
+    await everywhere(bartek, 'collect-full-list', async (page) => page.locator('.group-column.is-mine .list-full').waitFor(), [['en', DESKTOP], ['pl', PHONE]])
   })
 
   /** The projector in both languages, each after a reload. */

@@ -13,9 +13,9 @@ use yrs::{Doc, TextRef, Transact};
 
 use crate::meeting::catalogue::common_ground;
 use crate::meeting::consensus;
-use crate::meeting::report::markdown;
 use crate::meeting::report::words::words;
 use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
+use crate::meeting::report::{gather, markdown};
 use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, NOBODY, Status, Version};
 use crate::room::{draft, ydoc};
 use crate::store;
@@ -418,6 +418,11 @@ impl Meeting {
                 (None, clause_lines(doc.doc(), &st))
             }
         };
+        let id = self.id;
+        let (catalogue, method) = self
+            .store()
+            .call(move |c| Ok((store::load_catalogue(c, id)?, store::load_method(c, id)?)))
+            .await?;
         let amendments = self.state().amendments.clone();
         let mut lines = Vec::with_capacity(amendments.len());
         for a in amendments {
@@ -436,6 +441,8 @@ impl Meeting {
             });
         }
         let st = self.state();
+        let freeze_reason = latest.and_then(|_| st.versions.last()?.reason.clone());
+        let method = gather::method_part(&catalogue, &method, &clauses, &st, freeze_reason);
         let mut members: Vec<_> = st.members.values().cloned().collect();
         members.sort_by_key(|m| m.joined_at);
         let roles: HashMap<Uuid, &'static str> =
@@ -452,6 +459,7 @@ impl Meeting {
             clauses,
             amendments: lines,
             versions: st.versions.iter().map(|v| version_line(v, &st)).collect(),
+            method,
         })
     }
 }

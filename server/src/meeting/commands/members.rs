@@ -7,6 +7,7 @@ use draftroom_shared::{Invited, InvitesRotated, Joined, Role, RotateInvites};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
+use crate::meeting::input::clean_text;
 use crate::meeting::rights::Command;
 use crate::meeting::state::stored_hash;
 use crate::meeting::{Meeting, MeetingError, MeetingState, Member};
@@ -17,24 +18,6 @@ use crate::store::{self, UserRecord};
 pub(crate) const MAX_TITLE: usize = 200;
 /// Longest display name, in characters.
 pub(crate) const MAX_NAME: usize = 80;
-
-pub(crate) fn clean_text(what: &str, value: &str, max: usize) -> Result<String, MeetingError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(MeetingError::invalid(format!("{what} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(MeetingError::invalid(format!(
-            "{what} is longer than {max} characters"
-        )));
-    }
-    if value.chars().any(|c| c.is_control()) {
-        return Err(MeetingError::invalid(format!(
-            "{what} must not contain control characters"
-        )));
-    }
-    Ok(value.to_owned())
-}
 
 impl Meeting {
     /// What an invite opens: the meeting's title, the role it gives and

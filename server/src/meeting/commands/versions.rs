@@ -12,8 +12,8 @@ use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, Transact};
 
 use crate::clock::now_ms;
-use crate::meeting::commands::members::clean_text;
 use crate::meeting::consensus::{self, MAX_REASON};
+use crate::meeting::input::clean_text;
 use crate::meeting::rights::Command;
 use crate::meeting::shown;
 use crate::meeting::{Meeting, MeetingError, Member, Version};

@@ -63,6 +63,13 @@ fn table() -> Vec<Call> {
             moderator,
         ),
         call(
+            "add person",
+            "/people".into(),
+            json!({"name": " "}),
+            ALL,
+            moderator,
+        ),
+        call(
             "rotate invites",
             "/invites/rotate".into(),
             json!({}),
@@ -256,7 +263,7 @@ async fn every_command_is_checked_against_the_stage_and_the_role() -> anyhow::Re
     ];
     let names = ["moderator", "editor", "participant", "observer"];
     let calls = table();
-    assert_eq!(calls.len(), 26, "a row per command");
+    assert_eq!(calls.len(), 27, "a row per command");
     let mut checked = 0;
     for stage in ALL {
         match *stage {
@@ -322,7 +329,7 @@ async fn every_command_is_checked_against_the_stage_and_the_role() -> anyhow::Re
             }
         }
     }
-    assert_eq!(checked, 6 * 26 * 4);
+    assert_eq!(checked, 6 * 27 * 4);
     // Reopening, the frozen stage's last call, moved it to amend.
     let (_, shown) = server
         .get(
@@ -528,15 +535,27 @@ async fn signals_stand_on_one_wording_and_lapse_when_it_changes() -> anyhow::Res
     .await?;
     assert_error("an observer's signal", &observer, 403, "forbidden");
     // Ala has no device: the moderator records her abstention for her.
-    let ala = server
-        .join(m.id(), &m.created.participant_invite, "Ala Żak")
-        .await?;
+    let ala = post(
+        &server,
+        &m,
+        "/people",
+        m.moderator_token(),
+        json!({"name": "Ala Żak"}),
+    )
+    .await?;
+    assert_eq!(ala.0, 201, "{}", ala.1);
+    assert!(
+        ala.1.get("token").is_none(),
+        "nobody signs in as her: {}",
+        ala.1
+    );
+    let ala: Uuid = serde_json::from_value(ala.1["user_id"].clone())?;
     let recorded = post(
         &server,
         &m,
         &path,
         m.moderator_token(),
-        json!({"signal": "abstain", "sha256": sha, "user_id": ala.user_id}),
+        json!({"signal": "abstain", "sha256": sha, "user_id": ala}),
     )
     .await?;
     assert_eq!(recorded.0, 200, "{}", recorded.1);
@@ -567,7 +586,7 @@ async fn signals_stand_on_one_wording_and_lapse_when_it_changes() -> anyhow::Res
     assert_eq!(of(m.participant.user_id)["reason"], "brak biznesu i nauki");
     assert_eq!(of(m.participant.user_id)["name"], "Zbigniew Ćwiek");
     assert_eq!(
-        of(ala.user_id)["recorded_by"],
+        of(ala)["recorded_by"],
         server.moderator_id(&m).await?.as_str()
     );
     assert!(of(m.editor.user_id)["recorded_by"].is_null());

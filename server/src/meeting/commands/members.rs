@@ -36,10 +36,26 @@ impl Meeting {
     pub async fn join(&self, invite: &str, name: &str) -> Result<Joined, MeetingError> {
         self.store().check_writable()?;
         let name = clean_text("name", name, MAX_NAME)?;
-        let (role, colour) = {
-            let st = self.state();
-            (invite_role(&st, invite)?, st.next_colour())
-        };
+        let role = invite_role(&self.state(), invite)?;
+        self.enrol(name, role).await
+    }
+
+    /// Adds someone in the room who has no device, as a participant, so
+    /// that the moderator can put them in a group and record their signals
+    /// and answers for them. Their token is made and forgotten: nobody
+    /// signs in as them.
+    pub async fn add_person(&self, by: &Member, name: &str) -> Result<Joined, MeetingError> {
+        self.store().check_writable()?;
+        let _serial = self.admit(by.role, Command::AddPerson).await?;
+        let name = clean_text("name", name, MAX_NAME)?;
+        let mut joined = self.enrol(name, Role::Participant).await?;
+        joined.token = String::new();
+        Ok(joined)
+    }
+
+    /// Makes a member of `role` with a fresh token, stored and shown.
+    async fn enrol(&self, name: String, role: Role) -> Result<Joined, MeetingError> {
+        let colour = self.state().next_colour();
         let token = secrets::new_secret();
         let member = Member {
             id: Uuid::new_v4(),

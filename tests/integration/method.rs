@@ -338,6 +338,16 @@ async fn every_command_is_checked_against_the_stage_and_the_role() -> anyhow::Re
         )
         .await?;
     assert_eq!(shown["stage"], "amend", "{shown}");
+    // The check the table left open closed with its freeze: a new one opens.
+    assert!(shown["checks"][0]["closed_at"].is_number(), "{shown}");
+    let opened = server
+        .post_json(
+            &format!("/api/meetings/{}/checks", m.id()),
+            Some(m.moderator_token()),
+            &json!({}),
+        )
+        .await?;
+    assert_eq!(opened.0, 201, "{}", opened.1);
     Ok(())
 }
 

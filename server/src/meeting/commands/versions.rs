@@ -82,11 +82,20 @@ impl Meeting {
             text: record.text.clone(),
             reason: record.reason.clone(),
         };
-        let id = self.id;
+        // A check still open when the text is frozen (over it, with a
+        // reason) closes with the freeze: nobody answers it any more.
+        let open_check = checks
+            .iter()
+            .find(|k| k.closed_at.is_none())
+            .map(|k| k.number);
+        let (id, at, who) = (self.id, record.created_at, by.id);
         if let Err(e) = self
             .store()
             .call(move |c| {
                 store::insert_version(c, id, &record)?;
+                if let Some(n) = open_check {
+                    store::close_check(c, id, n, at, who)?;
+                }
                 store::move_stage(c, id, &moved)
             })
             .await
@@ -104,6 +113,9 @@ impl Meeting {
             })
         };
         self.meeting_durable(seq).await;
+        if open_check.is_some() {
+            self.show_method().await?;
+        }
         tracing::info!(meeting = %self.id, version = version.number, "draft frozen");
         Ok(version)
     }

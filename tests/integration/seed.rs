@@ -13,7 +13,7 @@ use crate::Start;
 use crate::versions::sha256_hex;
 use draftroom_tests::rooms::root_map_json;
 use draftroom_tests::{Meeting, Server, WAIT, YClient, assert_error};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The nine elements the seed records as common to all proposals.
 pub(crate) const NINE: [&str; 9] = [
@@ -43,49 +43,11 @@ pub(crate) const FINAL: [&str; 3] = [
 const FIRST_THIRD: &str =
     "PODSTAWĄ TEJ WSPÓŁPRACY JEST WSPÓŁODPOWIEDZIALNOŚĆ I WSPÓŁUCZESTNICTWO OBYWATELI.";
 
-struct Replay<'a> {
-    server: &'a Server,
-    m: &'a Meeting,
-}
-
-impl Replay<'_> {
-    async fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<(u16, Value)> {
-        self.server
-            .post_json(
-                &format!("/api/meetings/{}{path}", self.m.id()),
-                Some(token),
-                &body,
-            )
-            .await
-    }
-
-    async fn ok(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
-        let (status, answer) = self.post(path, token, body).await?;
-        anyhow::ensure!(
-            (200..300).contains(&status),
-            "{path} answered {status}: {answer}"
-        );
-        Ok(answer)
-    }
-
-    async fn get(&self, path: &str, token: &str) -> anyhow::Result<Value> {
-        let (status, answer) = self
-            .server
-            .get(&format!("/api/meetings/{}{path}", self.m.id()), Some(token))
-            .await?;
-        anyhow::ensure!(status == 200, "{path} answered {status}: {answer}");
-        Ok(answer)
-    }
-}
-
 #[tokio::test]
 async fn the_seed_meeting_runs_from_proposals_to_the_agreed_mission() -> anyhow::Result<()> {
     let server = Server::start();
     let m = Meeting::set_up_workshop(&server, "Misja Miasta Krakowa").await?;
-    let r = Replay {
-        server: &server,
-        m: &m,
-    };
+    let r = m.api(&server);
     let moderator = m.moderator_token();
 
     // Six participants, two in each of groups A, B and C.

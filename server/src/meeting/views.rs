@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use draftroom_shared::{Language, RoomName};
+use draftroom_shared::Language;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -201,10 +201,7 @@ impl Meeting {
             .call(move |c| store::clause_journal(c, id, &key))
             .await?;
         if entries.is_empty() {
-            let draft = self
-                .hold_room(RoomName::Draft)
-                .await
-                .map_err(|e| e.refusal("room"))?;
+            let draft = self.hold_draft().await?;
             if draft::clause_text(draft.room.doc().doc(), clause).is_none() {
                 return Err(MeetingError::not_found("no such clause in this meeting"));
             }
@@ -236,10 +233,7 @@ impl Meeting {
 
     /// Who wrote which characters of a clause's current text.
     pub async fn clause_authors(self: &Arc<Self>, clause: &str) -> Result<Value, MeetingError> {
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let doc = draft.room.doc();
         let text = draft::clauses(&doc.doc().transact())
             .into_iter()
@@ -316,10 +310,7 @@ impl Meeting {
     /// consent.
     pub async fn consensus_view(self: &Arc<Self>) -> Result<Value, MeetingError> {
         let method = self.method().await?;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let (clauses, text) = {
             let doc = draft.room.doc();
             (draft::clause_texts(doc.doc()), draft::draft_text(doc.doc()))
@@ -409,10 +400,7 @@ impl Meeting {
                 (Some((v.version, v.created_at, v.text)), v.clauses)
             }
             None => {
-                let draft = self
-                    .hold_room(RoomName::Draft)
-                    .await
-                    .map_err(|e| e.refusal("room"))?;
+                let draft = self.hold_draft().await?;
                 let doc = draft.room.doc();
                 let st = self.state();
                 (None, clause_lines(doc.doc(), &st))

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use draftroom_shared::{RoomName, Stage};
+use draftroom_shared::Stage;
 use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, Transact};
 
@@ -37,10 +37,7 @@ impl Meeting {
             .map(|r| clean_text("reason", r, MAX_REASON))
             .transpose()?;
         let checks = self.method().await?.checks;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         // Under the draft's lock: no write lands between the text taken
         // and the freeze, and none after it.
         let (record, from) = {

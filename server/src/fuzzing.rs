@@ -429,7 +429,7 @@ fn world() -> &'static World {
         let (meeting, tokens, participant_id, clause, amendment, invites) = rt.block_on(async {
             let hub = &state.hub;
             let created = hub
-                .create_meeting("Misja", "Ala", draftroom_shared::Language::Pl, true)
+                .create_meeting("Misja", "Ala", draftroom_shared::Language::Pl, false)
                 .await
                 .expect("meeting");
             let id: Uuid = created.id;
@@ -502,7 +502,9 @@ fn scratch_dir() -> PathBuf {
 /// Writes a clause into the draft as `by` would from a browser; answers
 /// its id.
 async fn add_clause(m: &Arc<Meeting>, by: &Member, text: &str) -> String {
-    let id = "c-fuzz".to_owned();
+    // A UUID, as the web app makes, so that the clause's commands reach
+    // past their path.
+    let id = "00000000-0000-4000-8000-0000000c1a05".to_owned();
     let doc = crate::room::new_doc();
     let clauses = doc.get_or_insert_array("clauses");
     let update = {
@@ -524,7 +526,8 @@ async fn add_clause(m: &Arc<Meeting>, by: &Member, text: &str) -> String {
 fn path(w: &World, which: u8) -> (&'static str, String) {
     let m = &w.meeting;
     let a = &w.amendment;
-    match which % 22 {
+    let c = &w.clause;
+    match which % 30 {
         0 => ("POST", "/api/meetings".into()),
         1 => ("POST", format!("/api/meetings/{m}/join")),
         2 => ("POST", format!("/api/meetings/{m}/editors")),
@@ -551,6 +554,15 @@ fn path(w: &World, which: u8) -> (&'static str, String) {
         18 => ("POST", format!("/api/meetings/{m}/elements/{a}/split")),
         19 => ("POST", format!("/api/meetings/{m}/elements/{a}/value")),
         20 => ("GET", format!("/api/meetings/{m}/catalogue")),
-        _ => ("GET", format!("/api/meetings/{m}")),
+        21 => ("GET", format!("/api/meetings/{m}")),
+        // The method: stages, elements into the draft, signals, checks.
+        22 => ("POST", format!("/api/meetings/{m}/stage")),
+        23 => ("POST", format!("/api/meetings/{m}/elements/{a}/pull")),
+        24 => ("POST", format!("/api/meetings/{m}/clauses/{c}/elements")),
+        25 => ("POST", format!("/api/meetings/{m}/clauses/{c}/signals")),
+        26 => ("POST", format!("/api/meetings/{m}/checks")),
+        27 => ("POST", format!("/api/meetings/{m}/checks/1/answers")),
+        28 => ("POST", format!("/api/meetings/{m}/checks/1/close")),
+        _ => ("GET", format!("/api/meetings/{m}/consensus")),
     }
 }

@@ -31,6 +31,7 @@ mod peers;
 mod record;
 mod restart;
 mod roles;
+mod seed;
 mod slow_headers;
 mod sync;
 mod versions;

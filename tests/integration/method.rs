@@ -63,6 +63,13 @@ fn table() -> Vec<Call> {
             moderator,
         ),
         call(
+            "add person",
+            "/people".into(),
+            json!({"name": " "}),
+            ALL,
+            moderator,
+        ),
+        call(
             "rotate invites",
             "/invites/rotate".into(),
             json!({}),
@@ -256,7 +263,7 @@ async fn every_command_is_checked_against_the_stage_and_the_role() -> anyhow::Re
     ];
     let names = ["moderator", "editor", "participant", "observer"];
     let calls = table();
-    assert_eq!(calls.len(), 26, "a row per command");
+    assert_eq!(calls.len(), 27, "a row per command");
     let mut checked = 0;
     for stage in ALL {
         match *stage {
@@ -322,7 +329,7 @@ async fn every_command_is_checked_against_the_stage_and_the_role() -> anyhow::Re
             }
         }
     }
-    assert_eq!(checked, 6 * 26 * 4);
+    assert_eq!(checked, 6 * 27 * 4);
     // Reopening, the frozen stage's last call, moved it to amend.
     let (_, shown) = server
         .get(
@@ -331,6 +338,16 @@ async fn every_command_is_checked_against_the_stage_and_the_role() -> anyhow::Re
         )
         .await?;
     assert_eq!(shown["stage"], "amend", "{shown}");
+    // The check the table left open closed with its freeze: a new one opens.
+    assert!(shown["checks"][0]["closed_at"].is_number(), "{shown}");
+    let opened = server
+        .post_json(
+            &format!("/api/meetings/{}/checks", m.id()),
+            Some(m.moderator_token()),
+            &json!({}),
+        )
+        .await?;
+    assert_eq!(opened.0, 201, "{}", opened.1);
     Ok(())
 }
 
@@ -446,28 +463,8 @@ async fn held(server: &Server, m: &Meeting, text: &str) -> anyhow::Result<()> {
     reader.wait_for_text(text).await
 }
 
-async fn post(
-    server: &Server,
-    m: &Meeting,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> anyhow::Result<(u16, Value)> {
-    server
-        .post_json(
-            &format!("/api/meetings/{}{path}", m.id()),
-            Some(token),
-            &body,
-        )
-        .await
-}
-
 async fn consensus(server: &Server, m: &Meeting, token: &str) -> anyhow::Result<Value> {
-    let (status, body) = server
-        .get(&format!("/api/meetings/{}/consensus", m.id()), Some(token))
-        .await?;
-    anyhow::ensure!(status == 200, "consensus answered {status}: {body}");
-    Ok(body)
+    m.api(server).get("/consensus", token).await
 }
 
 /// The signals standing on clause `index` of a consensus view.
@@ -491,65 +488,54 @@ async fn signals_stand_on_one_wording_and_lapse_when_it_changes() -> anyhow::Res
     let path = format!("/clauses/{clause}/signals");
     let sha = sha256_hex(FIRST.as_bytes());
 
-    let block = post(
-        &server,
-        &m,
-        &path,
-        &m.participant.token,
-        json!({"signal": "block", "sha256": sha}),
-    )
-    .await?;
-    assert_error("a block without a reason", &block, 400, "bad_request");
-    let block = post(
-        &server,
-        &m,
-        &path,
-        &m.participant.token,
-        json!({"signal": "block", "sha256": sha, "reason": "brak biznesu i nauki"}),
-    )
-    .await?;
-    assert_eq!(block.0, 200, "{}", block.1);
-    let agree = post(
-        &server,
-        &m,
-        &path,
-        &m.editor.token,
-        json!({"signal": "agree", "sha256": sha}),
-    )
-    .await?;
-    assert_eq!(agree.0, 200, "{}", agree.1);
-    let observer = post(
-        &server,
-        &m,
-        &path,
-        &m.observer.token,
-        json!({"signal": "agree", "sha256": sha}),
-    )
-    .await?;
-    assert_error("an observer's signal", &observer, 403, "forbidden");
+    let api = m.api(&server);
     // Ala has no device: the moderator records her abstention for her.
-    let ala = server
-        .join(m.id(), &m.created.participant_invite, "Ala Żak")
+    let added = api
+        .ok("/people", m.moderator_token(), json!({"name": "Ala Żak"}))
         .await?;
-    let recorded = post(
-        &server,
-        &m,
-        &path,
-        m.moderator_token(),
-        json!({"signal": "abstain", "sha256": sha, "user_id": ala.user_id}),
-    )
-    .await?;
-    assert_eq!(recorded.0, 200, "{}", recorded.1);
-    // The editor changes their mind: one signal per person counts.
-    let again = post(
-        &server,
-        &m,
-        &path,
-        &m.editor.token,
-        json!({"signal": "disagree", "sha256": sha, "reason": "za długie"}),
-    )
-    .await?;
-    assert_eq!(again.0, 200, "{}", again.1);
+    assert!(
+        added.get("token").is_none(),
+        "nobody signs in as her: {added}"
+    );
+    let ala: Uuid = serde_json::from_value(added["user_id"].clone())?;
+    let moderator = m.moderator_token();
+    let steps = [
+        (
+            &m.participant.token[..],
+            json!({"signal": "block", "sha256": sha}),
+            400,
+        ),
+        (
+            &m.participant.token,
+            json!({"signal": "block", "sha256": sha, "reason": "brak biznesu i nauki"}),
+            200,
+        ),
+        (
+            &m.editor.token,
+            json!({"signal": "agree", "sha256": sha}),
+            200,
+        ),
+        (
+            &m.observer.token,
+            json!({"signal": "agree", "sha256": sha}),
+            403,
+        ),
+        (
+            moderator,
+            json!({"signal": "abstain", "sha256": sha, "user_id": ala}),
+            200,
+        ),
+        // The editor changes their mind: one signal per person counts.
+        (
+            &m.editor.token,
+            json!({"signal": "disagree", "sha256": sha, "reason": "za długie"}),
+            200,
+        ),
+    ];
+    for (token, body, status) in steps {
+        let answer = api.post(&path, token, body.clone()).await?;
+        assert_eq!(answer.0, status, "{body}: {}", answer.1);
+    }
 
     let view = consensus(&server, &m, &m.observer.token).await?;
     assert_eq!(
@@ -567,7 +553,7 @@ async fn signals_stand_on_one_wording_and_lapse_when_it_changes() -> anyhow::Res
     assert_eq!(of(m.participant.user_id)["reason"], "brak biznesu i nauki");
     assert_eq!(of(m.participant.user_id)["name"], "Zbigniew Ćwiek");
     assert_eq!(
-        of(ala.user_id)["recorded_by"],
+        of(ala)["recorded_by"],
         server.moderator_id(&m).await?.as_str()
     );
     assert!(of(m.editor.user_id)["recorded_by"].is_null());
@@ -615,28 +601,28 @@ async fn signals_stand_on_one_wording_and_lapse_when_it_changes() -> anyhow::Res
         "{view}"
     );
     assert_eq!(view["clauses"][0]["sha256"], sha256_hex(changed.as_bytes()));
-    let stale = post(
-        &server,
-        &m,
-        &path,
-        &m.participant.token,
-        json!({"signal": "agree", "sha256": sha}),
-    )
-    .await?;
+    let stale = m
+        .api(&server)
+        .post(
+            &path,
+            &m.participant.token,
+            json!({"signal": "agree", "sha256": sha}),
+        )
+        .await?;
     assert_error(
         "a signal on the old wording",
         &stale,
         409,
         "wording_changed",
     );
-    let fresh = post(
-        &server,
-        &m,
-        &path,
-        &m.participant.token,
-        json!({"signal": "agree", "sha256": sha256_hex(changed.as_bytes())}),
-    )
-    .await?;
+    let fresh = m
+        .api(&server)
+        .post(
+            &path,
+            &m.participant.token,
+            json!({"signal": "agree", "sha256": sha256_hex(changed.as_bytes())}),
+        )
+        .await?;
     assert_eq!(fresh.0, 200, "{}", fresh.1);
     server.kill9();
     server.restart();
@@ -697,26 +683,20 @@ async fn a_hidden_check_keeps_every_answer_back_until_it_closes() -> anyhow::Res
     writer.wait_synced().await?;
     writer.add_clause("Kraków — miasto otwarte");
     held(&server, &m, "Kraków — miasto otwarte").await?;
-    let opened = post(
-        &server,
-        &m,
-        "/checks",
-        m.moderator_token(),
-        json!({"hidden": true}),
-    )
-    .await?;
-    assert_eq!(opened.0, 201, "{}", opened.1);
+    let opened = m
+        .api(&server)
+        .ok("/checks", m.moderator_token(), json!({"hidden": true}))
+        .await?;
     assert_eq!(
-        opened.1["eligible"], 3,
-        "moderator, editor, participant: {}",
-        opened.1
+        opened["eligible"], 3,
+        "moderator, editor, participant: {opened}"
     );
 
     const DISAGREE: &str = "Uzasadnienie-sprzeciwu-7f3a";
     const BLOCK: &str = "Powód-weta-91c2";
     let answer = |token: String, body: Value| {
         let (server, m) = (&server, &m);
-        async move { post(server, m, "/checks/1/answers", &token, body).await }
+        async move { m.api(server).post("/checks/1/answers", &token, body).await }
     };
     let a = answer(
         m.editor.token.clone(),
@@ -775,15 +755,9 @@ async fn a_hidden_check_keeps_every_answer_back_until_it_closes() -> anyhow::Res
     );
     assert_eq!(check["blocks"][0]["name"], "Zbigniew Ćwiek", "{check}");
 
-    let closed = post(
-        &server,
-        &m,
-        "/checks/1/close",
-        m.moderator_token(),
-        json!({}),
-    )
-    .await?;
-    assert_eq!(closed.0, 200, "{}", closed.1);
+    m.api(&server)
+        .ok("/checks/1/close", m.moderator_token(), json!({}))
+        .await?;
     let view = consensus(&server, &m, &m.observer.token).await?;
     assert_eq!(
         view["checks"][0]["tally"],
@@ -806,7 +780,8 @@ async fn a_freeze_needs_a_closed_check_without_blocks_or_a_written_reason() -> a
     writer.wait_synced().await?;
     writer.add_clause("Kraków — miasto otwarte");
     held(&server, &m, "Kraków — miasto otwarte").await?;
-    let freeze = |body: Value| post(&server, &m, "/freeze", m.moderator_token(), body);
+    let api = m.api(&server);
+    let freeze = |body: Value| api.post("/freeze", m.moderator_token(), body);
 
     assert_error(
         "a freeze before any check",
@@ -814,39 +789,25 @@ async fn a_freeze_needs_a_closed_check_without_blocks_or_a_written_reason() -> a
         409,
         "no_consensus",
     );
-    assert_eq!(
-        post(&server, &m, "/checks", m.moderator_token(), json!({}))
-            .await?
-            .0,
-        201
-    );
+    m.api(&server)
+        .ok("/checks", m.moderator_token(), json!({}))
+        .await?;
     assert_error(
         "a freeze during the check",
         &freeze(json!({})).await?,
         409,
         "no_consensus",
     );
-    let block = post(
-        &server,
-        &m,
-        "/checks/1/answers",
-        &m.participant.token,
-        json!({"answer": "block", "reason": "nie"}),
-    )
-    .await?;
-    assert_eq!(block.0, 201, "{}", block.1);
-    assert_eq!(
-        post(
-            &server,
-            &m,
-            "/checks/1/close",
-            m.moderator_token(),
-            json!({})
+    m.api(&server)
+        .ok(
+            "/checks/1/answers",
+            &m.participant.token,
+            json!({"answer": "block", "reason": "nie"}),
         )
-        .await?
-        .0,
-        200
-    );
+        .await?;
+    m.api(&server)
+        .ok("/checks/1/close", m.moderator_token(), json!({}))
+        .await?;
     let refused = freeze(json!({})).await?;
     assert_error("a freeze over a block", &refused, 409, "no_consensus");
     assert!(
@@ -878,47 +839,24 @@ async fn a_freeze_needs_a_closed_check_without_blocks_or_a_written_reason() -> a
 
     // Next round: a check on the new text with no block lets it freeze
     // without a reason.
-    assert_eq!(
-        post(&server, &m, "/reopen", m.moderator_token(), json!({}))
-            .await?
-            .0,
-        200
-    );
+    m.api(&server)
+        .ok("/reopen", m.moderator_token(), json!({}))
+        .await?;
     let writer = YClient::connect(&server.ws_url(m.id(), "draft", m.moderator_token())).await?;
     writer.wait_synced().await?;
     writer.push_text(0, " i gościnne");
-    writer
-        .wait_for_text("Kraków — miasto otwarte i gościnne")
+    held(&server, &m, "Kraków — miasto otwarte i gościnne").await?;
+    m.api(&server)
+        .ok("/checks", m.moderator_token(), json!({}))
         .await?;
-    assert_eq!(
-        post(&server, &m, "/checks", m.moderator_token(), json!({}))
-            .await?
-            .0,
-        201
-    );
     for token in [&m.participant.token, &m.editor.token] {
-        let a = post(
-            &server,
-            &m,
-            "/checks/2/answers",
-            token,
-            json!({"answer": "agree"}),
-        )
-        .await?;
-        assert_eq!(a.0, 201, "{}", a.1);
+        m.api(&server)
+            .ok("/checks/2/answers", token, json!({"answer": "agree"}))
+            .await?;
     }
-    assert_eq!(
-        post(
-            &server,
-            &m,
-            "/checks/2/close",
-            m.moderator_token(),
-            json!({})
-        )
-        .await?
-        .0,
-        200
-    );
+    m.api(&server)
+        .ok("/checks/2/close", m.moderator_token(), json!({}))
+        .await?;
     let frozen = freeze(json!({})).await?;
     assert_eq!(frozen.0, 200, "{}", frozen.1);
     assert!(frozen.1["reason"].is_null(), "{}", frozen.1);
@@ -933,40 +871,34 @@ async fn elements_pulled_into_the_draft_are_linked_and_coverage_shows() -> anyho
     let mut server = Server::start();
     let m = Meeting::set_up_workshop(&server, "Misja").await?;
     let moderator = m.moderator_token();
-    let group = post(
-        &server,
-        &m,
-        "/groups",
-        moderator,
-        json!({"name": "Grupa A"}),
-    )
-    .await?;
+    let group = m
+        .api(&server)
+        .post("/groups", moderator, json!({"name": "Grupa A"}))
+        .await?;
     let group = group.1["id"].as_str().unwrap().to_owned();
     let mut elements = Vec::new();
     for text in ["współodpowiedzialność", "łączenie biznesu z nauką 🔬"] {
-        let e = post(
-            &server,
-            &m,
-            "/elements",
-            moderator,
-            json!({"text": text, "group_id": group}),
-        )
-        .await?;
-        assert_eq!(e.0, 201, "{}", e.1);
-        elements.push(e.1["id"].as_str().unwrap().to_owned());
+        let e = m
+            .api(&server)
+            .ok(
+                "/elements",
+                moderator,
+                json!({"text": text, "group_id": group}),
+            )
+            .await?;
+        elements.push(e["id"].as_str().unwrap().to_owned());
     }
     m.stage(&server, "common_ground").await?;
     m.stage(&server, "draft").await?;
-    let pulled = post(
-        &server,
-        &m,
-        &format!("/elements/{}/pull", elements[0]),
-        moderator,
-        json!({}),
-    )
-    .await?;
-    assert_eq!(pulled.0, 201, "{}", pulled.1);
-    let clause = pulled.1["clause_id"].as_str().unwrap().to_owned();
+    let pulled = m
+        .api(&server)
+        .ok(
+            &format!("/elements/{}/pull", elements[0]),
+            moderator,
+            json!({}),
+        )
+        .await?;
+    let clause = pulled["clause_id"].as_str().unwrap().to_owned();
     let reader = YClient::connect(&server.ws_url(m.id(), "draft", &m.observer.token)).await?;
     reader.wait_for_text("współodpowiedzialność").await?;
     let (_, history) = server
@@ -996,15 +928,13 @@ async fn elements_pulled_into_the_draft_are_linked_and_coverage_shows() -> anyho
         (Some(clause.as_str()), Some(elements[0].as_str()))
     );
 
-    let link = post(
-        &server,
-        &m,
-        &format!("/clauses/{clause}/elements"),
-        moderator,
-        json!({"element_id": elements[1]}),
-    )
-    .await?;
-    assert_eq!(link.0, 200, "{}", link.1);
+    m.api(&server)
+        .ok(
+            &format!("/clauses/{clause}/elements"),
+            moderator,
+            json!({"element_id": elements[1]}),
+        )
+        .await?;
     let room = YClient::connect(&server.ws_url(m.id(), "meeting", &m.observer.token)).await?;
     room.wait_until("two links", WAIT, |doc| {
         root_map_json(doc, "links")
@@ -1013,27 +943,25 @@ async fn elements_pulled_into_the_draft_are_linked_and_coverage_shows() -> anyho
             .is_some_and(|l| l.len() == 2)
     })
     .await?;
-    let unlink = post(
-        &server,
-        &m,
-        &format!("/clauses/{clause}/elements"),
-        moderator,
-        json!({"element_id": elements[1], "linked": false}),
-    )
-    .await?;
-    assert_eq!(unlink.0, 200, "{}", unlink.1);
+    m.api(&server)
+        .ok(
+            &format!("/clauses/{clause}/elements"),
+            moderator,
+            json!({"element_id": elements[1], "linked": false}),
+        )
+        .await?;
     server.kill9();
     server.restart();
     let (_, c) = catalogue(&server, &m).await?;
     assert_eq!(c["links"].as_array().unwrap().len(), 1, "{c}");
-    let missing = post(
-        &server,
-        &m,
-        &format!("/clauses/{}/elements", Uuid::new_v4()),
-        moderator,
-        json!({"element_id": elements[1]}),
-    )
-    .await?;
+    let missing = m
+        .api(&server)
+        .post(
+            &format!("/clauses/{}/elements", Uuid::new_v4()),
+            moderator,
+            json!({"element_id": elements[1]}),
+        )
+        .await?;
     assert_error("a link to no clause", &missing, 404, "not_found");
     Ok(())
 }

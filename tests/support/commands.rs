@@ -194,7 +194,11 @@ pub fn assert_error(what: &str, answer: &(u16, Value), status: u16, code: &str) 
 #[track_caller]
 pub fn assert_wrong_stage(what: &str, answer: &(u16, Value), stage: &str) {
     assert_error(what, answer, 409, "conflict");
-    assert_eq!(answer.1["error"]["stage"], stage, "{what}: the stage in {}", answer.1);
+    assert_eq!(
+        answer.1["error"]["stage"], stage,
+        "{what}: the stage in {}",
+        answer.1
+    );
 }
 
 /// Checks a permission-denied reason: `"{code}: {sentence}"` with this

@@ -94,3 +94,60 @@ impl Meeting {
         &self.created.moderator_token
     }
 }
+
+/// A meeting's API paths called through a server: `path` is what follows
+/// `/api/meetings/{id}`.
+pub struct MeetingApi<'a> {
+    server: &'a Server,
+    meeting: Uuid,
+}
+
+impl Meeting {
+    /// This meeting's API on `server`.
+    pub fn api<'a>(&self, server: &'a Server) -> MeetingApi<'a> {
+        MeetingApi {
+            server,
+            meeting: self.id(),
+        }
+    }
+}
+
+impl MeetingApi<'_> {
+    fn path(&self, path: &str) -> String {
+        format!("/api/meetings/{}{path}", self.meeting)
+    }
+
+    /// `POST path` with a JSON body as `token`; answers status and body.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        self.server
+            .post_json(&self.path(path), Some(token), &body)
+            .await
+    }
+
+    /// [`MeetingApi::post`], checked to answer 2xx; answers the body.
+    pub async fn ok(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let (status, answer) = self.post(path, token, body).await?;
+        anyhow::ensure!(
+            (200..300).contains(&status),
+            "{path} answered {status}: {answer}"
+        );
+        Ok(answer)
+    }
+
+    /// `GET path` as `token`, checked to answer 200; answers the body.
+    pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<serde_json::Value> {
+        let (status, answer) = self.server.get(&self.path(path), Some(token)).await?;
+        anyhow::ensure!(status == 200, "{path} answered {status}: {answer}");
+        Ok(answer)
+    }
+}

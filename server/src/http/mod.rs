@@ -122,6 +122,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/meetings/{id}/report", get(api::report))
         .route("/meetings/{id}/stage", post(workshop::set_stage))
+        .route("/meetings/{id}/people", post(workshop::add_person))
         .route(
             "/meetings/{id}/elements/{eid}/pull",
             post(workshop::pull_element),

@@ -14,6 +14,29 @@ use crate::http::api::{Caller, path_uuid};
 use crate::http::error::{ApiJson, AppError};
 use crate::meeting::commands::consensus::Given;
 
+/// `POST …/people` body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Person {
+    name: String,
+}
+
+/// `POST /api/meetings/{id}/people` `{"name"}` (moderator): someone in the
+/// room without a device, a participant nobody signs in as.
+pub(crate) async fn add_person(
+    Caller {
+        meeting,
+        member: me,
+    }: Caller,
+    ApiJson(body): ApiJson<Person>,
+) -> Result<impl IntoResponse, AppError> {
+    let joined = meeting.add_person(&me, &body.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user_id": joined.user_id, "name": body.name.trim(), "role": joined.role })),
+    ))
+}
+
 /// `POST …/stage` body.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

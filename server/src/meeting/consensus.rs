@@ -18,8 +18,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::meeting::commands::members::clean_text;
 use crate::meeting::error::MeetingError;
+use crate::meeting::input::clean_text;
 use crate::meeting::state::Member;
 use crate::store::{AnswerRecord, CheckRecord, SignalRecord};
 
@@ -98,15 +98,20 @@ impl FromStr for Stance {
 
 /// How many of each stance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub(crate) struct Tally {
+pub struct Tally {
+    /// Agreements.
     pub agree: u32,
+    /// Abstentions.
     pub abstain: u32,
+    /// Disagreements (each with its reason).
     pub disagree: u32,
+    /// Blocks (each with its reason).
     pub block: u32,
 }
 
 impl Tally {
-    fn count(&mut self, stance: &str) {
+    /// Counts one stance (an unknown one not at all).
+    pub(crate) fn count(&mut self, stance: &str) {
         match stance.parse::<Stance>() {
             Ok(Stance::Agree) => self.agree += 1,
             Ok(Stance::Abstain) => self.abstain += 1,

@@ -200,6 +200,14 @@ impl Meeting {
         })
     }
 
+    /// Holds the draft open for a command; a draft that cannot be opened
+    /// is the command's refusal.
+    pub async fn hold_draft(self: &Arc<Self>) -> Result<HeldRoom, MeetingError> {
+        self.hold_room(RoomName::Draft)
+            .await
+            .map_err(|e| e.refusal("room"))
+    }
+
     /// Adds a room made by the server (a new amendment's), counted as held.
     pub async fn add_room(self: &Arc<Self>, name: RoomName, doc: RoomDoc) -> HeldRoom {
         let room = LiveRoom::new(self.id, name, doc, self.sizes);

@@ -9,6 +9,7 @@ pub(crate) mod catalogue;
 pub(crate) mod commands;
 pub(crate) mod consensus;
 pub(crate) mod error;
+pub(crate) mod input;
 pub(crate) mod live;
 pub(crate) mod live_room;
 pub(crate) mod registry;

@@ -9,7 +9,8 @@ use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Rol
 use uuid::Uuid;
 
 use crate::clock::now_ms;
-use crate::meeting::commands::members::{MAX_NAME, MAX_TITLE, clean_text, fresh_code, user_record};
+use crate::meeting::commands::members::{MAX_NAME, MAX_TITLE, fresh_code, user_record};
+use crate::meeting::input::clean_text;
 use crate::meeting::shown;
 use crate::meeting::state::stored_hash;
 use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, Member, RoomSizes, Version};

@@ -16,6 +16,8 @@ use crate::room::Denied;
 pub(crate) enum Command {
     /// `POST …/editors`: let a participant co-edit the draft.
     GrantEditor,
+    /// `POST …/people`: add someone in the room who has no device.
+    AddPerson,
     /// `POST …/invites/rotate`: replace invites and the participant code.
     RotateInvites,
     /// `POST …/amendments`: propose a wording for a clause.
@@ -76,8 +78,9 @@ pub(crate) enum Command {
 impl Command {
     /// Every command, for the table's test.
     #[cfg(test)]
-    const ALL: [Command; 26] = [
+    const ALL: [Command; 27] = [
         Command::GrantEditor,
+        Command::AddPerson,
         Command::RotateInvites,
         Command::OpenAmendment,
         Command::Support,
@@ -109,6 +112,7 @@ impl Command {
     fn moderators(self) -> Option<&'static str> {
         match self {
             Command::GrantEditor => Some("grant editing"),
+            Command::AddPerson => Some("add people without a device"),
             Command::RotateInvites => Some("replace invites"),
             Command::Accept => Some("accept amendments"),
             Command::Reject => Some("reject amendments"),
@@ -141,7 +145,7 @@ impl Command {
     fn stages(self) -> &'static [Stage] {
         use Stage::*;
         match self {
-            Command::GrantEditor | Command::RotateInvites => &Stage::ALL,
+            Command::GrantEditor | Command::RotateInvites | Command::AddPerson => &Stage::ALL,
             Command::CreateGroup | Command::AddElement => &[Collect],
             Command::AssignGroup
             | Command::JoinGroup
@@ -166,6 +170,7 @@ impl Command {
     fn doing(self) -> &'static str {
         match self {
             Command::GrantEditor => "granting editing",
+            Command::AddPerson => "adding people",
             Command::RotateInvites => "replacing invites",
             Command::OpenAmendment => "proposing amendments",
             Command::Support => "supporting amendments",
@@ -352,6 +357,7 @@ mod tests {
         // (command, moderator, editor, participant, observer)
         let table = [
             (GrantEditor, true, false, false, false),
+            (AddPerson, true, false, false, false),
             (RotateInvites, true, false, false, false),
             (OpenAmendment, true, true, true, false),
             (Support, false, true, true, false),
@@ -504,8 +510,9 @@ mod tests {
         use Command::*;
         use Stage::*;
         // (command, the stages it is taken in)
-        let table: [(Command, &[Stage]); 26] = [
+        let table: [(Command, &[Stage]); 27] = [
             (GrantEditor, &Stage::ALL),
+            (AddPerson, &Stage::ALL),
             (RotateInvites, &Stage::ALL),
             (CreateGroup, &[Collect]),
             (AssignGroup, &[Collect, CommonGround]),

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use draftroom_shared::{Language, RoomName};
+use draftroom_shared::Language;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -13,9 +13,9 @@ use yrs::{Doc, TextRef, Transact};
 
 use crate::meeting::catalogue::common_ground;
 use crate::meeting::consensus;
-use crate::meeting::report::markdown;
 use crate::meeting::report::words::words;
 use crate::meeting::report::{AmendmentLine, AuthorShare, ClauseLine, Report, Span, VersionLine};
+use crate::meeting::report::{gather, markdown};
 use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, NOBODY, Status, Version};
 use crate::room::{draft, ydoc};
 use crate::store;
@@ -201,10 +201,7 @@ impl Meeting {
             .call(move |c| store::clause_journal(c, id, &key))
             .await?;
         if entries.is_empty() {
-            let draft = self
-                .hold_room(RoomName::Draft)
-                .await
-                .map_err(|e| e.refusal("room"))?;
+            let draft = self.hold_draft().await?;
             if draft::clause_text(draft.room.doc().doc(), clause).is_none() {
                 return Err(MeetingError::not_found("no such clause in this meeting"));
             }
@@ -236,10 +233,7 @@ impl Meeting {
 
     /// Who wrote which characters of a clause's current text.
     pub async fn clause_authors(self: &Arc<Self>, clause: &str) -> Result<Value, MeetingError> {
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let doc = draft.room.doc();
         let text = draft::clauses(&doc.doc().transact())
             .into_iter()
@@ -316,10 +310,7 @@ impl Meeting {
     /// consent.
     pub async fn consensus_view(self: &Arc<Self>) -> Result<Value, MeetingError> {
         let method = self.method().await?;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let (clauses, text) = {
             let doc = draft.room.doc();
             (draft::clause_texts(doc.doc()), draft::draft_text(doc.doc()))
@@ -409,15 +400,17 @@ impl Meeting {
                 (Some((v.version, v.created_at, v.text)), v.clauses)
             }
             None => {
-                let draft = self
-                    .hold_room(RoomName::Draft)
-                    .await
-                    .map_err(|e| e.refusal("room"))?;
+                let draft = self.hold_draft().await?;
                 let doc = draft.room.doc();
                 let st = self.state();
                 (None, clause_lines(doc.doc(), &st))
             }
         };
+        let id = self.id;
+        let (catalogue, method) = self
+            .store()
+            .call(move |c| Ok((store::load_catalogue(c, id)?, store::load_method(c, id)?)))
+            .await?;
         let amendments = self.state().amendments.clone();
         let mut lines = Vec::with_capacity(amendments.len());
         for a in amendments {
@@ -436,6 +429,8 @@ impl Meeting {
             });
         }
         let st = self.state();
+        let freeze_reason = latest.and_then(|_| st.versions.last()?.reason.clone());
+        let method = gather::method_part(&catalogue, &method, &clauses, &st, freeze_reason);
         let mut members: Vec<_> = st.members.values().cloned().collect();
         members.sort_by_key(|m| m.joined_at);
         let roles: HashMap<Uuid, &'static str> =
@@ -452,6 +447,7 @@ impl Meeting {
             clauses,
             amendments: lines,
             versions: st.versions.iter().map(|v| version_line(v, &st)).collect(),
+            method,
         })
     }
 }

@@ -53,8 +53,7 @@ pub fn load_stage_moves(c: &Connection, meeting: Uuid) -> WriteResult<Vec<StageM
             draft_text: r.get(3)?,
         })
     })?
-    .collect::<Result<_, _>>()
-    .map_err(Into::into)
+    .collect()
 }
 
 /// A clause's link to an element of the catalogue it carries.
@@ -114,8 +113,7 @@ pub fn load_links(c: &Connection, meeting: Uuid) -> WriteResult<Vec<LinkRecord>>
             linked_at: r.get(3)?,
         })
     })?
-    .collect::<Result<_, _>>()
-    .map_err(Into::into)
+    .collect()
 }
 
 /// A signal one person gave on one wording of a clause.
@@ -174,8 +172,7 @@ pub fn load_signals(c: &Connection, meeting: Uuid) -> WriteResult<Vec<SignalReco
             given_at: r.get(6)?,
         })
     })?
-    .collect::<Result<_, _>>()
-    .map_err(Into::into)
+    .collect()
 }
 
 /// A consensus check on the whole text, as stored.

@@ -42,10 +42,7 @@ impl Meeting {
         if clause_id.is_empty() {
             return Err(MeetingError::invalid("clause_id must not be empty"));
         }
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let text = draft::clause_text(draft.room.doc().doc(), clause_id)
             .ok_or_else(|| MeetingError::not_found("no such clause in the draft"))?;
         let amendment = Amendment {
@@ -165,10 +162,7 @@ impl Meeting {
         let _serial = self.admit(by.role, Command::Accept).await?;
         let clause_sha256 = clause_sha256.map(parse_sha256).transpose()?;
         let (amendment_room, text) = self.amendment_room(id).await?;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let (clause_id, seq, shown) =
             self.write_acceptance(&draft.room, id, &text, by, clause_sha256.as_deref())?;
         if let Some(seq) = seq {

@@ -13,7 +13,7 @@ use draftroom_shared::Role;
 use uuid::Uuid;
 
 use crate::clock::now_ms;
-use crate::meeting::commands::members::clean_text;
+use crate::meeting::input::clean_text;
 use crate::meeting::rights::Command;
 use crate::meeting::shown;
 use crate::meeting::{Meeting, MeetingError, Member};

@@ -90,10 +90,7 @@ impl Meeting {
     ) -> Result<Vec<String>, MeetingError> {
         self.store().check_writable()?;
         let _serial = self.admit(by.role, Command::MoveClause).await?;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let (seq, order) = {
             let mut doc = draft.room.doc();
             let mut st = self.state();

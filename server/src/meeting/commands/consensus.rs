@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use draftroom_shared::{Role, RoomName, Stage};
+use draftroom_shared::{Role, Stage};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
@@ -75,10 +75,7 @@ impl Meeting {
         self.in_the_room(user)?;
         let (stance, reason) = Stance::given(given.stance, given.reason)?;
         let seen = parse_sha256(sha256)?;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let text = draft::clause_text(draft.room.doc().doc(), &clause.to_string())
             .ok_or_else(|| MeetingError::not_found("no such clause in the draft"))?;
         let current = secrets::sha256_hex(&text);
@@ -120,10 +117,7 @@ impl Meeting {
                 open.number
             )));
         }
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         // Under the draft's lock: no write lands between the text taken
         // and the lock.
         let (check, from) = {

@@ -7,6 +7,7 @@ use draftroom_shared::{Invited, InvitesRotated, Joined, Role, RotateInvites};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
+use crate::meeting::input::clean_text;
 use crate::meeting::rights::Command;
 use crate::meeting::state::stored_hash;
 use crate::meeting::{Meeting, MeetingError, MeetingState, Member};
@@ -17,24 +18,6 @@ use crate::store::{self, UserRecord};
 pub(crate) const MAX_TITLE: usize = 200;
 /// Longest display name, in characters.
 pub(crate) const MAX_NAME: usize = 80;
-
-pub(crate) fn clean_text(what: &str, value: &str, max: usize) -> Result<String, MeetingError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(MeetingError::invalid(format!("{what} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(MeetingError::invalid(format!(
-            "{what} is longer than {max} characters"
-        )));
-    }
-    if value.chars().any(|c| c.is_control()) {
-        return Err(MeetingError::invalid(format!(
-            "{what} must not contain control characters"
-        )));
-    }
-    Ok(value.to_owned())
-}
 
 impl Meeting {
     /// What an invite opens: the meeting's title, the role it gives and
@@ -53,10 +36,26 @@ impl Meeting {
     pub async fn join(&self, invite: &str, name: &str) -> Result<Joined, MeetingError> {
         self.store().check_writable()?;
         let name = clean_text("name", name, MAX_NAME)?;
-        let (role, colour) = {
-            let st = self.state();
-            (invite_role(&st, invite)?, st.next_colour())
-        };
+        let role = invite_role(&self.state(), invite)?;
+        self.enrol(name, role).await
+    }
+
+    /// Adds someone in the room who has no device, as a participant, so
+    /// that the moderator can put them in a group and record their signals
+    /// and answers for them. Their token is made and forgotten: nobody
+    /// signs in as them.
+    pub async fn add_person(&self, by: &Member, name: &str) -> Result<Joined, MeetingError> {
+        self.store().check_writable()?;
+        let _serial = self.admit(by.role, Command::AddPerson).await?;
+        let name = clean_text("name", name, MAX_NAME)?;
+        let mut joined = self.enrol(name, Role::Participant).await?;
+        joined.token = String::new();
+        Ok(joined)
+    }
+
+    /// Makes a member of `role` with a fresh token, stored and shown.
+    async fn enrol(&self, name: String, role: Role) -> Result<Joined, MeetingError> {
+        let colour = self.state().next_colour();
         let token = secrets::new_secret();
         let member = Member {
             id: Uuid::new_v4(),

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use draftroom_shared::{RoomName, Stage};
+use draftroom_shared::Stage;
 use uuid::Uuid;
 use yrs::StateVector;
 
@@ -84,10 +84,7 @@ impl Meeting {
                 open.number
             )));
         }
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let record = StageMoveRecord {
             stage: to.as_str().to_owned(),
             moved_at: now_ms(),
@@ -129,10 +126,7 @@ impl Meeting {
                 "this element was merged into another: pull that one",
             ));
         }
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         let clause = Uuid::new_v4();
         let seq = {
             let mut doc = draft.room.doc();
@@ -199,10 +193,7 @@ impl Meeting {
             if !catalogue.elements.iter().any(|e| e.id == element) {
                 return Err(MeetingError::not_found("no such element"));
             }
-            let draft = self
-                .hold_room(RoomName::Draft)
-                .await
-                .map_err(|e| e.refusal("room"))?;
+            let draft = self.hold_draft().await?;
             if draft::clause_text(draft.room.doc().doc(), &clause.to_string()).is_none() {
                 return Err(MeetingError::not_found("no such clause in the draft"));
             }

@@ -7,13 +7,13 @@
 
 use std::sync::Arc;
 
-use draftroom_shared::{RoomName, Stage};
+use draftroom_shared::Stage;
 use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, Transact};
 
 use crate::clock::now_ms;
-use crate::meeting::commands::members::clean_text;
 use crate::meeting::consensus::{self, MAX_REASON};
+use crate::meeting::input::clean_text;
 use crate::meeting::rights::Command;
 use crate::meeting::shown;
 use crate::meeting::{Meeting, MeetingError, Member, Version};
@@ -37,10 +37,7 @@ impl Meeting {
             .map(|r| clean_text("reason", r, MAX_REASON))
             .transpose()?;
         let checks = self.method().await?.checks;
-        let draft = self
-            .hold_room(RoomName::Draft)
-            .await
-            .map_err(|e| e.refusal("room"))?;
+        let draft = self.hold_draft().await?;
         // Under the draft's lock: no write lands between the text taken
         // and the freeze, and none after it.
         let (record, from) = {
@@ -82,11 +79,20 @@ impl Meeting {
             text: record.text.clone(),
             reason: record.reason.clone(),
         };
-        let id = self.id;
+        // A check still open when the text is frozen (over it, with a
+        // reason) closes with the freeze: nobody answers it any more.
+        let open_check = checks
+            .iter()
+            .find(|k| k.closed_at.is_none())
+            .map(|k| k.number);
+        let (id, at, who) = (self.id, record.created_at, by.id);
         if let Err(e) = self
             .store()
             .call(move |c| {
                 store::insert_version(c, id, &record)?;
+                if let Some(n) = open_check {
+                    store::close_check(c, id, n, at, who)?;
+                }
                 store::move_stage(c, id, &moved)
             })
             .await
@@ -104,6 +110,9 @@ impl Meeting {
             })
         };
         self.meeting_durable(seq).await;
+        if open_check.is_some() {
+            self.show_method().await?;
+        }
         tracing::info!(meeting = %self.id, version = version.number, "draft frozen");
         Ok(version)
     }

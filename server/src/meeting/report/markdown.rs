@@ -4,7 +4,8 @@
 
 use draftroom_shared::Language;
 
-use crate::meeting::report::words::{Words, words};
+use crate::meeting::report::method::{GroundLine, MethodWords, all_words};
+use crate::meeting::report::words::Words;
 use crate::meeting::report::{ClauseLine, Report};
 
 /// Writes a Markdown document block by block.
@@ -85,9 +86,11 @@ pub(crate) fn version(
 }
 
 impl Report {
-    /// The report as Markdown, in `language`.
+    /// The report as Markdown, in `language`, in the order the meeting
+    /// ran; the method's sections only where the meeting used it.
     pub fn markdown(&self, language: Language) -> String {
-        let w = words(language);
+        let (w, m) = all_words(language);
+        let method = &self.method;
         let mut md = Markdown::new(&self.title);
         md.paragraph(&w.opened(self.created_at));
         md.heading(w.present());
@@ -96,13 +99,49 @@ impl Report {
                 .iter()
                 .map(|(name, role)| format!("- {name} — {}", w.role(role))),
         );
-        md.heading(self.heading_text(w));
-        if let Some((n, at, _)) = &self.agreed {
-            md.paragraph(&w.version_frozen(*n, *at));
+        if !method.groups.is_empty() {
+            md.heading(m.groups());
+            for g in &method.groups {
+                let mut head = format!("**{}** — {}", g.label, g.name);
+                if !g.members.is_empty() {
+                    head = format!("{head}. {}", m.members(&g.members));
+                }
+                md.paragraph(&head);
+                md.lines(g.elements.iter().map(|e| match m.fate(&e.fate) {
+                    Some(fate) => format!("- {}: {} ({fate})", e.name, e.text),
+                    None => format!("- {}: {}", e.name, e.text),
+                }));
+            }
         }
-        md.numbered(self.clauses.iter().map(|c| c.text.clone()));
-        md.heading(w.who_wrote());
-        md.numbered(self.clauses.iter().map(|c| self.authors_line(w, c)));
+        if !method.ground.is_empty() {
+            md.heading(m.ground());
+            md.paragraph(m.ground_intro());
+            let line = |g: &GroundLine, m: &dyn MethodWords| {
+                if g.value {
+                    format!(
+                        "- **{}** — {} ({})",
+                        g.text,
+                        m.value(),
+                        g.sources.join(", ")
+                    )
+                } else {
+                    format!("- {} ({})", g.text, g.sources.join(", "))
+                }
+            };
+            md.lines(method.ground.iter().flat_map(|g| {
+                std::iter::once(line(g, m))
+                    .chain(g.nested.iter().map(|n| format!("  {}", line(n, m))))
+                    .collect::<Vec<_>>()
+            }));
+        }
+        if let Some(first) = &method.first_draft {
+            md.heading(m.first_draft());
+            md.lines(
+                first
+                    .lines()
+                    .map(|l| format!("> {l}").trim_end().to_owned()),
+            );
+        }
         md.heading(w.amendments());
         if self.amendments.is_empty() {
             md.paragraph(w.none_proposed());
@@ -111,6 +150,53 @@ impl Report {
             md.paragraph(&tally);
         }
         md.lines(self.amendments.iter().map(|a| w.amendment_line(a)));
+        if !method.signals.is_empty() {
+            md.heading(m.signals());
+            md.lines(method.signals.iter().flat_map(|s| {
+                std::iter::once(format!("- {}: {}", m.clause(s.clause), m.tally(&s.tally)))
+                    .chain(
+                        s.objections
+                            .iter()
+                            .map(|o| format!("  - {}", m.objection(o))),
+                    )
+                    .collect::<Vec<_>>()
+            }));
+        }
+        if !method.checks.is_empty() {
+            md.heading(m.checks());
+            md.lines(method.checks.iter().flat_map(|c| {
+                std::iter::once(format!("- {}", m.check(c, w)))
+                    .chain(
+                        c.objections
+                            .iter()
+                            .map(|o| format!("  - {}", m.objection(o))),
+                    )
+                    .collect::<Vec<_>>()
+            }));
+        }
+        md.heading(self.heading_text(w));
+        if let Some((n, at, _)) = &self.agreed {
+            md.paragraph(&w.version_frozen(*n, *at));
+        }
+        md.numbered(self.clauses.iter().map(|c| c.text.clone()));
+        if let Some(sha256) = self.agreed_sha256() {
+            md.paragraph(&w.version_sha256(&sha256));
+        }
+        if let Some(reason) = &method.freeze_reason {
+            md.paragraph(&m.freeze_reason(reason));
+        }
+        md.heading(w.who_wrote());
+        md.numbered(self.clauses.iter().map(|c| self.authors_line(w, c)));
+        if !method.ground.is_empty() {
+            md.heading(m.map());
+            md.lines(method.ground_flat().map(|g| {
+                if g.clauses.is_empty() {
+                    format!("- {} — {}", g.text, m.not_carried())
+                } else {
+                    format!("- {} → {}", g.text, m.carried(&g.clauses))
+                }
+            }));
+        }
         md.heading(w.versions());
         if self.versions.is_empty() {
             md.paragraph(w.no_versions());

@@ -1,12 +1,17 @@
 //! The meeting report, in Markdown and in printable HTML: it reads like the
-//! record of a workshop (who met, what was agreed, who wrote it, which
-//! proposals were made and what became of them, the versions).
+//! record of a workshop, in the order the meeting ran (who met, the
+//! working groups and their proposals, the common ground, the first draft,
+//! the amendments and the signals on the clauses, the consensus checks,
+//! the agreed wording with its SHA-256 and who wrote it, where each
+//! element of the common ground stands in it, the versions).
 
 use serde::Serialize;
 use uuid::Uuid;
 
+pub(crate) mod gather;
 mod html;
 pub(crate) mod markdown;
+pub(crate) mod method;
 pub(crate) mod words;
 
 pub(crate) use words::AmendmentLine;
@@ -86,4 +91,16 @@ pub struct Report {
     pub amendments: Vec<AmendmentLine>,
     /// The versions, oldest first.
     pub versions: Vec<VersionLine>,
+    /// The workshop's method: groups, common ground, first draft,
+    /// signals, checks.
+    pub method: method::MethodPart,
+}
+
+impl Report {
+    /// The SHA-256 of the agreed text, if one is agreed.
+    pub(crate) fn agreed_sha256(&self) -> Option<String> {
+        self.agreed
+            .as_ref()
+            .map(|(_, _, text)| crate::secrets::sha256_hex(text))
+    }
 }

@@ -130,7 +130,7 @@ export class CommonGroundView {
         h(
           'th',
           { scope: 'col', class: `col-group ${groupTone(groups, g.id)} ${g.id === mine?.id ? 'is-mine' : ''}`.trim(), 'data-group': g.id },
-          h('span', { class: 'col-group-inner' }, ...groupTitle(groups, g)),
+          h('span', { class: 'col-group-inner' }, ...groupTitle(groups, g), g.id === mine?.id ? h('span', { class: 'tag tag-mine' }, c.yourGroup) : null),
         ),
       ),
       h('th', { scope: 'col', class: 'col-shared' }, c.sharedCol),

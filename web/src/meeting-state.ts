@@ -63,6 +63,12 @@ export class MeetingView {
     return this.phase === 'frozen'
   }
 
+  /** The method's stage (`meeting.stage`); meetings from before stages: `frozen` or `amend`. */
+  get stage(): string {
+    const s = this.doc.getMap('meeting').get('stage')
+    return typeof s === 'string' && s ? s : this.frozen ? 'frozen' : 'amend'
+  }
+
   /** Observers connected now (the server counts them; they are not listed). */
   get observers(): number {
     const n = Number(this.doc.getMap('meeting').get('observers') ?? 0)

@@ -18,6 +18,8 @@ import {
   readLinks,
   readSignals,
 } from '../src/logic/consensus.js'
+import { catalogs } from '../src/i18n/index.js'
+import { parseRefusal } from '../src/logic/refusal.js'
 import { sha256Hex } from '../src/logic/sha256.js'
 
 const OLD = 'Misją samorządu jest tworzenie przestrzeni publicznej.'
@@ -156,4 +158,11 @@ test('coverage: values with what is nested under them, links to duplicates, clau
   assert.deepEqual(coverage(tree), { carried: 3, total: 4 })
   assert.deepEqual([...linkedTo('c1', links, elements)].sort(), ['e1', 'e2'])
   assert.deepEqual(groundTree([], elements, links, ['c1']), [])
+})
+
+test('a draft write refused for the stage is a known refusal', () => {
+  const r = parseRefusal('stage: the draft is locked for a consensus check')
+  assert.equal(r.code, 'stage')
+  assert.equal(r.final, true)
+  assert.ok(catalogs.pl.refusal.stage && catalogs.en.refusal.stage)
 })

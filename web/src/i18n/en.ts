@@ -131,6 +131,7 @@ const en = {
     foreign_client: 'Your change was refused: it came from an editing session of someone else.',
     refused_client: 'An earlier change of this window was refused.',
     missing_dependencies: 'Your change built on changes the server does not have.',
+    stage: 'The draft takes no changes at this stage of the meeting.',
     unknown: 'The server refused your change.',
   } as Record<string, string>,
   reloaded: 'Your copy was reloaded from the server, so what you see is what everyone sees.',

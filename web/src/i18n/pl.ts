@@ -152,6 +152,7 @@ const pl: Catalog = {
     foreign_client: 'Zmiana odrzucona: pochodziła z sesji edycji innej osoby.',
     refused_client: 'Wcześniejsza zmiana z tego okna została odrzucona.',
     missing_dependencies: 'Twoja zmiana opierała się na zmianach, których serwer nie ma.',
+    stage: 'Na tym etapie spotkania projekt nie przyjmuje zmian.',
     unknown: 'Serwer odrzucił Twoją zmianę.',
   },
   reloaded: 'Twoja kopia została wczytana ponownie z serwera, więc widzisz to samo co wszyscy.',

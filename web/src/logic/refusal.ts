@@ -15,6 +15,7 @@ export const REFUSAL_CODES = [
   'foreign_client',
   'refused_client',
   'missing_dependencies',
+  'stage',
 ] as const
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number] | 'unknown'

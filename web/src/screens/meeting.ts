@@ -9,6 +9,7 @@ import { announce, fill, h } from '../dom.js'
 import type { MeetingConnection } from '../connection.js'
 import type { Role } from '../i18n/index.js'
 import type { Refusal } from '../logic/refusal.js'
+import { draftWritable } from '../logic/consensus.js'
 import { MeetingView, type Person } from '../meeting-state.js'
 import { seats, type Seat } from '../seats.js'
 import { historyPath, projectorPath, reportPath } from '../logic/routes.js'
@@ -38,7 +39,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   let showAuthors = loadShowAuthors()
 
   const myRole = (): Role => meeting.person(seat.userId)?.role ?? seat.role
-  const canWrite = () => (myRole() === 'moderator' || myRole() === 'editor') && !meeting.frozen
+  const canWrite = () =>
+    (myRole() === 'moderator' || myRole() === 'editor') && !meeting.frozen && draftWritable(meeting.stage)
 
   // The top bar: title, phase, who I am, connection.
   const title = h('h1', { class: 'meeting-title' })
@@ -176,6 +178,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
   // Everything that follows the meeting room and presence.
   let lastRole: Role | null = null
   let lastFrozen: boolean | null = null
+  let lastStage: string | null = null
   let lastSideKey = ''
   let sidePanelsVersion = 0
   const { schedule, cancel } = painter(() => paint())
@@ -211,10 +214,11 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         link(reportPath(seat.meeting), { class: 'button-link secondary' }, c.reportLink),
       )
     }
-    if (role !== lastRole || meeting.frozen !== lastFrozen) {
+    if (role !== lastRole || meeting.frozen !== lastFrozen || meeting.stage !== lastStage) {
       if (lastRole !== null && role !== lastRole) announce(c.roleHelp[role])
       lastRole = role
       lastFrozen = meeting.frozen
+      lastStage = meeting.stage
       draft.render()
       if (role !== seat.role) seats.update(seat.meeting, { role })
     }

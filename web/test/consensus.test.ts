@@ -160,6 +160,25 @@ test('coverage: values with what is nested under them, links to duplicates, clau
   assert.deepEqual(groundTree([], elements, links, ['c1']), [])
 })
 
+test('the method speaks Polish with its plural forms', () => {
+  const pl = catalogs.pl
+  assert.equal(pl.lapsedCount(1), '1 sygnał wygasł wraz z wcześniejszym brzmieniem')
+  assert.equal(pl.lapsedCount(3), '3 sygnały wygasły wraz z wcześniejszym brzmieniem')
+  assert.equal(pl.lapsedCount(5), '5 sygnałów wygasło wraz z wcześniejszym brzmieniem')
+  assert.equal(pl.notAnsweredYet(1), '1 osoba jeszcze nie odpowiedziała')
+  assert.equal(pl.notAnsweredYet(22), '22 osoby jeszcze nie odpowiedziały')
+  assert.equal(pl.notAnsweredYet(12), '12 osób jeszcze nie odpowiedziało')
+  assert.equal(pl.disagreeCount(2), '2 osoby nie zgadzają się: dlaczego')
+  assert.equal(pl.consentSays('blocked', 2, 1), 'W sprawdzeniu nr 2 pozostała 1 blokada.')
+  assert.equal(pl.consentSays('blocked', 2, 3), 'W sprawdzeniu nr 2 pozostały 3 blokady.')
+  assert.equal(pl.consentSays('blocked', 2, 5), 'W sprawdzeniu nr 2 pozostało 5 blokad.')
+  assert.equal(pl.answeredOf(14, 18), 'Odpowiedzi: 14 z 18')
+  assert.equal(pl.groundIn([1, 3]), 'W punktach 1, 3')
+  assert.equal(catalogs.en.answeredOf(14, 18), '14 of 18 answered')
+  assert.equal(catalogs.en.consentSays('blocked', 1, 2), 'Check 1 closed with 2 blocks standing.')
+  assert.equal(catalogs.en.lapsedCount(1), '1 signal lapsed with an earlier wording')
+})
+
 test('a draft write refused for the stage is a known refusal', () => {
   const r = parseRefusal('stage: the draft is locked for a consensus check')
   assert.equal(r.code, 'stage')

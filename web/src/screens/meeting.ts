@@ -15,6 +15,7 @@ import { seats, type Seat } from '../seats.js'
 import { historyPath, projectorPath, reportPath } from '../logic/routes.js'
 import { freeze, reopen, versionBadge, type FreezeContext } from './agreed.js'
 import { AmendmentsView } from './amendments.js'
+import { MethodPanel } from './consensus.js'
 import { DraftView } from './draft.js'
 import { followRooms, painter } from './follow.js'
 import { errorText } from './form.js'
@@ -93,6 +94,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     openAmendments: () => amendments.openCount(),
     notice: (text, kind) => notice(text, kind),
   }
+  // The method's later steps: common ground, signals, the check, consent.
+  const method = new MethodPanel({ seat, meeting, draft, role: myRole, notice: (text, kind) => notice(text, kind), repaint: () => schedule() })
   // The agreed version, and the moderator's freeze and reopen.
   const agreed = h('div', { class: 'agreed-slot' })
   const freezeButton = h('button', { type: 'button', class: 'freeze', onclick: () => freeze(freezeCtx) })
@@ -134,6 +137,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       agreed,
       frozenNotice,
       moderatorTools,
+      method.bar,
       notices,
       draft.el,
       records,
@@ -214,6 +218,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         link(reportPath(seat.meeting), { class: 'button-link secondary' }, c.reportLink),
       )
     }
+    method.paint()
     if (role !== lastRole || meeting.frozen !== lastFrozen || meeting.stage !== lastStage) {
       if (lastRole !== null && role !== lastRole) announce(c.roleHelp[role])
       lastRole = role
@@ -231,6 +236,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     if (key === lastSideKey) return
     lastSideKey = key
     const panels: HTMLElement[] = [
+      method.side,
       peopleList({
         people,
         connected,
@@ -324,6 +330,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
 function focusKey(el: Element | null): string | null {
   if (!el) return null
   if (el.id) return `#${el.id}`
+  const mark = el.getAttribute('data-focus')
+  if (mark) return `[data-focus="${CSS.escape(mark)}"]`
   const user = el.closest('[data-user]')?.getAttribute('data-user')
   if (user && el.classList.contains('grant')) return `[data-user="${user}"] .grant`
   return null

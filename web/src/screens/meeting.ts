@@ -201,12 +201,13 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     const agreedKey = JSON.stringify([c.lang, latest?.number, latest?.sha256, meeting.frozen])
     if (agreed.dataset.key !== agreedKey) {
       agreed.dataset.key = agreedKey
-      agreed.replaceChildren(...(latest ? [versionBadge(latest, meeting.frozen)] : []))
+      agreed.replaceChildren(...(latest ? [versionBadge(latest, meeting.frozen, 'agreed', method.versionReason(latest.number))] : []))
     }
     moderatorTools.hidden = role !== 'moderator'
-    freezeButton.hidden = meeting.frozen
+    // Freezing is taken in the amend and agree stages (a meeting without stages is in amend).
+    freezeButton.hidden = meeting.frozen || !['amend', 'agree'].includes(meeting.stage)
     reopenButton.hidden = !meeting.frozen
-    freezeButton.textContent = `🔒 ${c.freeze}`
+    freezeButton.textContent = method.freezeLabel()
     reopenButton.textContent = c.reopen
     projectorButton.textContent = c.openProjector
     const recordsKey = JSON.stringify([c.lang])

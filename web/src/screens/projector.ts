@@ -17,6 +17,7 @@ import { shortHash } from './agreed.js'
 import { DraftView } from './draft.js'
 import { followRooms, painter } from './follow.js'
 import { messageScreen } from './join.js'
+import { ProjectorMethod } from './projector-method.js'
 import { statusBadge } from './status.js'
 
 interface ProjectorSeat {
@@ -74,6 +75,8 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
   })
   draft.attach(conn.doc('draft'), conn.synced('draft'))
   conn.whenSynced('draft', () => draft.synced())
+  // The workshop's later steps: tallies, the check, the agreed text's record.
+  const method = new ProjectorMethod(meetingId, meeting, draft)
 
   root.replaceChildren(
     h('header', { class: 'projector-bar' }, status.el),
@@ -81,8 +84,8 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
       'main',
       { id: 'main', class: 'projector' },
       h('header', { class: 'projector-head' }, h('div', {}, title, phase), agreed),
-      h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), draft.el),
-      h('div', { class: 'projector-side' }, join, counts),
+      h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), method.banner, draft.el, method.after),
+      h('div', { class: 'projector-side' }, method.side, join, counts),
     ),
   )
 
@@ -134,6 +137,7 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
       }
     }
     join.hidden = !seat.invite || meeting.frozen
+    method.paint()
   }
 
   const stopFollowing = followRooms(conn, meeting, draft, schedule)

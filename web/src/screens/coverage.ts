@@ -117,7 +117,7 @@ export class GroundPanel {
       const reveal = () => {
         const el = document.querySelector<HTMLElement>(`.clause[data-clause="${clause_id}"]`)
         if (el) {
-          el.scrollIntoView({ block: 'nearest', behavior: 'smooth' })
+          el.scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' })
           announce(t().groundPulled(this.ctx.clauseNumber(clause_id)))
         } else if (Date.now() < deadline) {
           setTimeout(reveal, 100)

@@ -17,7 +17,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+/** A JSON command; exported for the method's commands (`method-api.ts`). */
+export async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
   const text = await request(method, path, token, body)
   try {
     return (text ? JSON.parse(text) : null) as T

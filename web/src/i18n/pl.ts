@@ -477,6 +477,177 @@ const pl: Catalog = {
     unavailable: 'Serwer nie może teraz niczego zapisać. Spróbuj za chwilę.',
     network: 'Nie można połączyć się z serwerem. Sprawdź połączenie i spróbuj ponownie.',
   },
+
+  // --- The later steps of the workshop (issue 12): the common ground beside
+  // the draft, signals on clauses, the whole-text check, consent and freeze,
+  // and their projector views. Kept together for merging.
+  groundHeading: 'Elementy wspólne',
+  groundIntro: 'To, co łączy wszystkie grupy robocze. Każdy element powinien znaleźć się w którymś punkcie.',
+  groundCoverage: (carried: number, total: number) => `${carried} z ${total} w tekście`,
+  groundValue: 'wartość',
+  groundIn: (clauses: number[]) =>
+    clauses.length === 1 ? `W punkcie ${clauses[0]}` : `W punktach ${clauses.join(', ')}`,
+  groundMissing: 'Jeszcze go nie ma w tekście',
+  groundSources: (list: string) => `z propozycji ${list}`,
+  groundPull: 'Dodaj jako punkt',
+  groundPullLabel: (text: string) => `Dodaj do projektu nowy punkt: „${text}”`,
+  groundPulled: (n: number) => `Punkt ${n} zaczyna się teraz od tego elementu.`,
+  clauseCarries: 'Zawiera',
+  clauseCarriesNothing: 'Nie powiązano jeszcze żadnego elementu wspólnego',
+  linkButton: 'Elementy',
+  linkButtonLabel: (n: number) => `Powiąż elementy wspólne z punktem ${n}`,
+  linkTitle: (n: number) => `Co zawiera punkt ${n}?`,
+  linkIntro:
+    'Zaznacz elementy wspólne, które zawiera ten punkt. Element, którego nie zawiera żaden punkt, pozostaje oznaczony obok projektu.',
+  linkSave: 'Zapisz',
+  linkSaved: (n: number) => `Zapisano elementy punktu ${n}.`,
+
+  stanceButton: { agree: 'Zgadzam się', abstain: 'Wstrzymuję się', disagree: 'Nie zgadzam się', block: 'Blokuję' } as Record<string, string>,
+  stanceNoun: { agree: 'zgoda', abstain: 'wstrzymanie się', disagree: 'niezgoda', block: 'blokada' } as Record<string, string>,
+  stanceTally: { agree: 'Zgoda', abstain: 'Wstrzymanie się', disagree: 'Niezgoda', block: 'Blokada' } as Record<string, string>,
+  blocksPinned: (n: number) =>
+    plural('pl', n, { one: `${n} blokada`, few: `${n} blokady`, many: `${n} blokad`, other: `${n} blokady` }),
+  blockOnClause: (n: number) => `Punkt ${n}`,
+  blockOnClauseLabel: (n: number) => `Przejdź do punktu ${n}`,
+  checkModeClosed: 'zakończone, odpowiedzi jawne',
+  stanceIcon: { agree: '✓', abstain: '○', disagree: '✗', block: '⊘' } as Record<string, string>,
+  signalGroup: (n: number) => `Twój sygnał do punktu ${n}`,
+  signalLegend: 'Twój sygnał do tego brzmienia',
+  signalPrompt: 'Jakie jest Twoje stanowisko wobec tego brzmienia?',
+  yourSignal: (noun: string) => `Twój sygnał: ${noun}`,
+  yourSignalLapsed: (noun: string) => `Twój sygnał (${noun}) wygasł: brzmienie się zmieniło. Daj sygnał ponownie.`,
+  recordedByModerator: 'zapisany przez moderatora',
+  tallyLabel: (n: number) => `Sygnały do punktu ${n}`,
+  tallyNone: 'Brak sygnałów do tego brzmienia',
+  lapsedCount: (n: number) =>
+    plural('pl', n, {
+      one: `${n} sygnał wygasł wraz z wcześniejszym brzmieniem`,
+      few: `${n} sygnały wygasły wraz z wcześniejszym brzmieniem`,
+      many: `${n} sygnałów wygasło wraz z wcześniejszym brzmieniem`,
+      other: `${n} sygnału wygasło wraz z wcześniejszym brzmieniem`,
+    }),
+  blocksHeading: 'Blokady',
+  blockBy: (name: string) => `${name} blokuje`,
+  disagreeCount: (n: number) =>
+    plural('pl', n, {
+      one: `${n} osoba nie zgadza się: dlaczego`,
+      few: `${n} osoby nie zgadzają się: dlaczego`,
+      many: `${n} osób nie zgadza się: dlaczego`,
+      other: `${n} osoby nie zgadzają się: dlaczego`,
+    }),
+  recordSignal: 'Zapisz czyjś sygnał…',
+  recordSignalLabel: (n: number) => `Zapisz sygnał do punktu ${n} w imieniu osoby z sali`,
+  recordSignalTitle: (n: number) => `Sygnał do punktu ${n} w czyimś imieniu`,
+  recordSignalIntro: 'Dla osoby z sali bez urządzenia albo na jej prośbę. W zapisie widać, że wprowadził go moderator.',
+  whoLabel: 'Kto',
+  choosePerson: 'Wybierz osobę',
+  personNow: (name: string, noun: string | null) => (noun ? `${name} (teraz: ${noun})` : name),
+  stanceLegend: 'Sygnał tej osoby',
+  answerLegend: 'Odpowiedź tej osoby',
+  addPersonLegend: 'Osoba bez urządzenia',
+  addPersonName: 'Imię i nazwisko',
+  addPersonButton: 'Dodaj do sali',
+  personAdded: (name: string) => `${name} jest teraz na sali.`,
+  choosePersonFirst: 'Wybierz osobę.',
+  chooseStanceFirst: 'Wybierz sygnał.',
+  reasonLabel: 'Uzasadnienie',
+  reasonRequired: 'Napisz uzasadnienie: niezgoda i blokada wymagają podania powodu.',
+  reasonHint: {
+    disagree: 'Sala zobaczy je z Twoim imieniem. Niezgoda nie wstrzymuje uzgodnienia tekstu.',
+    block: 'Blokada wstrzymuje uzgodnienie tekstu, dopóki obowiązuje. Napisz, co musiałoby się zmienić.',
+  } as Record<string, string>,
+  reasonTitle: {
+    disagree: (n: number) => `Dlaczego nie zgadzasz się z punktem ${n}?`,
+    block: (n: number) => `Dlaczego blokujesz punkt ${n}?`,
+  },
+  answerReasonTitle: {
+    disagree: 'Dlaczego nie zgadzasz się z tekstem?',
+    block: 'Dlaczego blokujesz tekst?',
+  } as Record<string, string>,
+  theWording: 'Brzmienie',
+  send: 'Wyślij',
+  signalSent: (n: number, noun: string) => `Twój sygnał do punktu ${n}: ${noun}.`,
+  signalRecorded: (name: string, n: number, noun: string) => `${name}: ${noun} (punkt ${n}).`,
+  wordingChangedTitle: (n: number) => `Punkt ${n} zmienił się w międzyczasie`,
+  wordingChangedIntro: 'Ktoś w tym czasie zmienił tekst, więc sygnał nie został zapisany. Tak punkt brzmi teraz:',
+  signalAgain: (noun: string) => `Wyślij „${noun}” do tego brzmienia`,
+
+  checkOpen: 'Sprawdź zgodę na cały tekst…',
+  checkOpenTitle: 'Rozpocząć sprawdzenie zgody na cały tekst?',
+  checkOpenIntro:
+    'Projekt zostanie zablokowany na czas odpowiedzi. Każdy odpowiada raz: zgoda, wstrzymanie się, niezgoda lub blokada; niezgoda i blokada wymagają uzasadnienia.',
+  checkResultsLegend: 'Wyniki w trakcie sprawdzania',
+  checkHidden: 'Ukryte do zamknięcia: nikt nie widzi odpowiedzi poza blokadami, które są imienne',
+  checkLive: 'Na żywo: wszyscy widzą, jak rośnie wynik',
+  checkOpenConfirm: 'Rozpocznij sprawdzenie',
+  checkOpenedAnnounce: (n: number) => `Trwa sprawdzenie zgody nr ${n}. Projekt jest zablokowany.`,
+  checkHeading: (n: number) => `Sprawdzenie zgody nr ${n} na cały tekst`,
+  checkModeHidden: 'odpowiedzi ukryte do zamknięcia',
+  checkModeLive: 'wyniki na żywo',
+  checkLocked: 'Projekt jest zablokowany, dopóki sala odpowiada.',
+  checkClosedAt:
+    'Zakończone. Projekt pozostaje zablokowany, dopóki moderator nie wróci do poprawek albo go nie zatwierdzi.',
+  answeredOf: (answered: number, of: number) => `Odpowiedzi: ${answered} z ${of}`,
+  checkPrompt: 'Czy zgadzasz się na ten tekst?',
+  checkPromptHelp: 'Odpowiadasz raz. Przy niezgodzie lub blokadzie podajesz powód.',
+  checkPromptOwn: 'Twoja własna odpowiedź',
+  youAnswered: (noun: string | null) => (noun ? `Twoja odpowiedź: ${noun}` : 'Twoja odpowiedź została zapisana.'),
+  youAnsweredHidden: 'Nikt inny jej nie widzi do zakończenia sprawdzenia (blokada jest widoczna z imieniem).',
+  answerSent: 'Twoja odpowiedź została zapisana.',
+  hiddenNote: 'Odpowiedzi pozostają ukryte, dopóki moderator nie zakończy sprawdzenia. Widać tylko blokady, z imionami.',
+  notAnsweredYet: (n: number) =>
+    plural('pl', n, {
+      one: `${n} osoba jeszcze nie odpowiedziała`,
+      few: `${n} osoby jeszcze nie odpowiedziały`,
+      many: `${n} osób jeszcze nie odpowiedziało`,
+      other: `${n} osoby jeszcze nie odpowiedziały`,
+    }),
+  recordAnswer: 'Zapisz czyjąś odpowiedź…',
+  recordAnswerTitle: (n: number) => `Odpowiedź w sprawdzeniu nr ${n} w czyimś imieniu`,
+  recordAnswerIntro: 'Dla osoby z sali bez urządzenia. Każdy odpowiada raz.',
+  answerRecorded: (name: string) => `Zapisano odpowiedź: ${name}.`,
+  closeCheck: 'Zakończ sprawdzenie',
+  closeCheckTitle: (n: number) => `Zakończyć sprawdzenie zgody nr ${n}?`,
+  closeCheckIntro: (answered: number, of: number) =>
+    `Odpowiedzi: ${answered} z ${of}. Po zakończeniu nikt już nie odpowie, a wszystkie odpowiedzi zostaną pokazane.`,
+  closeCheckConfirm: 'Zakończ i pokaż wyniki',
+  checkClosedAnnounce: (n: number) => `Sprawdzenie nr ${n} zakończone; wyniki są widoczne.`,
+  answersHeading: 'Odpowiedzi',
+  backToAmend: 'Wróć do poprawek',
+  backToAmendAnnounce: 'Projekt znów przyjmuje poprawki.',
+
+  consentSays: (kind: string, check: number, blocks: number): string =>
+    kind === 'given'
+      ? `Sala zgadza się na ten tekst (sprawdzenie nr ${check}, bez blokad).`
+      : kind === 'still_open'
+        ? `Sprawdzenie nr ${check} wciąż trwa.`
+        : kind === 'outdated'
+          ? `Tekst zmienił się po sprawdzeniu nr ${check}: w obecnym brzmieniu nie był sprawdzany.`
+          : kind === 'blocked'
+            ? plural('pl', blocks, {
+                one: `W sprawdzeniu nr ${check} pozostała ${blocks} blokada.`,
+                few: `W sprawdzeniu nr ${check} pozostały ${blocks} blokady.`,
+                many: `W sprawdzeniu nr ${check} pozostało ${blocks} blokad.`,
+                other: `W sprawdzeniu nr ${check} pozostały ${blocks} blokady.`,
+              })
+            : 'Nie było jeszcze sprawdzenia zgody na ten tekst.',
+  freezeWithConsent: 'Zatwierdź: sala się zgadza',
+  freezeWithoutConsent: 'Zatwierdź bez zgody sali…',
+  freezeReasonTitle: (n: number) => `Zatwierdzić wersję ${n} bez zgody sali?`,
+  freezeReasonIntro: 'Sala nie wyraziła zgody na ten tekst w obecnym brzmieniu:',
+  freezeReasonLabel: 'Pisemne uzasadnienie zatwierdzenia teraz',
+  freezeReasonHint: 'Zostanie zapisane przy wersji i w sprawozdaniu ze spotkania, do wglądu dla wszystkich.',
+  freezeReasonRequired: 'Napisz, dlaczego zatwierdzasz teraz: uzasadnienie zostanie zapisane przy wersji.',
+  freezeReasonConfirm: 'Zatwierdź z tym uzasadnieniem',
+  frozenWithReason: 'Zatwierdzono bez zgody sali. Uzasadnienie:',
+
+  projectorAnswered: (answered: number, of: number) => `${answered} z ${of}`,
+  projectorAnsweredLabel: 'Odpowiedzi',
+  projectorHidden: 'Odpowiedzi pozostają ukryte do zakończenia sprawdzenia.',
+  projectorConsents: 'Sala zgadza się na ten tekst.',
+  projectorReport: 'Zapis spotkania',
+  projectorReportHint: 'Zeskanuj, aby otworzyć sprawozdanie (na urządzeniu uczestnika spotkania)',
+  projectorHashLabel: 'SHA-256 uzgodnionego tekstu',
 }
 
 export default pl

@@ -8,17 +8,25 @@ import { api, ApiError } from '../api.js'
 import { t } from '../app.js'
 import { copyButton } from '../copy.js'
 import { announce, h } from '../dom.js'
+import { consent } from '../logic/consensus.js'
+import { sha256Hex } from '../logic/sha256.js'
 import type { MeetingView, Version } from '../meeting-state.js'
+import { methodApi } from '../method-api.js'
+import { MethodView } from '../method-state.js'
 import { ask } from './dialog.js'
 import { errorText } from './form.js'
+import { formDialog, reasonField } from './method-dialog.js'
 
 /** The first hex digits of a hash, as people compare them by eye. */
 export function shortHash(sha: string): string {
   return sha.slice(0, 12)
 }
 
-/** "Agreed version N · SHA-256 1a2b…" with a button that copies the whole hash. */
-export function versionBadge(v: Version, current: boolean, cls = 'agreed'): HTMLElement {
+/**
+ * "Agreed version N · SHA-256 1a2b…" with a button that copies the whole
+ * hash; and the moderator's reason, when it was frozen without consent.
+ */
+export function versionBadge(v: Version, current: boolean, cls = 'agreed', reason: string | null = null): HTMLElement {
   const c = t()
   const copy = copyButton(v.sha256, {
     label: c.copyHash,
@@ -39,6 +47,9 @@ export function versionBadge(v: Version, current: boolean, cls = 'agreed'): HTML
       ' ',
       copy,
     ),
+    reason
+      ? h('p', { class: 'agreed-reason', 'data-testid': 'freeze-reason' }, h('strong', {}, c.frozenWithReason), ' ', h('q', {}, reason))
+      : null,
   )
 }
 
@@ -53,6 +64,16 @@ export interface FreezeContext {
 }
 
 export async function freeze(ctx: FreezeContext): Promise<void> {
+  // A workshop's text is frozen with the room's consent, or with a written reason.
+  const method = new MethodView(ctx.view)
+  if (method.workshop) {
+    const k = consent(method.checks(), sha256Hex(ctx.text()))
+    if (k.kind !== 'given') {
+      const check = 'check' in k ? k.check : 0
+      await freezeWithReason(ctx, t().consentSays(k.kind, check, k.kind === 'blocked' ? k.blocks : 0))
+      return
+    }
+  }
   const c = t()
   const open = ctx.openAmendments()
   const yes = await ask({
@@ -71,8 +92,46 @@ export async function freeze(ctx: FreezeContext): Promise<void> {
     const v = await api.freeze(ctx.meeting, ctx.token)
     announce(c.frozenAnnounce(v.version))
   } catch (e) {
-    ctx.notice(errorText(e as ApiError), 'error')
+    const err = e as ApiError
+    // Consent lapsed between looking and clicking (the text changed, a check opened): the server says why.
+    if (err.code === 'no_consensus') await freezeWithReason(ctx, err.message)
+    else ctx.notice(errorText(err), 'error')
   }
+}
+
+/** Freezing without the room's consent: the moderator writes why, and it is kept with the version. */
+async function freezeWithReason(ctx: FreezeContext, why: string): Promise<void> {
+  const c = t()
+  const open = ctx.openAmendments()
+  const reason = reasonField('freeze-reason', c.freezeReasonHint)
+  const label = reason.row.querySelector('label')
+  if (label) label.textContent = c.freezeReasonLabel
+  await formDialog({
+    title: c.freezeReasonTitle(ctx.view.versions().length + 1),
+    confirm: c.freezeReasonConfirm,
+    danger: true,
+    wide: true,
+    body: [
+      h('p', {}, c.freezeReasonIntro),
+      h('p', { class: 'warning freeze-why', 'data-testid': 'freeze-why' }, h('strong', {}, why)),
+      open > 0 ? h('p', { class: 'warning' }, c.openAmendmentsWarn(open)) : null,
+      h('h3', {}, c.textToFreeze),
+      h('div', { class: 'text-block freeze-text' }, ctx.text() || c.draftEmptyReader),
+      reason.row,
+    ],
+    focus: () => reason.area,
+    submit: async () => {
+      const problem = reason.check(true, c.freezeReasonRequired)
+      if (problem) return problem
+      try {
+        const v = await methodApi.freeze(ctx.meeting, ctx.token, reason.value())
+        announce(c.frozenAnnounce(v.version))
+        return null
+      } catch (e) {
+        return errorText(e as ApiError)
+      }
+    },
+  })
 }
 
 export async function reopen(ctx: FreezeContext): Promise<void> {

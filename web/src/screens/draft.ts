@@ -34,6 +34,8 @@ interface Card {
   author: HTMLElement
   /** Where the clause's amendments go. */
   slot: HTMLElement
+  /** Where the method's per-clause parts go (its elements, signals). */
+  method: HTMLElement
 }
 
 export class DraftView {
@@ -131,6 +133,18 @@ export class DraftView {
     return out
   }
 
+  /** Each clause's place for the method's parts (elements, signals), by clause id, in order. */
+  methodSlots(): Map<string, HTMLElement> {
+    const out = new Map<string, HTMLElement>()
+    for (const card of this.ordered()) out.set(card.id, card.method)
+    return out
+  }
+
+  /** The clauses' ids, in order. */
+  clauseIds(): string[] {
+    return this.ordered().map((card) => card.id)
+  }
+
   /** A clause's live text. */
   text(clause: string): Y.Text | null {
     for (const card of this.cards.values()) if (card.id === clause) return card.map.get('text') as Y.Text
@@ -191,8 +205,9 @@ export class DraftView {
     const author = h('p', { class: 'clause-author', hidden: true })
     const controls = h('div', { class: 'clause-controls' })
     const slot = h('div', { class: 'clause-amendments', hidden: true })
-    const el = h('li', { class: 'clause', 'data-clause': id }, number, h('div', { class: 'clause-main' }, host, author, slot), controls)
-    const card: Card = { map, id, el, number, editor: null as unknown as ClauseEditor, controls, author, slot }
+    const method = h('div', { class: 'clause-method', hidden: true })
+    const el = h('li', { class: 'clause', 'data-clause': id }, number, h('div', { class: 'clause-main' }, host, author, method, slot), controls)
+    const card: Card = { map, id, el, number, editor: null as unknown as ClauseEditor, controls, author, slot, method }
     card.editor = new ClauseEditor(host, {
       clause: id,
       text,

@@ -169,6 +169,8 @@ function versionBody(v: VersionView, meeting: MeetingView, seat: Seat): HTMLElem
     { number: v.version, createdAt: v.created_at, frozenBy: v.frozen_by, sha256: v.sha256, text: v.text },
     true,
     'agreed version-badge',
+    // The moderator's reason, for a version frozen without the room's consent.
+    typeof (v as { reason?: unknown }).reason === 'string' ? (v as { reason?: string }).reason ?? null : null,
   )
   const authors = new Map<string, { name: string; colour: string }>()
   const clauses = v.clauses.map((cl, i) => {

@@ -22,6 +22,7 @@ import { CollectView } from './collect.js'
 import { CommonGroundView, commonGroundList } from './common-ground.js'
 import { ask } from './dialog.js'
 import type { CatalogueContext } from './groups.js'
+import { MethodPanel } from './consensus.js'
 import { DraftView } from './draft.js'
 import { followRooms, painter } from './follow.js'
 import { errorText } from './form.js'
@@ -100,6 +101,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     openAmendments: () => amendments.openCount(),
     notice: (text, kind) => notice(text, kind),
   }
+  // The method's later steps: common ground, signals, the check, consent.
+  const method = new MethodPanel({ seat, meeting, draft, role: myRole, notice: (text, kind) => notice(text, kind), repaint: () => schedule() })
   // The agreed version, and the moderator's freeze and reopen.
   const agreed = h('div', { class: 'agreed-slot' })
   const freezeButton = h('button', { type: 'button', class: 'freeze', onclick: () => freeze(freezeCtx) })
@@ -169,6 +172,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
       agreed,
       frozenNotice,
       moderatorTools,
+      method.bar,
       notices,
       draft.el,
       records,
@@ -255,13 +259,13 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     const agreedKey = JSON.stringify([c.lang, latest?.number, latest?.sha256, meeting.frozen])
     if (agreed.dataset.key !== agreedKey) {
       agreed.dataset.key = agreedKey
-      agreed.replaceChildren(...(latest ? [versionBadge(latest, meeting.frozen)] : []))
+      agreed.replaceChildren(...(latest ? [versionBadge(latest, meeting.frozen, 'agreed', method.versionReason(latest.number))] : []))
     }
     moderatorTools.hidden = role !== 'moderator'
     projectorButton.hidden = role !== 'moderator'
     freezeButton.hidden = meeting.frozen || !freezes(stage)
     reopenButton.hidden = !meeting.frozen
-    freezeButton.textContent = `🔒 ${c.freeze}`
+    freezeButton.textContent = method.freezeLabel()
     reopenButton.textContent = c.reopen
     projectorButton.textContent = c.openProjector
     const recordsKey = JSON.stringify([c.lang])
@@ -273,6 +277,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         link(reportPath(seat.meeting), { class: 'button-link secondary' }, c.reportLink),
       )
     }
+    method.paint()
     if (role !== lastRole || meeting.frozen !== lastFrozen || canWrite() !== lastCanWrite) {
       if (lastRole !== null && role !== lastRole) announce(c.roleHelp[role])
       lastRole = role
@@ -295,6 +300,7 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     if (key === lastSideKey) return
     lastSideKey = key
     const panels: HTMLElement[] = [
+      method.side,
       peopleList({
         people,
         connected,
@@ -399,6 +405,8 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
 function focusKey(el: Element | null): string | null {
   if (!el) return null
   if (el.id) return `#${el.id}`
+  const mark = el.getAttribute('data-focus')
+  if (mark) return `[data-focus="${CSS.escape(mark)}"]`
   const user = el.closest('[data-user]')?.getAttribute('data-user')
   if (user && el.classList.contains('grant')) return `[data-user="${user}"] .grant`
   return null

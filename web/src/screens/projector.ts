@@ -21,6 +21,7 @@ import { DraftView } from './draft.js'
 import { followRooms, painter } from './follow.js'
 import { messageScreen } from './join.js'
 import { ProjectorCatalogue } from './projector-catalogue.js'
+import { ProjectorMethod } from './projector-method.js'
 import { stageBar } from './stage-bar.js'
 import { statusBadge } from './status.js'
 
@@ -81,14 +82,16 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
   })
   draft.attach(conn.doc('draft'), conn.synced('draft'))
   conn.whenSynced('draft', () => draft.synced())
+  // The workshop's later steps: tallies, the check, the agreed text's record.
+  const method = new ProjectorMethod(meetingId, meeting, draft)
 
   const main = h(
     'main',
     { id: 'main', class: 'projector' },
     h('header', { class: 'projector-head' }, h('div', { class: 'projector-heading' }, title, phase, stages), agreed),
-    h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), draft.el),
+    h('section', { class: 'projector-draft', 'aria-labelledby': 'projector-draft-h' }, h('h2', { id: 'projector-draft-h', class: 'sr-only' }, t().draftHeading), method.banner, draft.el, method.after),
     catalogue.el,
-    h('div', { class: 'projector-side' }, join, counts),
+    h('div', { class: 'projector-side' }, method.side, join, counts),
   )
   root.replaceChildren(h('header', { class: 'projector-bar' }, status.el), main)
 
@@ -157,6 +160,7 @@ export function projectorScreen(root: HTMLElement, meetingId: string, given: Pro
       }
     }
     join.hidden = !seat.invite || meeting.frozen
+    method.paint()
   }
 
   const stopFollowing = followRooms(conn, meeting, draft, schedule)

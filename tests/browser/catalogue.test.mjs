@@ -403,7 +403,11 @@ describe('the working groups and their common ground, in browsers', () => {
     await waitUntil(async () => (await ania.page.locator('.clause-editor .cm-content').first().textContent()).includes('współodpowiedzialność'), { message: 'Ania sees the clause' })
     // Participants do not propose wording before the amend stage.
     assert.equal(await ania.page.locator('.propose').count(), 0)
-    await waitUntil(async () => JSON.stringify(await shownCommonGround(mod.page, '.common-panel .common-list')) === JSON.stringify([
+    const beside = () => mod.page.locator('.panel.ground .ground-list > .ground-item').evaluateAll((items) => items.map((li) => [
+      li.querySelector(':scope .ground-words').textContent.trim(),
+      [...li.querySelectorAll(':scope > .ground-nested > .ground-item')].map((n) => n.querySelector('.ground-words').textContent.trim())
+    ]))
+    await waitUntil(async () => JSON.stringify(await beside()) === JSON.stringify([
       ['współodpowiedzialność', ['świadomi i aktywni mieszkańcy']],
       ['harmonizowanie, wspólne działanie', []],
       ['współuczestnictwo', []],

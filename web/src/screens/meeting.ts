@@ -19,7 +19,7 @@ import { groupOf } from '../logic/catalogue.js'
 import { freeze, reopen, versionBadge, type FreezeContext } from './agreed.js'
 import { AmendmentsView } from './amendments.js'
 import { CollectView } from './collect.js'
-import { CommonGroundView, commonGroundList } from './common-ground.js'
+import { CommonGroundView } from './common-ground.js'
 import { ask } from './dialog.js'
 import type { CatalogueContext } from './groups.js'
 import { MethodPanel } from './consensus.js'
@@ -293,10 +293,9 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
     const authorIds = showAuthors ? [...draft.authors()] : []
     const groups = meeting.groups()
     const groupLabels = people.map((p) => groupOf(groups, p.userId)?.label ?? null)
-    // While drafting, the common ground the draft is written from stays in view.
-    const common = screen === 'draft' ? meeting.commonGround() : []
-    const commonElements = common.length ? meeting.elements(groups) : []
-    const key = JSON.stringify([c.lang, role, meeting.frozen, meeting.observers, people, [...connected].sort(), authorIds, sidePanelsVersion, groupLabels, common, commonElements.map((e) => [e.id, e.underValue])])
+    // The common ground beside the draft, with what the draft carries of
+    // it, is the method panel's (`method.side`).
+    const key = JSON.stringify([c.lang, role, meeting.frozen, meeting.observers, people, [...connected].sort(), authorIds, sidePanelsVersion, groupLabels])
     if (key === lastSideKey) return
     lastSideKey = key
     const panels: HTMLElement[] = [
@@ -310,16 +309,6 @@ export function meetingScreen(root: HTMLElement, seat: Seat, conn: MeetingConnec
         group: (userId) => groupOf(groups, userId)?.label ?? null,
       }),
     ]
-    if (common.length) {
-      panels.unshift(
-        h(
-          'section',
-          { class: 'panel common-panel', 'aria-labelledby': 'common-panel-h' },
-          h('h2', { id: 'common-panel-h' }, c.commonHeading),
-          commonGroundList(common, commonElements),
-        ),
-      )
-    }
     if (showAuthors) {
       const ids = new Set(authorIds)
       const authors = people.filter((p) => ids.has(p.userId))

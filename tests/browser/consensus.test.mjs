@@ -17,11 +17,10 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join as pathJoin } from 'node:path'
 
-import jsQR from 'jsqr'
 
 import {
   Server, launch, person, join, waitUntil, waitForStatus, clauseTexts, shot,
-  assertAccessible, assertNoHorizontalScroll, DESKTOP, PHONE, SHOTS
+  assertAccessible, assertNoHorizontalScroll, decodeQr, DESKTOP, PHONE, SHOTS
 } from './harness.mjs'
 
 const TITLE = 'Misja Miasta Krakowa'
@@ -440,23 +439,7 @@ describe('common ground, signals, the consensus check and a freeze with a reason
     await proj.page.locator('.projector-hash-full').waitFor()
     assert.equal((await proj.page.locator('.projector-hash-full').textContent()).replace(/ /g, ''), sha)
     assert.ok((await proj.page.locator('.projector-reason').textContent()).includes(reason))
-    const grid = await proj.page.$eval('.projector-record svg.qr', (svg) => ({
-      size: Number(svg.getAttribute('viewBox').split(' ')[2]),
-      d: svg.querySelector('path').getAttribute('d')
-    }))
-    const scale = 6
-    const px = grid.size * scale
-    const rgba = new Uint8ClampedArray(px * px * 4).fill(255)
-    for (const m of grid.d.matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
-      const [x, y] = [Number(m[1]), Number(m[2])]
-      for (let dy = 0; dy < scale; dy++) {
-        for (let dx = 0; dx < scale; dx++) {
-          const i = ((y * scale + dy) * px + (x * scale + dx)) * 4
-          rgba[i] = rgba[i + 1] = rgba[i + 2] = 0
-        }
-      }
-    }
-    assert.equal(jsQR(rgba, px, px)?.data, `${server.url}/m/${id}/report`, 'the QR code opens the report')
+    assert.equal(await decodeQr(proj.page, '.projector-record svg.qr'), `${server.url}/m/${id}/report`, 'the QR code opens the report')
     assert.equal(await proj.page.locator('main button:visible, main input:visible, main select:visible').count(), 0, 'the projector has no controls')
 
     await everyWay(mod, 'consensus-frozen-moderator', async () => mod.page.locator('[data-testid="freeze-reason"]').waitFor())

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict'
 
 import { chromium } from 'playwright-core'
 import { AxeBuilder } from '@axe-core/playwright'
+import jsQR from 'jsqr'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 export const SHOTS = resolve(HERE, 'screenshots')
@@ -238,4 +239,29 @@ export async function clauseTexts (page) {
 /** A seat kept in the page's storage: token and user id. */
 export async function seatOf (page, meeting) {
   return page.evaluate((id) => JSON.parse(localStorage.getItem('draftroom.seats.v1'))[id], meeting)
+}
+
+/**
+ * The text a page's QR code (an `svg.qr` drawn as one path of unit
+ * squares) decodes to, read back as a camera would: rendered to pixels
+ * and decoded with jsQR; null if it does not decode.
+ */
+export async function decodeQr (page, selector) {
+  const grid = await page.$eval(selector, (svg) => ({
+    size: Number(svg.getAttribute('viewBox').split(' ')[2]),
+    d: svg.querySelector('path').getAttribute('d')
+  }))
+  const scale = 6
+  const px = grid.size * scale
+  const rgba = new Uint8ClampedArray(px * px * 4).fill(255)
+  for (const m of grid.d.matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
+    const [x, y] = [Number(m[1]), Number(m[2])]
+    for (let dy = 0; dy < scale; dy++) {
+      for (let dx = 0; dx < scale; dx++) {
+        const i = ((y * scale + dy) * px + (x * scale + dx)) * 4
+        rgba[i] = rgba[i + 1] = rgba[i + 2] = 0
+      }
+    }
+  }
+  return jsQR(rgba, px, px)?.data ?? null
 }

@@ -9,12 +9,11 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 
-import jsQR from 'jsqr'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 
 import {
   Server, launch, person, createMeeting, join, waitUntil, waitForStatus, clauseTexts, seatOf, sleep, shot,
-  assertAccessible, assertNoHorizontalScroll, PHONE
+  assertAccessible, assertNoHorizontalScroll, decodeQr, PHONE
 } from './harness.mjs'
 
 const sha256 = (s) => createHash('sha256').update(s, 'utf8').digest('hex')
@@ -283,25 +282,9 @@ describe('the workshop, from the first clause to the printed record', () => {
     })
     assert.ok(ratio >= 7, `contrast ${ratio.toFixed(2)}:1`)
     // The QR code decodes to the participants' invite link.
-    const grid = await proj.page.$eval('.projector-join svg.qr', (svg) => ({
-      size: Number(svg.getAttribute('viewBox').split(' ')[2]),
-      d: svg.querySelector('path').getAttribute('d')
-    }))
-    const scale = 6
-    const px = grid.size * scale
-    const rgba = new Uint8ClampedArray(px * px * 4).fill(255)
-    for (const m of grid.d.matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
-      const [x, y] = [Number(m[1]), Number(m[2])]
-      for (let dy = 0; dy < scale; dy++) {
-        for (let dx = 0; dx < scale; dx++) {
-          const i = ((y * scale + dy) * px + (x * scale + dx)) * 4
-          rgba[i] = rgba[i + 1] = rgba[i + 2] = 0
-        }
-      }
-    }
-    const decoded = jsQR(rgba, px, px)
+    const decoded = await decodeQr(proj.page, '.projector-join svg.qr')
     assert.ok(decoded, 'the QR code decodes')
-    assert.equal(decoded.data, meeting.participant)
+    assert.equal(decoded, meeting.participant)
     // No moderator token in its page, its storage or its address.
     const everything = await proj.page.evaluate(() => JSON.stringify({
       html: document.documentElement.outerHTML,

@@ -29,7 +29,7 @@ import type { Seat } from '../seats.js'
 import { ask } from './dialog.js'
 import { errorText } from './form.js'
 import { redraw } from './keyed.js'
-import { formDialog, personPicker, reasonField, reasonFor, stanceChoice } from './method-dialog.js'
+import { formDialog, personPicker, reasonField, reasonFor, recordedChoice, stanceChoice } from './method-dialog.js'
 import { blockList, disagreeList } from './signals.js'
 
 export interface CheckContext {
@@ -379,15 +379,11 @@ export class CheckPanel {
       wide: true,
       body: [h('p', { class: 'hint' }, c.recordAnswerIntro), picker.el, stance.el, reason.row],
       submit: async () => {
-        const who = picker.check()
-        if (who) return who
-        const st = stance.value()
-        if (!st) return c.chooseStanceFirst
-        const problem = reason.check(needsReason(st))
-        if (problem) return problem
-        const userId = picker.value()!
+        const chosen = recordedChoice(picker, stance, reason)
+        if ('problem' in chosen) return chosen.problem
+        const { userId } = chosen
         try {
-          await methodApi.answer(this.ctx.seat.meeting, this.ctx.seat.token, check.number, st, needsReason(st) ? reason.value() : null, userId)
+          await methodApi.answer(this.ctx.seat.meeting, this.ctx.seat.token, check.number, chosen.stance, chosen.reason, userId)
         } catch (e) {
           return errorText(e as ApiError)
         }

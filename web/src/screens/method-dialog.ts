@@ -223,3 +223,22 @@ export function personPicker(id: string, people: PickerPerson[], add: (name: str
     },
   }
 }
+
+/**
+ * What is wrong with a signal or an answer recorded for someone, in the
+ * order a person fixes it (who, which stance, why), or null with what to
+ * send: the person, the stance and its reason (null when none is needed).
+ */
+export function recordedChoice(
+  picker: ReturnType<typeof personPicker>,
+  stance: ReturnType<typeof stanceChoice>,
+  reason: ReturnType<typeof reasonField>,
+): { problem: string } | { userId: string; stance: Stance; reason: string | null } {
+  const who = picker.check()
+  if (who) return { problem: who }
+  const st = stance.value()
+  if (!st) return { problem: t().chooseStanceFirst }
+  const problem = reason.check(needsReason(st))
+  if (problem) return { problem }
+  return { userId: picker.value()!, stance: st, reason: needsReason(st) ? reason.value() : null }
+}

@@ -20,7 +20,7 @@ import type { MeetingView } from '../meeting-state.js'
 import type { Seat } from '../seats.js'
 import { diffView } from './diff.js'
 import { errorText } from './form.js'
-import { formDialog, personPicker, reasonField, reasonFor, stanceChoice, type PickerPerson } from './method-dialog.js'
+import { formDialog, personPicker, reasonField, reasonFor, recordedChoice, stanceChoice, type PickerPerson } from './method-dialog.js'
 
 export interface SignalContext {
   seat: Seat
@@ -273,16 +273,12 @@ async function record(ctx: SignalContext, clause: string): Promise<void> {
       reason.row,
     ],
     submit: async () => {
-      const who = picker.check()
-      if (who) return who
-      const st = stance.value()
-      if (!st) return c.chooseStanceFirst
-      const problem = reason.check(needsReason(st))
-      if (problem) return problem
-      const userId = picker.value()!
+      const chosen = recordedChoice(picker, stance, reason)
+      if ('problem' in chosen) return chosen.problem
+      const { userId } = chosen
       const name = ctx.meeting.person(userId)?.name ?? picker.select.selectedOptions[0]?.textContent ?? ''
       // Sent from here, so that a failure keeps the form open and says why.
-      return send(ctx, clause, st, seen, needsReason(st) ? reason.value() : null, { userId, name })
+      return send(ctx, clause, chosen.stance, seen, chosen.reason, { userId, name })
     },
   })
 }

@@ -75,7 +75,10 @@ pub struct CatalogueRecord {
 }
 
 /// A nullable UUID column; a malformed one is an error, as `uuid_col`'s.
-fn optional_uuid_col(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Option<Uuid>> {
+pub(super) fn optional_uuid_col(
+    r: &rusqlite::Row<'_>,
+    col: usize,
+) -> rusqlite::Result<Option<Uuid>> {
     r.get::<_, Option<String>>(col)?
         .map(|s| parse_uuid(s, col))
         .transpose()

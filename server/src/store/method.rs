@@ -8,9 +8,9 @@
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
+use crate::store::catalogue::optional_uuid_col;
 use crate::store::error::WriteResult;
-use crate::store::meetings::parse_uuid;
-use crate::store::workflow::{opt_uuid_col, uuid_col};
+use crate::store::workflow::uuid_col;
 
 /// A move of the meeting from one stage to the next, as stored.
 #[derive(Debug, Clone)]
@@ -290,7 +290,7 @@ pub fn load_checks(c: &Connection, meeting: Uuid) -> WriteResult<Vec<CheckRecord
                 hidden: r.get(5)?,
                 eligible: r.get(6)?,
                 closed_at: r.get(7)?,
-                closed_by: opt_uuid_col(r, 8)?,
+                closed_by: optional_uuid_col(r, 8)?,
                 answers: Vec::new(),
             })
         })?
@@ -304,7 +304,7 @@ pub fn load_checks(c: &Connection, meeting: Uuid) -> WriteResult<Vec<CheckRecord
             Ok((
                 r.get::<_, u32>(0)?,
                 AnswerRecord {
-                    user_id: parse_uuid(r.get(1)?, 1)?,
+                    user_id: uuid_col(r, 1)?,
                     answer: r.get(2)?,
                     reason: r.get(3)?,
                     recorded_by: uuid_col(r, 4)?,

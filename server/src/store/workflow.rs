@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::store::error::WriteResult;
+use crate::store::meetings::parse_uuid;
 
 /// An amendment as stored.
 #[derive(Debug, Clone)]
@@ -66,14 +67,14 @@ pub fn insert_support(c: &Connection, amendment: Uuid, user: Uuid, at: i64) -> W
     Ok(())
 }
 
+/// A UUID column; a malformed one is an error.
 pub(super) fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
-    let s: String = r.get(i)?;
-    Uuid::parse_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
+    parse_uuid(r.get(i)?, i)
 }
 
-pub(super) fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+/// A nullable UUID column of the amendments, which reads a malformed one
+/// as absent.
+fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     let s: Option<String> = r.get(i)?;
     Ok(s.and_then(|s| Uuid::parse_str(&s).ok()))
 }

@@ -30,23 +30,17 @@ pub struct Given<'a> {
     pub user: Option<Uuid>,
 }
 
-impl Meeting {
-    /// Whose signal or answer `given` is: `by`'s own, or (the moderator
-    /// only) that of another person in the room. Answers the person and
-    /// the command it is.
-    fn whose(
-        &self,
-        by: &Member,
-        user: Option<Uuid>,
-        own: Command,
-        other: Command,
-    ) -> (Uuid, Command) {
-        match user {
-            Some(user) if user != by.id => (user, other),
-            _ => (by.id, own),
-        }
+/// Whose signal or answer it is: `by`'s own, or (the moderator only)
+/// `user`'s, another person in the room. Answers the person and the
+/// command it is.
+fn whose(by: &Member, user: Option<Uuid>, own: Command, other: Command) -> (Uuid, Command) {
+    match user {
+        Some(user) if user != by.id => (user, other),
+        _ => (by.id, own),
     }
+}
 
+impl Meeting {
     /// Whether `user` is one of the people in the room, who give signals
     /// and answers (not an observer).
     fn in_the_room(&self, user: Uuid) -> Result<(), MeetingError> {
@@ -70,7 +64,7 @@ impl Meeting {
         sha256: &str,
     ) -> Result<SignalRecord, MeetingError> {
         self.store().check_writable()?;
-        let (user, command) = self.whose(by, given.user, Command::Signal, Command::SignalFor);
+        let (user, command) = whose(by, given.user, Command::Signal, Command::SignalFor);
         let _serial = self.admit(by.role, command).await?;
         self.in_the_room(user)?;
         let (stance, reason) = Stance::given(given.stance, given.reason)?;
@@ -193,7 +187,7 @@ impl Meeting {
         given: Given<'_>,
     ) -> Result<AnswerRecord, MeetingError> {
         self.store().check_writable()?;
-        let (user, command) = self.whose(by, given.user, Command::AnswerCheck, Command::AnswerFor);
+        let (user, command) = whose(by, given.user, Command::AnswerCheck, Command::AnswerFor);
         let _serial = self.admit(by.role, command).await?;
         self.in_the_room(user)?;
         let (stance, reason) = Stance::given(given.stance, given.reason)?;

@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# PostgreSQL and Redis on free loopback ports, for the tests of the
+# PostgreSQL store and of several processes; stopped however this ends.
+source tests/services.sh
+trap services_stop EXIT
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
@@ -26,8 +31,16 @@ step "cargo doc (its links checked, the server's private items too)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 RUSTDOCFLAGS="-D warnings" cargo doc -p draftroom-server --no-deps --document-private-items
 
+step "PostgreSQL and Redis for the tests (tests/services.sh)"
+services_start
+
 step "cargo test"
 cargo test --workspace
+
+step "the integration tests again, every server storing in PostgreSQL"
+# The backup and disk-fault tests are about the SQLite file and its disk.
+DRAFTROOM_TEST_STORE=postgres cargo test -p draftroom-server --test integration -- \
+  --skip backup:: --skip disk_faults::
 
 step "microbenchmarks build and run once (divan --test)"
 cargo bench -q -p draftroom-server --bench hot_paths -- --test

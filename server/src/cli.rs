@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{Config, Limits};
+use crate::store::PostgresOptions;
 
 /// The command line of the `draftroom` binary.
 #[derive(Debug, Parser)]
@@ -82,6 +83,19 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     data: DataDir,
+    /// Store in this PostgreSQL database (a postgres:// URL) instead of
+    /// SQLite under --data
+    #[arg(long, value_name = "URL", env = "DRAFTROOM_POSTGRES")]
+    postgres: Option<String>,
+    /// Longest any call to PostgreSQL may take before the storage counts as
+    /// failing
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "DRAFTROOM_POSTGRES_TIMEOUT_MS",
+        default_value_t = PostgresOptions::DEFAULT_TIMEOUT.as_millis() as u64
+    )]
+    postgres_timeout_ms: u64,
     /// Built web app to serve, or 'none'
     #[arg(
         long,
@@ -215,6 +229,13 @@ impl From<ServeArgs> for Config {
         Config {
             listen: a.listen,
             data_dir: a.data.dir,
+            postgres: a
+                .postgres
+                .filter(|u| !u.is_empty())
+                .map(|url| PostgresOptions {
+                    url,
+                    timeout: Duration::from_millis(a.postgres_timeout_ms.max(1)),
+                }),
             web_dir: (a.web != Path::new("none")).then_some(a.web),
             log_json: a.log_json,
             client_ip_header: a.client_ip_header.filter(|h| !h.is_empty()),

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::store::PostgresOptions;
+
 /// Everything `draftroom serve` can be told.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -13,6 +15,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory of the SQLite store.
     pub data_dir: PathBuf,
+    /// PostgreSQL to store in instead of SQLite, with the deadline of
+    /// every call to it.
+    pub postgres: Option<PostgresOptions>,
     /// Directory of the web app's static files, if served.
     pub web_dir: Option<PathBuf>,
     /// JSON logs instead of human ones.
@@ -92,6 +97,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            postgres: None,
             web_dir: Some(PathBuf::from("./web/dist")),
             log_json: false,
             client_ip_header: None,

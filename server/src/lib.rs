@@ -47,7 +47,10 @@ pub enum ServeError {
 
 /// Opens the store and builds the shared state.
 pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError> {
-    let (store, closer) = Store::open(&config.data_dir)?;
+    let (store, closer) = match &config.postgres {
+        Some(options) => Store::open_postgres(options)?,
+        None => Store::open(&config.data_dir)?,
+    };
     let sizes = RoomSizes {
         backlog: config.limits.relay_backlog,
         compact_every: config.limits.compact_every,
@@ -135,8 +138,12 @@ async fn unload_idle_meetings(state: Arc<AppState>) {
 }
 
 fn meeting_limits_check(config: &Config) {
+    let store = match &config.postgres {
+        Some(_) => "postgres".to_owned(),
+        None => config.data_dir.display().to_string(),
+    };
     tracing::info!(
-        data = %config.data_dir.display(),
+        store,
         max_message_bytes = config.limits.max_message_bytes,
         "starting"
     );

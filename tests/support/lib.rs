@@ -10,6 +10,7 @@ pub mod commands;
 pub mod faultfs;
 pub mod fixture;
 pub mod http;
+pub mod postgres;
 pub mod random;
 pub mod rooms;
 pub mod server;

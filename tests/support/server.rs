@@ -52,7 +52,10 @@ impl Server {
             .prefix("draftroom-test-")
             .tempdir()
             .expect("create a temporary data directory");
-        let extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let mut extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        if crate::postgres::servers_use_postgres() && !args.contains(&"--postgres") {
+            extra_args.extend(["--postgres".to_owned(), crate::postgres::fresh_database()]);
+        }
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -87,6 +90,12 @@ impl Server {
             self.addr,
             percent_encode(token)
         )
+    }
+
+    /// The PostgreSQL database it stores in, if not SQLite.
+    pub fn postgres_url(&self) -> Option<&str> {
+        let at = self.extra_args.iter().position(|a| a == "--postgres")?;
+        self.extra_args.get(at + 1).map(String::as_str)
     }
 
     /// The data directory, which survives restarts.

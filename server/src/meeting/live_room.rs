@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 
 use draftroom_shared::RoomName;
-use rusqlite::Connection;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 use yrs::sync::{Awareness, Message, SyncMessage};
@@ -20,7 +19,7 @@ use yrs::updates::encoder::Encode;
 
 use crate::clock::now_ms;
 use crate::room::{Applied, RoomDoc};
-use crate::store::{self, JournalEntry, Store, WriteResult};
+use crate::store::{self, JournalEntry, Store, Txn, WriteResult};
 
 /// A durable update as relayed: bytes encoded once, shared by every
 /// receiver.
@@ -107,7 +106,7 @@ impl Journal {
 }
 
 /// A write that must commit in the same transaction as an update.
-pub type ExtraWrite = Box<dyn FnOnce(&Connection) -> WriteResult<()> + Send>;
+pub type ExtraWrite = Box<dyn FnOnce(&Txn) -> WriteResult<()> + Send>;
 
 /// Where an update came from, as its relay tells the connections (each
 /// skips its own).

@@ -3,12 +3,11 @@
 //! where each came from, and which group shares which element. Nothing of
 //! the catalogue is deleted; the database refuses it.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::store::error::WriteResult;
-use crate::store::meetings::parse_uuid;
-use crate::store::workflow::uuid_col;
+use crate::store::meetings::{parse_uuid, uuid_at};
+use crate::store::sql::{Row, Txn, args};
 
 /// A working group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,21 +73,18 @@ pub struct CatalogueRecord {
     pub shares: Vec<ShareRecord>,
 }
 
-/// A nullable UUID column; a malformed one is an error, as `uuid_col`'s.
-pub(super) fn optional_uuid_col(
-    r: &rusqlite::Row<'_>,
-    col: usize,
-) -> rusqlite::Result<Option<Uuid>> {
-    r.get::<_, Option<String>>(col)?
+/// A nullable UUID column; a malformed one is an error, as `uuid_at`'s.
+pub(super) fn optional_uuid_col(r: &Row<'_>, col: usize) -> WriteResult<Option<Uuid>> {
+    r.get::<Option<String>>(col)?
         .map(|s| parse_uuid(s, col))
         .transpose()
 }
 
 /// Adds a group to a meeting.
-pub fn insert_group(c: &Connection, meeting: Uuid, g: &GroupRecord) -> WriteResult<()> {
+pub fn insert_group(c: &Txn, meeting: Uuid, g: &GroupRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO groups (id, meeting_id, label, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+        args![
             g.id.to_string(),
             meeting.to_string(),
             g.label,
@@ -100,26 +96,26 @@ pub fn insert_group(c: &Connection, meeting: Uuid, g: &GroupRecord) -> WriteResu
 }
 
 /// Puts a member in a group (out of any other of the meeting).
-pub fn put_in_group(c: &Connection, meeting: Uuid, user: Uuid, group: Uuid) -> WriteResult<()> {
+pub fn put_in_group(c: &Txn, meeting: Uuid, user: Uuid, group: Uuid) -> WriteResult<()> {
     c.execute(
         "INSERT INTO group_members (meeting_id, user_id, group_id) VALUES (?1, ?2, ?3)
          ON CONFLICT (meeting_id, user_id) DO UPDATE SET group_id = excluded.group_id",
-        params![meeting.to_string(), user.to_string(), group.to_string()],
+        args![meeting.to_string(), user.to_string(), group.to_string()],
     )?;
     Ok(())
 }
 
 /// Adds an element at the end of its group's list; answers its position.
-pub fn insert_element(c: &Connection, meeting: Uuid, e: &ElementRecord) -> WriteResult<u32> {
-    let position: u32 = c.query_row(
+pub fn insert_element(c: &Txn, meeting: Uuid, e: &ElementRecord) -> WriteResult<u32> {
+    let position: u32 = c.query_one(
         "SELECT COALESCE(MAX(position), 0) + 1 FROM elements WHERE group_id = ?1",
-        [e.group_id.to_string()],
+        args![e.group_id.to_string()],
         |r| r.get(0),
     )?;
     c.execute(
         "INSERT INTO elements (id, meeting_id, group_id, position, text, author_id, created_at, split_from, value, under_value)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+        args![
             e.id.to_string(),
             meeting.to_string(),
             e.group_id.to_string(),
@@ -137,38 +133,38 @@ pub fn insert_element(c: &Connection, meeting: Uuid, e: &ElementRecord) -> Write
 
 /// Links a duplicate to the element it is merged into; false if it was
 /// merged already (a merge is for good) or is unknown.
-pub fn merge_element(c: &Connection, duplicate: Uuid, into: Uuid) -> WriteResult<bool> {
+pub fn merge_element(c: &Txn, duplicate: Uuid, into: Uuid) -> WriteResult<bool> {
     let changed = c.execute(
         "UPDATE elements SET merged_into = ?2 WHERE id = ?1 AND merged_into IS NULL",
-        params![duplicate.to_string(), into.to_string()],
+        args![duplicate.to_string(), into.to_string()],
     )?;
     Ok(changed == 1)
 }
 
 /// Marks an element as a value, or not.
-pub fn set_value(c: &Connection, element: Uuid, value: bool) -> WriteResult<()> {
+pub fn set_value(c: &Txn, element: Uuid, value: bool) -> WriteResult<()> {
     c.execute(
         "UPDATE elements SET value = ?2 WHERE id = ?1",
-        params![element.to_string(), value],
+        args![element.to_string(), value],
     )?;
     Ok(())
 }
 
 /// Nests an element under a value, or takes it out (None).
-pub fn nest_under(c: &Connection, element: Uuid, value: Option<Uuid>) -> WriteResult<()> {
+pub fn nest_under(c: &Txn, element: Uuid, value: Option<Uuid>) -> WriteResult<()> {
     c.execute(
         "UPDATE elements SET under_value = ?2 WHERE id = ?1",
-        params![element.to_string(), value.map(|u| u.to_string())],
+        args![element.to_string(), value.map(|u| u.to_string())],
     )?;
     Ok(())
 }
 
 /// Marks that `group` shares `element` (again: no change).
-pub fn mark_share(c: &Connection, s: &ShareRecord) -> WriteResult<()> {
+pub fn mark_share(c: &Txn, s: &ShareRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO element_shares (element_id, group_id, marked_by, marked_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (element_id, group_id) DO NOTHING",
-        params![
+        args![
             s.element_id.to_string(),
             s.group_id.to_string(),
             s.marked_by.to_string(),
@@ -179,83 +175,78 @@ pub fn mark_share(c: &Connection, s: &ShareRecord) -> WriteResult<()> {
 }
 
 /// Takes a group's mark back.
-pub fn unmark_share(c: &Connection, element: Uuid, group: Uuid) -> WriteResult<()> {
+pub fn unmark_share(c: &Txn, element: Uuid, group: Uuid) -> WriteResult<()> {
     c.execute(
         "DELETE FROM element_shares WHERE element_id = ?1 AND group_id = ?2",
-        params![element.to_string(), group.to_string()],
+        args![element.to_string(), group.to_string()],
     )?;
     Ok(())
 }
 
 /// The group a member is in, if any.
-pub fn group_of(c: &Connection, meeting: Uuid, user: Uuid) -> WriteResult<Option<Uuid>> {
-    c.query_row(
+pub fn group_of(c: &Txn, meeting: Uuid, user: Uuid) -> WriteResult<Option<Uuid>> {
+    c.query_opt(
         "SELECT group_id FROM group_members WHERE meeting_id = ?1 AND user_id = ?2",
-        params![meeting.to_string(), user.to_string()],
-        |r| uuid_col(r, 0),
+        args![meeting.to_string(), user.to_string()],
+        |r| uuid_at(r, 0),
     )
-    .optional()
 }
 
 /// A meeting's whole catalogue.
-pub fn load_catalogue(c: &Connection, meeting: Uuid) -> WriteResult<CatalogueRecord> {
+pub fn load_catalogue(c: &Txn, meeting: Uuid) -> WriteResult<CatalogueRecord> {
     let key = meeting.to_string();
-    let groups = c
-        .prepare_cached(
-            "SELECT id, label, name, created_at FROM groups WHERE meeting_id = ?1 ORDER BY label",
-        )?
-        .query_map([&key], |r| {
+    let groups = c.query(
+        "SELECT id, label, name, created_at FROM groups WHERE meeting_id = ?1 ORDER BY label",
+        args![key],
+        |r| {
             Ok(GroupRecord {
-                id: uuid_col(r, 0)?,
+                id: uuid_at(r, 0)?,
                 label: r.get(1)?,
                 name: r.get(2)?,
                 created_at: r.get(3)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let members = c
-        .prepare_cached(
-            "SELECT user_id, group_id FROM group_members WHERE meeting_id = ?1 ORDER BY user_id",
-        )?
-        .query_map([&key], |r| Ok((uuid_col(r, 0)?, uuid_col(r, 1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    let elements = c
-        .prepare_cached(
-            "SELECT e.id, e.group_id, e.position, e.text, e.author_id, e.created_at, e.split_from,
+        },
+    )?;
+    let members = c.query(
+        "SELECT user_id, group_id FROM group_members WHERE meeting_id = ?1 ORDER BY user_id",
+        args![key],
+        |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)),
+    )?;
+    let elements = c.query(
+        "SELECT e.id, e.group_id, e.position, e.text, e.author_id, e.created_at, e.split_from,
                     e.merged_into, e.value, e.under_value
              FROM elements e JOIN groups g ON g.id = e.group_id
              WHERE e.meeting_id = ?1 ORDER BY g.label, e.position",
-        )?
-        .query_map([&key], |r| {
+        args![key],
+        |r| {
             Ok(ElementRecord {
-                id: uuid_col(r, 0)?,
-                group_id: uuid_col(r, 1)?,
+                id: uuid_at(r, 0)?,
+                group_id: uuid_at(r, 1)?,
                 position: r.get(2)?,
                 text: r.get(3)?,
-                author_id: uuid_col(r, 4)?,
+                author_id: uuid_at(r, 4)?,
                 created_at: r.get(5)?,
                 split_from: optional_uuid_col(r, 6)?,
                 merged_into: optional_uuid_col(r, 7)?,
                 value: r.get(8)?,
                 under_value: optional_uuid_col(r, 9)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let shares = c
-        .prepare_cached(
-            "SELECT s.element_id, s.group_id, s.marked_by, s.marked_at
+        },
+    )?;
+    let shares = c.query(
+        "SELECT s.element_id, s.group_id, s.marked_by, s.marked_at
              FROM element_shares s JOIN elements e ON e.id = s.element_id
              WHERE e.meeting_id = ?1 ORDER BY s.element_id, s.group_id",
-        )?
-        .query_map([&key], |r| {
+        args![key],
+        |r| {
             Ok(ShareRecord {
-                element_id: uuid_col(r, 0)?,
-                group_id: uuid_col(r, 1)?,
-                marked_by: uuid_col(r, 2)?,
+                element_id: uuid_at(r, 0)?,
+                group_id: uuid_at(r, 1)?,
+                marked_by: uuid_at(r, 2)?,
                 marked_at: r.get(3)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     Ok(CatalogueRecord {
         groups,
         members,
@@ -268,6 +259,7 @@ pub fn load_catalogue(c: &Connection, meeting: Uuid) -> WriteResult<CatalogueRec
 mod tests {
     use super::*;
     use crate::store::schema;
+    use rusqlite::Connection;
 
     fn open(path: &std::path::Path) -> Connection {
         let mut c = Connection::open(path).unwrap();
@@ -292,7 +284,7 @@ mod tests {
             name: format!("Grupa {label}"),
             created_at: n as i64,
         };
-        insert_group(c, m, &g).unwrap();
+        insert_group(&Txn::Sqlite(c), m, &g).unwrap();
         g.id
     }
 
@@ -325,15 +317,25 @@ mod tests {
         let m = meeting(&c);
         let (a, b) = (group(&c, m, 1, "A"), group(&c, m, 2, "B"));
         assert_eq!(
-            insert_element(&c, m, &element(a, 1, "współodpowiedzialność")).unwrap(),
+            insert_element(&Txn::Sqlite(&c), m, &element(a, 1, "współodpowiedzialność")).unwrap(),
             1
         );
         assert_eq!(
-            insert_element(&c, m, &element(b, 2, "współpraca dla biznesu")).unwrap(),
+            insert_element(
+                &Txn::Sqlite(&c),
+                m,
+                &element(b, 2, "współpraca dla biznesu")
+            )
+            .unwrap(),
             1
         );
         assert_eq!(
-            insert_element(&c, m, &element(a, 3, "powiązanie biznesu z nauką")).unwrap(),
+            insert_element(
+                &Txn::Sqlite(&c),
+                m,
+                &element(a, 3, "powiązanie biznesu z nauką")
+            )
+            .unwrap(),
             2
         );
         let id = Uuid::from_u128(1001).to_string();
@@ -372,11 +374,19 @@ mod tests {
             let c = open(&path);
             let m = meeting(&c);
             let (a, b) = (group(&c, m, 1, "A"), group(&c, m, 2, "B"));
-            insert_element(&c, m, &element(a, 1, "harmonizowanie, wspólne działanie")).unwrap();
-            insert_element(&c, m, &element(b, 2, "wspólne działanie")).unwrap();
+            insert_element(
+                &Txn::Sqlite(&c),
+                m,
+                &element(a, 1, "harmonizowanie, wspólne działanie"),
+            )
+            .unwrap();
+            insert_element(&Txn::Sqlite(&c), m, &element(b, 2, "wspólne działanie")).unwrap();
             let (kept, dup) = (Uuid::from_u128(1001), Uuid::from_u128(1002));
-            assert!(merge_element(&c, dup, kept).unwrap());
-            assert!(!merge_element(&c, dup, kept).unwrap(), "merged once only");
+            assert!(merge_element(&Txn::Sqlite(&c), dup, kept).unwrap());
+            assert!(
+                !merge_element(&Txn::Sqlite(&c), dup, kept).unwrap(),
+                "merged once only"
+            );
             let remerged = c
                 .execute(
                     "UPDATE elements SET merged_into = NULL WHERE id = ?1",
@@ -384,9 +394,9 @@ mod tests {
                 )
                 .unwrap_err();
             assert_eq!(refusal(remerged), "a merged element stays merged");
-            set_value(&c, kept, true).unwrap();
+            set_value(&Txn::Sqlite(&c), kept, true).unwrap();
             mark_share(
-                &c,
+                &Txn::Sqlite(&c),
                 &ShareRecord {
                     element_id: kept,
                     group_id: b,
@@ -395,12 +405,12 @@ mod tests {
                 },
             )
             .unwrap();
-            put_in_group(&c, m, Uuid::from_u128(8), a).unwrap();
-            put_in_group(&c, m, Uuid::from_u128(8), b).unwrap();
+            put_in_group(&Txn::Sqlite(&c), m, Uuid::from_u128(8), a).unwrap();
+            put_in_group(&Txn::Sqlite(&c), m, Uuid::from_u128(8), b).unwrap();
             (m, a, b)
         };
         let c = open(&path);
-        let catalogue = load_catalogue(&c, m).unwrap();
+        let catalogue = load_catalogue(&Txn::Sqlite(&c), m).unwrap();
         assert_eq!(
             catalogue
                 .groups
@@ -423,8 +433,16 @@ mod tests {
         assert!(catalogue.elements[0].value);
         assert_eq!(catalogue.elements[0].group_id, a);
         assert_eq!(catalogue.shares.len(), 1);
-        unmark_share(&c, Uuid::from_u128(1001), b).unwrap();
-        assert!(load_catalogue(&c, m).unwrap().shares.is_empty());
-        assert_eq!(group_of(&c, m, Uuid::from_u128(8)).unwrap(), Some(b));
+        unmark_share(&Txn::Sqlite(&c), Uuid::from_u128(1001), b).unwrap();
+        assert!(
+            load_catalogue(&Txn::Sqlite(&c), m)
+                .unwrap()
+                .shares
+                .is_empty()
+        );
+        assert_eq!(
+            group_of(&Txn::Sqlite(&c), m, Uuid::from_u128(8)).unwrap(),
+            Some(b)
+        );
     }
 }

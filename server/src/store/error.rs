@@ -5,12 +5,14 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::store::sql::DbError;
+
 /// A failure of the store.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// SQLite refused or failed.
+    /// The database refused or failed.
     #[error("storage failed: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Db(#[from] DbError),
     /// The data directory could not be prepared.
     #[error("cannot prepare data directory {path}: {source}")]
     DataDir {
@@ -26,10 +28,18 @@ pub enum StoreError {
     /// Another process holds the data directory.
     #[error("another Draftroom process (a server or a restore) is using {0}; stop it first")]
     InUse(PathBuf),
+    /// The writer thread could not be started.
+    #[error("cannot start the store's writer thread: {0}")]
+    Thread(std::io::Error),
     /// The writer thread is gone (the server is shutting down).
     #[error("the store is closed")]
     Closed,
 }
 
-/// What a job's write step returns.
-pub type WriteResult<T> = Result<T, rusqlite::Error>;
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(DbError::Sqlite(e))
+    }
+}
+
+pub use crate::store::sql::WriteResult;

@@ -1,9 +1,9 @@
 //! Meetings, their members and the Yjs client IDs bound to them.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::store::error::WriteResult;
+use crate::store::sql::{DbError, Row, Txn, args};
 
 /// A meeting's row and its members, as loaded.
 #[derive(Debug, Clone)]
@@ -45,24 +45,24 @@ pub struct UserRecord {
 }
 
 /// Inserts a new meeting row.
-pub fn insert_meeting(txn: &Connection, m: &MeetingRecord) -> WriteResult<()> {
+pub fn insert_meeting(txn: &Txn, m: &MeetingRecord) -> WriteResult<()> {
     txn.execute(
         "INSERT INTO meetings (id, title, created_at, participant_invite_hash, observer_invite_hash, language, stage, workshop) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash, m.language, m.stage, m.workshop],
+        args![m.id.to_string(), m.title, m.created_at, m.participant_invite_hash, m.observer_invite_hash, m.language, m.stage, m.workshop],
     )?;
     Ok(())
 }
 
 /// Replaces the invite hashes of a meeting.
 pub fn update_invites(
-    txn: &Connection,
+    txn: &Txn,
     meeting: Uuid,
     participant: &[u8],
     observer: &[u8],
 ) -> WriteResult<()> {
     txn.execute(
         "UPDATE meetings SET participant_invite_hash = ?2, observer_invite_hash = ?3 WHERE id = ?1",
-        params![meeting.to_string(), participant, observer],
+        args![meeting.to_string(), participant, observer],
     )?;
     Ok(())
 }
@@ -71,20 +71,20 @@ pub fn update_invites(
 /// draws a code and its hash until one is not another meeting's. Answers
 /// the code and its hash.
 pub fn replace_participant_code(
-    txn: &Connection,
+    txn: &Txn,
     meeting: Uuid,
     mut fresh: impl FnMut() -> (String, Vec<u8>),
 ) -> WriteResult<(String, Vec<u8>)> {
     let key = meeting.to_string();
     txn.execute(
         "DELETE FROM participant_codes WHERE meeting_id = ?1",
-        [&key],
+        args![key],
     )?;
     loop {
         let (code, hash) = fresh();
         let inserted = txn.execute(
-            "INSERT OR IGNORE INTO participant_codes (code_hash, meeting_id) VALUES (?1, ?2)",
-            params![hash, key],
+            "INSERT INTO participant_codes (code_hash, meeting_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            args![hash, key],
         )?;
         if inserted == 1 {
             return Ok((code, hash));
@@ -93,38 +93,37 @@ pub fn replace_participant_code(
 }
 
 /// The meeting whose participant code has this hash, if any.
-pub fn meeting_of_code(txn: &Connection, code_hash: &[u8]) -> WriteResult<Option<Uuid>> {
-    txn.query_row(
+pub fn meeting_of_code(txn: &Txn, code_hash: &[u8]) -> WriteResult<Option<Uuid>> {
+    txn.query_opt(
         "SELECT meeting_id FROM participant_codes WHERE code_hash = ?1",
-        [code_hash],
-        |r| parse_uuid(r.get(0)?, 0),
+        args![code_hash],
+        |r| uuid_at(r, 0),
     )
-    .optional()
 }
 
 /// Inserts a member.
-pub fn insert_user(txn: &Connection, meeting: Uuid, u: &UserRecord) -> WriteResult<()> {
+pub fn insert_user(txn: &Txn, meeting: Uuid, u: &UserRecord) -> WriteResult<()> {
     txn.execute(
         "INSERT INTO users (id, meeting_id, name, role, colour, token_hash, joined_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![u.id.to_string(), meeting.to_string(), u.name, u.role, u.colour, u.token_hash, u.joined_at],
+        args![u.id.to_string(), meeting.to_string(), u.name, u.role, u.colour, u.token_hash, u.joined_at],
     )?;
     Ok(())
 }
 
 /// Changes a member's role.
-pub fn update_role(txn: &Connection, user: Uuid, role: &str) -> WriteResult<()> {
+pub fn update_role(txn: &Txn, user: Uuid, role: &str) -> WriteResult<()> {
     txn.execute(
         "UPDATE users SET role = ?2 WHERE id = ?1",
-        params![user.to_string(), role],
+        args![user.to_string(), role],
     )?;
     Ok(())
 }
 
 /// Binds a Yjs client ID to a member for the whole meeting.
-pub fn insert_binding(txn: &Connection, meeting: Uuid, client: u64, user: Uuid) -> WriteResult<()> {
+pub fn insert_binding(txn: &Txn, meeting: Uuid, client: u64, user: Uuid) -> WriteResult<()> {
     txn.execute(
-        "INSERT OR IGNORE INTO client_bindings (meeting_id, client_id, user_id) VALUES (?1, ?2, ?3)",
-        params![meeting.to_string(), client as i64, user.to_string()],
+        "INSERT INTO client_bindings (meeting_id, client_id, user_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        args![meeting.to_string(), client as i64, user.to_string()],
     )?;
     Ok(())
 }
@@ -142,65 +141,65 @@ pub struct LoadedMeeting {
     pub participant_code_hash: Option<Vec<u8>>,
 }
 
-pub(super) fn parse_uuid(s: String, col: usize) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+/// A UUID stored as text; a malformed one is an error.
+pub(super) fn parse_uuid(s: String, col: usize) -> WriteResult<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| DbError::Decode {
+        col,
+        why: format!("not a UUID ({e})"),
     })
 }
 
+/// Column `i` of a row, a UUID stored as text.
+pub(super) fn uuid_at(r: &Row<'_>, i: usize) -> WriteResult<Uuid> {
+    parse_uuid(r.get(i)?, i)
+}
+
 /// Loads a meeting with its members and bindings; `None` if it does not exist.
-pub fn load_meeting(txn: &Connection, id: Uuid) -> WriteResult<Option<LoadedMeeting>> {
+pub fn load_meeting(txn: &Txn, id: Uuid) -> WriteResult<Option<LoadedMeeting>> {
     let key = id.to_string();
-    let meeting = txn
-        .query_row(
-            "SELECT title, created_at, participant_invite_hash, observer_invite_hash, language, stage, workshop FROM meetings WHERE id = ?1",
-            [&key],
-            |r| {
-                Ok(MeetingRecord {
-                    id,
-                    title: r.get(0)?,
-                    created_at: r.get(1)?,
-                    participant_invite_hash: r.get(2)?,
-                    observer_invite_hash: r.get(3)?,
-                    language: r.get(4)?,
-                    stage: r.get(5)?,
-                    workshop: r.get(6)?,
-                })
-            },
-        )
-        .optional()?;
+    let meeting = txn.query_opt(
+        "SELECT title, created_at, participant_invite_hash, observer_invite_hash, language, stage, workshop FROM meetings WHERE id = ?1",
+        args![key],
+        |r| {
+            Ok(MeetingRecord {
+                id,
+                title: r.get(0)?,
+                created_at: r.get(1)?,
+                participant_invite_hash: r.get(2)?,
+                observer_invite_hash: r.get(3)?,
+                language: r.get(4)?,
+                stage: r.get(5)?,
+                workshop: r.get(6)?,
+            })
+        },
+    )?;
     let Some(meeting) = meeting else {
         return Ok(None);
     };
-    let mut stmt = txn.prepare_cached(
+    let users = txn.query(
         "SELECT id, name, role, colour, token_hash, joined_at FROM users WHERE meeting_id = ?1 ORDER BY joined_at, rowid",
-    )?;
-    let users = stmt
-        .query_map([&key], |r| {
+        args![key],
+        |r| {
             Ok(UserRecord {
-                id: parse_uuid(r.get(0)?, 0)?,
+                id: uuid_at(r, 0)?,
                 name: r.get(1)?,
                 role: r.get(2)?,
                 colour: r.get(3)?,
                 token_hash: r.get(4)?,
                 joined_at: r.get(5)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut stmt =
-        txn.prepare_cached("SELECT client_id, user_id FROM client_bindings WHERE meeting_id = ?1")?;
-    let bindings = stmt
-        .query_map([&key], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, parse_uuid(r.get(1)?, 1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let participant_code_hash = txn
-        .query_row(
-            "SELECT code_hash FROM participant_codes WHERE meeting_id = ?1",
-            [&key],
-            |r| r.get(0),
-        )
-        .optional()?;
+        },
+    )?;
+    let bindings = txn.query(
+        "SELECT client_id, user_id FROM client_bindings WHERE meeting_id = ?1",
+        args![key],
+        |r| Ok((r.get::<i64>(0)? as u64, uuid_at(r, 1)?)),
+    )?;
+    let participant_code_hash = txn.query_opt(
+        "SELECT code_hash FROM participant_codes WHERE meeting_id = ?1",
+        args![key],
+        |r| r.get(0),
+    )?;
     Ok(Some(LoadedMeeting {
         meeting,
         users,

@@ -5,12 +5,12 @@
 //! (the database refuses changing them); a check changes once, when it
 //! closes.
 
-use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use crate::store::catalogue::optional_uuid_col;
 use crate::store::error::WriteResult;
-use crate::store::workflow::uuid_col;
+use crate::store::meetings::uuid_at;
+use crate::store::sql::{Txn, args};
 
 /// A move of the meeting from one stage to the next, as stored.
 #[derive(Debug, Clone)]
@@ -26,34 +26,34 @@ pub struct StageMoveRecord {
 }
 
 /// Moves the meeting to `m.stage`, and logs the move.
-pub fn move_stage(c: &Connection, meeting: Uuid, m: &StageMoveRecord) -> WriteResult<()> {
+pub fn move_stage(c: &Txn, meeting: Uuid, m: &StageMoveRecord) -> WriteResult<()> {
     let key = meeting.to_string();
     c.execute(
         "UPDATE meetings SET stage = ?2, frozen = ?3 WHERE id = ?1",
-        params![key, m.stage, m.stage == "frozen"],
+        args![key, m.stage, m.stage == "frozen"],
     )?;
     c.execute(
         "INSERT INTO stage_moves (meeting_id, seq, stage, moved_at, moved_by, draft_text)
          VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM stage_moves WHERE meeting_id = ?1), ?2, ?3, ?4, ?5)",
-        params![key, m.stage, m.moved_at, m.moved_by.to_string(), m.draft_text],
+        args![key, m.stage, m.moved_at, m.moved_by.to_string(), m.draft_text],
     )?;
     Ok(())
 }
 
 /// The meeting's stage moves, in order.
-pub fn load_stage_moves(c: &Connection, meeting: Uuid) -> WriteResult<Vec<StageMoveRecord>> {
-    let mut stmt = c.prepare_cached(
+pub fn load_stage_moves(c: &Txn, meeting: Uuid) -> WriteResult<Vec<StageMoveRecord>> {
+    c.query(
         "SELECT stage, moved_at, moved_by, draft_text FROM stage_moves WHERE meeting_id = ?1 ORDER BY seq",
-    )?;
-    stmt.query_map([meeting.to_string()], |r| {
+        args![meeting.to_string()],
+        |r| {
         Ok(StageMoveRecord {
             stage: r.get(0)?,
             moved_at: r.get(1)?,
-            moved_by: uuid_col(r, 2)?,
+            moved_by: uuid_at(r, 2)?,
             draft_text: r.get(3)?,
         })
-    })?
-    .collect()
+        },
+    )
 }
 
 /// A clause's link to an element of the catalogue it carries.
@@ -70,11 +70,11 @@ pub struct LinkRecord {
 }
 
 /// Links a clause to an element (again: nothing changes).
-pub fn link_element(c: &Connection, meeting: Uuid, link: &LinkRecord) -> WriteResult<()> {
+pub fn link_element(c: &Txn, meeting: Uuid, link: &LinkRecord) -> WriteResult<()> {
     c.execute(
-        "INSERT OR IGNORE INTO clause_elements (meeting_id, clause_id, element_id, linked_by, linked_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+        "INSERT INTO clause_elements (meeting_id, clause_id, element_id, linked_by, linked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        args![
             meeting.to_string(),
             link.clause_id.to_string(),
             link.element_id.to_string(),
@@ -86,34 +86,29 @@ pub fn link_element(c: &Connection, meeting: Uuid, link: &LinkRecord) -> WriteRe
 }
 
 /// Takes a clause's link to an element back.
-pub fn unlink_element(
-    c: &Connection,
-    meeting: Uuid,
-    clause: Uuid,
-    element: Uuid,
-) -> WriteResult<()> {
+pub fn unlink_element(c: &Txn, meeting: Uuid, clause: Uuid, element: Uuid) -> WriteResult<()> {
     c.execute(
         "DELETE FROM clause_elements WHERE meeting_id = ?1 AND clause_id = ?2 AND element_id = ?3",
-        params![meeting.to_string(), clause.to_string(), element.to_string()],
+        args![meeting.to_string(), clause.to_string(), element.to_string()],
     )?;
     Ok(())
 }
 
 /// The meeting's clause–element links, oldest first.
-pub fn load_links(c: &Connection, meeting: Uuid) -> WriteResult<Vec<LinkRecord>> {
-    let mut stmt = c.prepare_cached(
+pub fn load_links(c: &Txn, meeting: Uuid) -> WriteResult<Vec<LinkRecord>> {
+    c.query(
         "SELECT clause_id, element_id, linked_by, linked_at FROM clause_elements
          WHERE meeting_id = ?1 ORDER BY linked_at, clause_id, element_id",
-    )?;
-    stmt.query_map([meeting.to_string()], |r| {
-        Ok(LinkRecord {
-            clause_id: uuid_col(r, 0)?,
-            element_id: uuid_col(r, 1)?,
-            linked_by: uuid_col(r, 2)?,
-            linked_at: r.get(3)?,
-        })
-    })?
-    .collect()
+        args![meeting.to_string()],
+        |r| {
+            Ok(LinkRecord {
+                clause_id: uuid_at(r, 0)?,
+                element_id: uuid_at(r, 1)?,
+                linked_by: uuid_at(r, 2)?,
+                linked_at: r.get(3)?,
+            })
+        },
+    )
 }
 
 /// A signal one person gave on one wording of a clause.
@@ -137,11 +132,11 @@ pub struct SignalRecord {
 }
 
 /// Records a signal; the person's earlier ones on the clause stay on record.
-pub fn insert_signal(c: &Connection, meeting: Uuid, s: &SignalRecord) -> WriteResult<()> {
+pub fn insert_signal(c: &Txn, meeting: Uuid, s: &SignalRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO clause_signals (meeting_id, clause_id, user_id, signal, reason, sha256, recorded_by, given_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+        args![
             meeting.to_string(),
             s.clause_id.to_string(),
             s.user_id.to_string(),
@@ -156,23 +151,23 @@ pub fn insert_signal(c: &Connection, meeting: Uuid, s: &SignalRecord) -> WriteRe
 }
 
 /// Every signal of the meeting, in the order given.
-pub fn load_signals(c: &Connection, meeting: Uuid) -> WriteResult<Vec<SignalRecord>> {
-    let mut stmt = c.prepare_cached(
+pub fn load_signals(c: &Txn, meeting: Uuid) -> WriteResult<Vec<SignalRecord>> {
+    c.query(
         "SELECT clause_id, user_id, signal, reason, sha256, recorded_by, given_at
          FROM clause_signals WHERE meeting_id = ?1 ORDER BY id",
-    )?;
-    stmt.query_map([meeting.to_string()], |r| {
-        Ok(SignalRecord {
-            clause_id: uuid_col(r, 0)?,
-            user_id: uuid_col(r, 1)?,
-            signal: r.get(2)?,
-            reason: r.get(3)?,
-            sha256: r.get(4)?,
-            recorded_by: uuid_col(r, 5)?,
-            given_at: r.get(6)?,
-        })
-    })?
-    .collect()
+        args![meeting.to_string()],
+        |r| {
+            Ok(SignalRecord {
+                clause_id: uuid_at(r, 0)?,
+                user_id: uuid_at(r, 1)?,
+                signal: r.get(2)?,
+                reason: r.get(3)?,
+                sha256: r.get(4)?,
+                recorded_by: uuid_at(r, 5)?,
+                given_at: r.get(6)?,
+            })
+        },
+    )
 }
 
 /// A consensus check on the whole text, as stored.
@@ -216,11 +211,11 @@ pub struct AnswerRecord {
 }
 
 /// Opens a check (its answers are added apart).
-pub fn insert_check(c: &Connection, meeting: Uuid, k: &CheckRecord) -> WriteResult<()> {
+pub fn insert_check(c: &Txn, meeting: Uuid, k: &CheckRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO checks (meeting_id, number, opened_at, opened_by, text, sha256, hidden, eligible)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+        args![
             meeting.to_string(),
             k.number,
             k.opened_at,
@@ -235,31 +230,20 @@ pub fn insert_check(c: &Connection, meeting: Uuid, k: &CheckRecord) -> WriteResu
 }
 
 /// Closes a check (the database refuses closing one twice).
-pub fn close_check(
-    c: &Connection,
-    meeting: Uuid,
-    number: u32,
-    at: i64,
-    by: Uuid,
-) -> WriteResult<()> {
+pub fn close_check(c: &Txn, meeting: Uuid, number: u32, at: i64, by: Uuid) -> WriteResult<()> {
     c.execute(
         "UPDATE checks SET closed_at = ?3, closed_by = ?4 WHERE meeting_id = ?1 AND number = ?2",
-        params![meeting.to_string(), number, at, by.to_string()],
+        args![meeting.to_string(), number, at, by.to_string()],
     )?;
     Ok(())
 }
 
 /// Records an answer (the database refuses a second one from a person).
-pub fn insert_answer(
-    c: &Connection,
-    meeting: Uuid,
-    number: u32,
-    a: &AnswerRecord,
-) -> WriteResult<()> {
+pub fn insert_answer(c: &Txn, meeting: Uuid, number: u32, a: &AnswerRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO check_answers (meeting_id, number, user_id, answer, reason, recorded_by, answered_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+        args![
             meeting.to_string(),
             number,
             a.user_id.to_string(),
@@ -273,18 +257,17 @@ pub fn insert_answer(
 }
 
 /// The meeting's checks with their answers, oldest first.
-pub fn load_checks(c: &Connection, meeting: Uuid) -> WriteResult<Vec<CheckRecord>> {
+pub fn load_checks(c: &Txn, meeting: Uuid) -> WriteResult<Vec<CheckRecord>> {
     let key = meeting.to_string();
-    let mut stmt = c.prepare_cached(
+    let mut checks = c.query(
         "SELECT number, opened_at, opened_by, text, sha256, hidden, eligible, closed_at, closed_by
          FROM checks WHERE meeting_id = ?1 ORDER BY number",
-    )?;
-    let mut checks = stmt
-        .query_map([&key], |r| {
+        args![key],
+        |r| {
             Ok(CheckRecord {
                 number: r.get(0)?,
                 opened_at: r.get(1)?,
-                opened_by: uuid_col(r, 2)?,
+                opened_by: uuid_at(r, 2)?,
                 text: r.get(3)?,
                 sha256: r.get(4)?,
                 hidden: r.get(5)?,
@@ -293,26 +276,25 @@ pub fn load_checks(c: &Connection, meeting: Uuid) -> WriteResult<Vec<CheckRecord
                 closed_by: optional_uuid_col(r, 8)?,
                 answers: Vec::new(),
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut stmt = c.prepare_cached(
+        },
+    )?;
+    let answers = c.query(
         "SELECT number, user_id, answer, reason, recorded_by, answered_at
          FROM check_answers WHERE meeting_id = ?1 ORDER BY answered_at, user_id",
-    )?;
-    let answers = stmt
-        .query_map([&key], |r| {
+        args![key],
+        |r| {
             Ok((
-                r.get::<_, u32>(0)?,
+                r.get::<u32>(0)?,
                 AnswerRecord {
-                    user_id: uuid_col(r, 1)?,
+                    user_id: uuid_at(r, 1)?,
                     answer: r.get(2)?,
                     reason: r.get(3)?,
-                    recorded_by: uuid_col(r, 4)?,
+                    recorded_by: uuid_at(r, 4)?,
                     answered_at: r.get(5)?,
                 },
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     for (number, answer) in answers {
         if let Some(check) = checks.iter_mut().find(|k| k.number == number) {
             check.answers.push(answer);
@@ -335,7 +317,7 @@ pub struct MethodRecord {
 }
 
 /// Loads the method's records of a meeting.
-pub fn load_method(c: &Connection, meeting: Uuid) -> WriteResult<MethodRecord> {
+pub fn load_method(c: &Txn, meeting: Uuid) -> WriteResult<MethodRecord> {
     Ok(MethodRecord {
         moves: load_stage_moves(c, meeting)?,
         links: load_links(c, meeting)?,

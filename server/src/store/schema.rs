@@ -328,6 +328,7 @@ const V9: &str = "
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Txn;
     use uuid::Uuid;
 
     /// A store as the server before bases, languages and codes left it:
@@ -358,10 +359,12 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, VERSION);
-        let amendments = crate::store::load_amendments(&conn, meeting).unwrap();
+        let amendments = crate::store::load_amendments(&Txn::Sqlite(&conn), meeting).unwrap();
         assert_eq!(amendments.len(), 1);
         assert_eq!(amendments[0].base_text, None);
-        let loaded = crate::store::load_meeting(&conn, meeting).unwrap().unwrap();
+        let loaded = crate::store::load_meeting(&Txn::Sqlite(&conn), meeting)
+            .unwrap()
+            .unwrap();
         assert_eq!(loaded.meeting.language, "en");
         assert_eq!(loaded.participant_code_hash, None);
         // Migrating again changes nothing.

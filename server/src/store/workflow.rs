@@ -1,11 +1,11 @@
 //! The meeting's workflow as stored: amendments and their supports, frozen
 //! versions (immutable) and the attribution journal (append-only).
 
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::store::error::WriteResult;
-use crate::store::meetings::parse_uuid;
+use crate::store::meetings::uuid_at;
+use crate::store::sql::{Row, Txn, args};
 
 /// An amendment as stored.
 #[derive(Debug, Clone)]
@@ -34,17 +34,17 @@ pub struct AmendmentRecord {
 }
 
 /// Records a new amendment.
-pub fn insert_amendment(c: &Connection, meeting: Uuid, a: &AmendmentRecord) -> WriteResult<()> {
+pub fn insert_amendment(c: &Txn, meeting: Uuid, a: &AmendmentRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO amendments (id, meeting_id, clause_id, author_id, status, created_at, base_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![a.id.to_string(), meeting.to_string(), a.clause_id, a.author_id.to_string(), a.status, a.created_at, a.base_text],
+        args![a.id.to_string(), meeting.to_string(), a.clause_id, a.author_id.to_string(), a.status, a.created_at, a.base_text],
     )?;
     Ok(())
 }
 
 /// Records a decision on an amendment.
 pub fn decide_amendment(
-    c: &Connection,
+    c: &Txn,
     id: Uuid,
     status: &str,
     at: i64,
@@ -53,44 +53,38 @@ pub fn decide_amendment(
 ) -> WriteResult<()> {
     c.execute(
         "UPDATE amendments SET status = ?2, decided_at = ?3, decided_by = ?4, final_text = ?5 WHERE id = ?1 AND status = 'open'",
-        params![id.to_string(), status, at, by.to_string(), final_text],
+        args![id.to_string(), status, at, by.to_string(), final_text],
     )?;
     Ok(())
 }
 
 /// Records a member's support of an amendment (once).
-pub fn insert_support(c: &Connection, amendment: Uuid, user: Uuid, at: i64) -> WriteResult<()> {
+pub fn insert_support(c: &Txn, amendment: Uuid, user: Uuid, at: i64) -> WriteResult<()> {
     c.execute(
-        "INSERT OR IGNORE INTO supports (amendment_id, user_id, created_at) VALUES (?1, ?2, ?3)",
-        params![amendment.to_string(), user.to_string(), at],
+        "INSERT INTO supports (amendment_id, user_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        args![amendment.to_string(), user.to_string(), at],
     )?;
     Ok(())
 }
 
-/// A UUID column; a malformed one is an error.
-pub(super) fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
-    parse_uuid(r.get(i)?, i)
-}
-
 /// A nullable UUID column of the amendments, which reads a malformed one
 /// as absent.
-fn opt_uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+fn opt_uuid_col(r: &Row<'_>, i: usize) -> WriteResult<Option<Uuid>> {
     let s: Option<String> = r.get(i)?;
     Ok(s.and_then(|s| Uuid::parse_str(&s).ok()))
 }
 
 /// A meeting's amendments with their supporters, oldest first.
-pub fn load_amendments(c: &Connection, meeting: Uuid) -> WriteResult<Vec<AmendmentRecord>> {
-    let mut stmt = c.prepare_cached(
+pub fn load_amendments(c: &Txn, meeting: Uuid) -> WriteResult<Vec<AmendmentRecord>> {
+    let mut out = c.query(
         "SELECT id, clause_id, author_id, status, created_at, decided_at, decided_by, final_text, base_text
          FROM amendments WHERE meeting_id = ?1 ORDER BY created_at, rowid",
-    )?;
-    let mut out = stmt
-        .query_map([meeting.to_string()], |r| {
+        args![meeting.to_string()],
+        |r| {
             Ok(AmendmentRecord {
-                id: uuid_col(r, 0)?,
+                id: uuid_at(r, 0)?,
                 clause_id: r.get(1)?,
-                author_id: uuid_col(r, 2)?,
+                author_id: uuid_at(r, 2)?,
                 status: r.get(3)?,
                 created_at: r.get(4)?,
                 decided_at: r.get(5)?,
@@ -99,17 +93,14 @@ pub fn load_amendments(c: &Connection, meeting: Uuid) -> WriteResult<Vec<Amendme
                 supporters: Vec::new(),
                 base_text: r.get(8)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut stmt = c.prepare_cached(
+        },
+    )?;
+    let supports = c.query(
         "SELECT s.amendment_id, s.user_id FROM supports s JOIN amendments a ON a.id = s.amendment_id
          WHERE a.meeting_id = ?1 ORDER BY s.created_at",
+        args![meeting.to_string()],
+        |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)),
     )?;
-    let supports = stmt
-        .query_map([meeting.to_string()], |r| {
-            Ok((uuid_col(r, 0)?, uuid_col(r, 1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
     for (aid, user) in supports {
         if let Some(a) = out.iter_mut().find(|a| a.id == aid) {
             a.supporters.push(user);
@@ -142,60 +133,55 @@ pub struct VersionRecord {
 
 /// Records a version (the meeting's move to the frozen stage is
 /// [`crate::store::move_stage`], in the same transaction).
-pub fn insert_version(c: &Connection, meeting: Uuid, v: &VersionRecord) -> WriteResult<()> {
+pub fn insert_version(c: &Txn, meeting: Uuid, v: &VersionRecord) -> WriteResult<()> {
     c.execute(
         "INSERT INTO versions (meeting_id, number, created_at, frozen_by, text, sha256, snapshot, state, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![meeting.to_string(), v.number, v.created_at, v.frozen_by.to_string(), v.text, v.sha256, v.snapshot, v.state, v.reason],
+        args![meeting.to_string(), v.number, v.created_at, v.frozen_by.to_string(), v.text, v.sha256, v.snapshot, v.state, v.reason],
     )?;
     Ok(())
 }
 
 /// Whether the meeting is frozen.
-pub fn is_frozen(c: &Connection, meeting: Uuid) -> WriteResult<bool> {
-    Ok(c.query_row(
+pub fn is_frozen(c: &Txn, meeting: Uuid) -> WriteResult<bool> {
+    Ok(c.query_opt(
         "SELECT frozen FROM meetings WHERE id = ?1",
-        [meeting.to_string()],
-        |r| r.get::<_, bool>(0),
-    )
-    .optional()?
+        args![meeting.to_string()],
+        |r| r.get::<bool>(0),
+    )?
     .unwrap_or(false))
 }
 
 /// A meeting's versions without their Yjs state, oldest first.
-pub fn load_versions(c: &Connection, meeting: Uuid) -> WriteResult<Vec<VersionRecord>> {
-    let mut stmt = c.prepare_cached(
+pub fn load_versions(c: &Txn, meeting: Uuid) -> WriteResult<Vec<VersionRecord>> {
+    c.query(
         "SELECT number, created_at, frozen_by, text, sha256, reason FROM versions WHERE meeting_id = ?1 ORDER BY number",
-    )?;
-    stmt.query_map([meeting.to_string()], |r| {
+        args![meeting.to_string()],
+        |r| {
         Ok(VersionRecord {
             number: r.get(0)?,
             created_at: r.get(1)?,
-            frozen_by: uuid_col(r, 2)?,
+            frozen_by: uuid_at(r, 2)?,
             text: r.get(3)?,
             sha256: r.get(4)?,
             snapshot: Vec::new(),
             state: Vec::new(),
             reason: r.get(5)?,
         })
-    })?
-    .collect()
+    },
+    )
 }
 
 /// One version with its Yjs state.
-pub fn load_version(
-    c: &Connection,
-    meeting: Uuid,
-    number: u32,
-) -> WriteResult<Option<VersionRecord>> {
-    c.query_row(
+pub fn load_version(c: &Txn, meeting: Uuid, number: u32) -> WriteResult<Option<VersionRecord>> {
+    c.query_opt(
         "SELECT number, created_at, frozen_by, text, sha256, snapshot, state, reason FROM versions WHERE meeting_id = ?1 AND number = ?2",
-        params![meeting.to_string(), number],
+        args![meeting.to_string(), number],
         |r| {
             Ok(VersionRecord {
                 number: r.get(0)?,
                 created_at: r.get(1)?,
-                frozen_by: uuid_col(r, 2)?,
+                frozen_by: uuid_at(r, 2)?,
                 text: r.get(3)?,
                 sha256: r.get(4)?,
                 snapshot: r.get(5)?,
@@ -204,7 +190,6 @@ pub fn load_version(
             })
         },
     )
-    .optional()
 }
 
 /// One line of the attribution journal: what one accepted update did to
@@ -234,12 +219,11 @@ pub struct JournalEntry {
 }
 
 /// Appends to the journal.
-pub fn append_journal(c: &Connection, meeting: Uuid, e: &JournalEntry) -> WriteResult<()> {
-    c.prepare_cached(
+pub fn append_journal(c: &Txn, meeting: Uuid, e: &JournalEntry) -> WriteResult<()> {
+    c.execute(
         "INSERT INTO journal (meeting_id, room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id, moved_from, moved_to)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
+        args![
         meeting.to_string(),
         e.room,
         e.seq as i64,
@@ -252,36 +236,33 @@ pub fn append_journal(c: &Connection, meeting: Uuid, e: &JournalEntry) -> WriteR
         e.amendment_id.map(|u| u.to_string()),
         e.moved.map(|m| m.0),
         e.moved.map(|m| m.1),
-    ])?;
+        ],
+    )?;
     Ok(())
 }
 
 /// The journal of one clause, oldest first.
-pub fn clause_journal(
-    c: &Connection,
-    meeting: Uuid,
-    clause: &str,
-) -> WriteResult<Vec<JournalEntry>> {
-    let mut stmt = c.prepare_cached(
+pub fn clause_journal(c: &Txn, meeting: Uuid, clause: &str) -> WriteResult<Vec<JournalEntry>> {
+    c.query(
         "SELECT room, seq, time, user_id, clause_id, inserted, deleted, accepted_by, amendment_id, moved_from, moved_to
          FROM journal WHERE meeting_id = ?1 AND clause_id = ?2 ORDER BY id",
-    )?;
-    stmt.query_map(params![meeting.to_string(), clause], |r| {
+        args![meeting.to_string(), clause],
+        |r| {
         Ok(JournalEntry {
             room: r.get(0)?,
-            seq: r.get::<_, i64>(1)? as u64,
+            seq: r.get::<i64>(1)? as u64,
             time: r.get(2)?,
-            user_id: uuid_col(r, 3)?,
+            user_id: uuid_at(r, 3)?,
             clause_id: r.get(4)?,
             inserted: r.get(5)?,
             deleted: r.get(6)?,
             accepted_by: opt_uuid_col(r, 7)?,
             amendment_id: opt_uuid_col(r, 8)?,
-            moved: match (r.get::<_, Option<u32>>(9)?, r.get::<_, Option<u32>>(10)?) {
+            moved: match (r.get::<Option<u32>>(9)?, r.get::<Option<u32>>(10)?) {
                 (Some(from), Some(to)) => Some((from, to)),
                 _ => None,
             },
         })
-    })?
-    .collect()
+    },
+    )
 }

@@ -3,16 +3,16 @@
 //! each job's completion after its batch committed, in queue order, and
 //! probes a failing disk until a write commits again.
 
-use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
-use crate::store::dir::{DB_FILE, DataDirLock};
 use crate::store::error::{StoreError, WriteResult};
-use crate::store::schema;
+use crate::store::postgres::{Postgres, PostgresOptions};
+use crate::store::sql::{DbError, Txn};
+use crate::store::sqlite::Sqlite;
 
 /// How many queued jobs one transaction takes at most.
 const MAX_BATCH: usize = 4096;
@@ -20,32 +20,8 @@ const MAX_BATCH: usize = 4096;
 /// How often the writer tries a write while the storage is failing.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
-/// Whether an error is the storage failing, as opposed to one job's write
-/// being refused (a constraint, say). SQLite may roll back the whole
-/// transaction on these, so the batch cannot go on.
-fn is_storage_failure(e: &rusqlite::Error) -> bool {
-    use rusqlite::ErrorCode as C;
-    match e {
-        rusqlite::Error::SqliteFailure(f, _) => matches!(
-            f.code,
-            C::DiskFull
-                | C::SystemIoFailure
-                | C::ReadOnly
-                | C::CannotOpen
-                | C::DatabaseCorrupt
-                | C::NotADatabase
-                | C::OutOfMemory
-                | C::DatabaseBusy
-                | C::DatabaseLocked
-                | C::FileLockingProtocolFailed
-                | C::NoLargeFileSupport
-        ),
-        _ => false,
-    }
-}
-
 /// Whether the store can write, shared by the writer and its handles.
-struct Health {
+pub(super) struct Health {
     /// `true` while writes commit.
     writable: watch::Sender<bool>,
     /// When it stopped, for the log when it recovers.
@@ -53,7 +29,7 @@ struct Health {
 }
 
 impl Health {
-    fn failed(&self, e: &rusqlite::Error) {
+    pub(super) fn failed(&self, e: &DbError) {
         let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
         if since.is_none() {
             *since = Some(Instant::now());
@@ -66,7 +42,27 @@ impl Health {
             .send_if_modified(|w| std::mem::replace(w, false));
     }
 
-    fn wrote(&self) {
+    /// Every job of a batch that failed as a whole fails with its error;
+    /// a storage failure also marks the store not writable.
+    pub(super) fn batch_failed(&self, e: &DbError, jobs: usize) -> Vec<Result<(), StoreError>> {
+        tracing::error!(error = %e, jobs, "store batch failed; nothing in it was written");
+        let storage = e.is_storage_failure();
+        if storage {
+            self.failed(e);
+        }
+        let why = e.to_string();
+        (0..jobs)
+            .map(|_| {
+                Err(if storage {
+                    StoreError::Unavailable(why.clone())
+                } else {
+                    StoreError::Db(e.copy())
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn wrote(&self) {
         let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = since.take() {
             tracing::warn!(
@@ -79,13 +75,29 @@ impl Health {
     }
 }
 
-type Write = Box<dyn FnOnce(&Connection) -> WriteResult<()> + Send>;
+/// A job's write step, run inside the batch's transaction.
+pub(super) type Write = Box<dyn FnOnce(&Txn) -> WriteResult<()> + Send>;
 type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// One unit of work for the writer thread.
-struct Job {
-    write: Write,
+pub(super) struct Job {
+    /// What it writes (taken out when it runs).
+    pub(super) write: Option<Write>,
     done: Option<Done>,
+}
+
+/// A database the writer thread drives: SQLite or PostgreSQL. Both run a
+/// batch as one transaction with each job in a savepoint, so one job
+/// refused does not take its neighbours down, and a storage failure takes
+/// the whole batch down.
+pub(super) trait Backend: Send + 'static {
+    /// Runs every job of the batch in one transaction; answers each job's
+    /// result, in order, once the transaction committed or failed.
+    fn run_batch(&mut self, batch: &mut [Job], health: &Health) -> Vec<Result<(), StoreError>>;
+
+    /// Tries one real write while the storage is failing; a commit means
+    /// it is back.
+    fn probe(&mut self, health: &Health);
 }
 
 /// What the writer thread is sent.
@@ -123,35 +135,43 @@ impl Store {
     /// Opens (creating if needed) `draftroom.sqlite3` under `dir` and starts
     /// the writer thread.
     pub fn open(dir: &Path) -> Result<(Store, StoreCloser), StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let lock = DataDirLock::take(dir)?;
-        let mut conn = Connection::open(dir.join(DB_FILE))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        // WAL with synchronous=FULL: a commit is on disk when it returns,
-        // even across power loss; group commit makes that cheap.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate(&mut conn)?;
+        let dir = dir.to_owned();
+        Store::start(move || Sqlite::open(&dir))
+    }
+
+    /// Connects to PostgreSQL, brings its schema up to date and starts the
+    /// writer thread.
+    pub fn open_postgres(options: &PostgresOptions) -> Result<(Store, StoreCloser), StoreError> {
+        let options = options.clone();
+        Store::start(move || Postgres::open(&options))
+    }
+
+    /// Starts the writer thread, which opens its database with `open`
+    /// (on that thread: PostgreSQL's client runs there) and then takes
+    /// jobs; answers once the database is open, or why it is not.
+    fn start<B: Backend>(
+        open: impl FnOnce() -> Result<B, StoreError> + Send + 'static,
+    ) -> Result<(Store, StoreCloser), StoreError> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let health = Arc::new(Health {
             writable: watch::channel(true).0,
             since: Mutex::new(None),
         });
         let writer_health = health.clone();
+        let (ready, opened) = mpsc::sync_channel(1);
         let thread = thread::Builder::new()
             .name("draftroom-store".into())
-            .spawn(move || {
-                writer_loop(conn, rx, &writer_health);
-                drop(lock);
+            .spawn(move || match open() {
+                Ok(backend) => {
+                    let _ = ready.send(Ok(()));
+                    writer_loop(backend, rx, &writer_health);
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
             })
-            .map_err(|source| StoreError::DataDir {
-                path: dir.to_owned(),
-                source,
-            })?;
+            .map_err(StoreError::Thread)?;
+        opened.recv().map_err(|_| StoreError::Closed)??;
         Ok((
             Store {
                 jobs: tx.clone(),
@@ -190,11 +210,11 @@ impl Store {
     /// failed). Jobs commit, and their `done`s run, in queue order.
     pub fn submit(
         &self,
-        write: impl FnOnce(&Connection) -> WriteResult<()> + Send + 'static,
+        write: impl FnOnce(&Txn) -> WriteResult<()> + Send + 'static,
         done: impl FnOnce(Result<(), StoreError>) + Send + 'static,
     ) {
         let job = Job {
-            write: Box::new(write),
+            write: Some(Box::new(write)),
             done: Some(Box::new(done)),
         };
         if let Err(mpsc::SendError(Msg::Job(Job {
@@ -209,7 +229,7 @@ impl Store {
     /// and answers its result once committed.
     pub async fn call<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> WriteResult<T> + Send + 'static,
+        f: impl FnOnce(&Txn) -> WriteResult<T> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
         let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -229,7 +249,7 @@ impl Store {
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Msg>, health: &Health) {
+fn writer_loop(mut backend: impl Backend, rx: mpsc::Receiver<Msg>, health: &Health) {
     let mut batch: Vec<Job> = Vec::with_capacity(64);
     let mut stopping = false;
     while !stopping {
@@ -239,7 +259,7 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Msg>, health: &Health) {
             match rx.recv_timeout(PROBE_EVERY) {
                 Ok(msg) => Ok(msg),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    probe(&mut conn, health);
+                    backend.probe(health);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
@@ -259,7 +279,7 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Msg>, health: &Health) {
                 Err(_) => break,
             }
         }
-        let results = run_batch(&mut conn, &mut batch, health);
+        let results = backend.run_batch(&mut batch, health);
         for (job, result) in batch.drain(..).zip(results) {
             if let Some(done) = job.done {
                 done(result);
@@ -276,99 +296,6 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Msg>, health: &Health) {
         }
     }
     tracing::debug!("store writer stopped; database closed");
-}
-
-/// Size of the probe's write: enough pages that a disk with room for it
-/// has room for the writes that wait.
-const PROBE_BYTES: i64 = 64 * 1024;
-
-/// Tries one real write (rewriting the probe row) while the storage is
-/// failing; a commit means it is back.
-fn probe(conn: &mut Connection, health: &Health) {
-    let result = (|| {
-        let txn = conn.transaction()?;
-        txn.execute(
-            "INSERT OR REPLACE INTO store_probe (id, at, pad) VALUES (1, ?1, randomblob(?2))",
-            rusqlite::params![crate::clock::now_ms(), PROBE_BYTES],
-        )?;
-        txn.commit()
-    })();
-    match result {
-        Ok(()) => health.wrote(),
-        Err(e) => tracing::debug!(error = %e, "storage still failing"),
-    }
-}
-
-/// Runs every job of the batch in one transaction, each in a savepoint so
-/// one job refused (a constraint, say) does not take the others down with
-/// it. A storage failure takes the whole batch down: it is rolled back and
-/// every job fails, since SQLite may already have rolled the transaction
-/// back and the jobs after it would otherwise commit one by one.
-fn run_batch(
-    conn: &mut Connection,
-    batch: &mut [Job],
-    health: &Health,
-) -> Vec<Result<(), StoreError>> {
-    let mut job_results: Vec<Result<(), rusqlite::Error>> = Vec::with_capacity(batch.len());
-    let changes_before = conn.total_changes();
-    let outcome = (|| -> Result<(), rusqlite::Error> {
-        let mut txn = conn.transaction()?;
-        for job in batch.iter_mut() {
-            let write = std::mem::replace(&mut job.write, Box::new(|_| Ok(())));
-            let sp = txn.savepoint()?;
-            let r = write(&sp);
-            match r {
-                Ok(()) => sp.commit()?,
-                Err(e) if is_storage_failure(&e) => return Err(e),
-                Err(_) => drop(sp), // rolls back this job only
-            }
-            if txn.is_autocommit() {
-                // SQLite ended the transaction behind our back.
-                return Err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-                    Some("the transaction was rolled back by the storage layer".into()),
-                ));
-            }
-            job_results.push(r);
-        }
-        txn.commit()
-    })();
-    match outcome {
-        Ok(()) => {
-            if conn.total_changes() != changes_before {
-                health.wrote();
-            }
-            job_results
-                .into_iter()
-                .map(|r| r.map_err(StoreError::from))
-                .collect()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, jobs = batch.len(), "store batch failed; nothing in it was written");
-            if is_storage_failure(&e) {
-                health.failed(&e);
-            }
-            let why = e.to_string();
-            (0..batch.len())
-                .map(|_| {
-                    Err(if is_storage_failure(&e) {
-                        StoreError::Unavailable(why.clone())
-                    } else {
-                        StoreError::Sqlite(clone_error(&e))
-                    })
-                })
-                .collect()
-        }
-    }
-}
-
-fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
-    match e {
-        rusqlite::Error::SqliteFailure(code, msg) => {
-            rusqlite::Error::SqliteFailure(*code, msg.clone())
-        }
-        other => rusqlite::Error::InvalidParameterName(other.to_string()),
-    }
 }
 
 #[cfg(test)]
@@ -432,7 +359,7 @@ mod tests {
         assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
         let dup = b.unwrap_err();
         assert!(
-            matches!(&dup, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, Some(why)))
+            matches!(&dup, StoreError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(e, Some(why))))
                 if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
                     && why == "UNIQUE constraint failed: room_updates.room, room_updates.seq"),
             "{dup:?}"
@@ -458,7 +385,7 @@ mod tests {
         // Queued while the writer is busy, so they share a batch.
         let release = hold_writer(&store);
         let before = store.call(|t| append_update(t, "r", 1, b"a"));
-        let failing = store.call(move |_| -> WriteResult<()> { Err(full()) });
+        let failing = store.call(move |_| -> WriteResult<()> { Err(DbError::Sqlite(full())) });
         let after = store.call(|t| append_update(t, "r", 2, b"c"));
         let (a, b, c, ()) = tokio::join!(before, failing, after, async move { drop(release) });
         for r in [a, b, c] {

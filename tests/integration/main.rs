@@ -27,6 +27,7 @@ mod join_code;
 mod language;
 mod meeting_room;
 mod method;
+mod owners;
 mod peers;
 mod record;
 mod restart;

@@ -6,7 +6,7 @@
 //! connection is given up and opened again.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -14,8 +14,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Statement};
 
 use crate::store::error::StoreError;
+use crate::store::owners;
 use crate::store::sql::{Arg, DbError, Txn, WriteResult, to_postgres_placeholders};
-use crate::store::writer::{Backend, Health, Job};
+use crate::store::writer::{Backend, Fence, Health, Job};
 
 /// The schema, applied on every start (it only creates what is missing).
 const SCHEMA: &str = include_str!("postgres.sql");
@@ -170,16 +171,43 @@ impl Postgres {
     }
 }
 
+/// The leases the batch's jobs are written under that their process no
+/// longer holds; those it holds stay locked until the batch commits, so no
+/// takeover slips in between this check and the commit.
+fn lost_leases(session: &Session, batch: &[Job]) -> WriteResult<HashSet<Fence>> {
+    let mut checked = HashSet::new();
+    let mut lost = HashSet::new();
+    for fence in batch.iter().filter_map(|j| j.fence) {
+        if checked.insert(fence)
+            && !owners::holds(
+                &Txn::Postgres(session),
+                fence.meeting,
+                fence.process,
+                fence.epoch,
+            )?
+        {
+            tracing::warn!(meeting = %fence.meeting, epoch = fence.epoch, "lease lost: this process no longer owns the meeting; its writes are refused");
+            lost.insert(fence);
+        }
+    }
+    Ok(lost)
+}
+
 impl Backend for Postgres {
     fn run_batch(&mut self, batch: &mut [Job], health: &Health) -> Vec<Result<(), StoreError>> {
         let mut job_results: Vec<Result<(), DbError>> = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), DbError> {
             let session = self.session()?;
             session.batch("BEGIN")?;
+            let lost = lost_leases(session, batch)?;
             for job in batch.iter_mut() {
                 let Some(write) = job.write.take() else {
                     continue;
                 };
+                if job.fence.is_some_and(|f| lost.contains(&f)) {
+                    job_results.push(Err(DbError::Fenced));
+                    continue;
+                }
                 session.batch("SAVEPOINT job")?;
                 let r = write(&Txn::Postgres(session));
                 match &r {

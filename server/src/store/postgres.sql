@@ -526,6 +526,29 @@ DROP TRIGGER IF EXISTS check_answers_never_change ON check_answers;
 CREATE TRIGGER check_answers_never_change BEFORE UPDATE ON check_answers
     FOR EACH ROW EXECUTE FUNCTION check_answers_never_change();
 
+-- Only on PostgreSQL: which process owns each meeting (several processes
+-- share the database). Ownership is a lease that its owner renews; another
+-- process takes it over only once it has expired, and raises the epoch.
+-- Every batch the owner commits locks its row and checks the epoch, so a
+-- process that lost the lease (paused past it, say) commits nothing more
+-- for that meeting. Times are PostgreSQL's own clock, in ms since the
+-- epoch, so the processes' clocks do not matter.
+CREATE TABLE IF NOT EXISTS meeting_owners (
+    meeting_id TEXT COLLATE "C" PRIMARY KEY,
+    process_id TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    epoch BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+
+-- Only on PostgreSQL: the secret the processes sharing the database show
+-- each other when one forwards a client's request to another (one row,
+-- made by the first process to start).
+CREATE TABLE IF NOT EXISTS cluster_secret (
+    secret BYTEA NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS cluster_secret_one_row ON cluster_secret ((true));
+
 -- The version this script makes; a later script raises it.
 INSERT INTO schema_version (version)
 SELECT 9 WHERE NOT EXISTS (SELECT 1 FROM schema_version);

@@ -84,6 +84,8 @@ pub(super) struct Job {
     /// What it writes (taken out when it runs).
     pub(super) write: Option<Write>,
     done: Option<Done>,
+    /// The lease it is written under, checked in its transaction.
+    pub(super) fence: Option<Fence>,
 }
 
 /// A database the writer thread drives: SQLite or PostgreSQL. Both run a
@@ -112,6 +114,21 @@ enum Msg {
 pub struct Store {
     jobs: mpsc::Sender<Msg>,
     health: Arc<Health>,
+    /// The lease every job of this handle is written under, if any.
+    fence: Option<Fence>,
+}
+
+/// A meeting's lease, as held by the process that owns it (see
+/// [`crate::store::owners`]): a job written under it commits only while
+/// the lease is still that process's under that epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fence {
+    /// The meeting.
+    pub meeting: uuid::Uuid,
+    /// The process that owns it.
+    pub process: uuid::Uuid,
+    /// The lease's epoch.
+    pub epoch: i64,
 }
 
 /// Stops the writer thread once every job queued before has been committed.
@@ -176,12 +193,24 @@ impl Store {
             Store {
                 jobs: tx.clone(),
                 health,
+                fence: None,
             },
             StoreCloser {
                 jobs: tx,
                 thread: Some(thread),
             },
         ))
+    }
+
+    /// This store, writing every job under `fence`: on PostgreSQL a job
+    /// commits only while its process still holds the meeting's lease under
+    /// that epoch, and fails with [`DbError::Fenced`] otherwise (SQLite has
+    /// one process, and no leases).
+    pub fn fenced(&self, fence: Fence) -> Store {
+        Store {
+            fence: Some(fence),
+            ..self.clone()
+        }
     }
 
     /// Whether writes commit now; false from a storage failure until a
@@ -216,6 +245,7 @@ impl Store {
         let job = Job {
             write: Some(Box::new(write)),
             done: Some(Box::new(done)),
+            fence: self.fence,
         };
         if let Err(mpsc::SendError(Msg::Job(Job {
             done: Some(done), ..

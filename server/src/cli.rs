@@ -96,6 +96,19 @@ pub struct ServeArgs {
         default_value_t = PostgresOptions::DEFAULT_TIMEOUT.as_millis() as u64
     )]
     postgres_timeout_ms: u64,
+    /// With --postgres: the address other processes reach this one at
+    /// (host:port), if not the one it listens on
+    #[arg(long, value_name = "ADDR", env = "DRAFTROOM_ADVERTISE")]
+    advertise: Option<String>,
+    /// With --postgres: how long a process's hold on a meeting lasts unless
+    /// renewed; another process takes the meeting over after it
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "DRAFTROOM_LEASE_MS",
+        default_value_t = Config::default().lease.as_millis() as u64
+    )]
+    lease_ms: u64,
     /// Built web app to serve, or 'none'
     #[arg(
         long,
@@ -236,6 +249,9 @@ impl From<ServeArgs> for Config {
                     url,
                     timeout: Duration::from_millis(a.postgres_timeout_ms.max(1)),
                 }),
+            advertise: a.advertise.filter(|a| !a.is_empty()),
+            // Renewed every third of it: shorter would renew in a busy loop.
+            lease: Duration::from_millis(a.lease_ms.max(300)),
             web_dir: (a.web != Path::new("none")).then_some(a.web),
             log_json: a.log_json,
             client_ip_header: a.client_ip_header.filter(|h| !h.is_empty()),

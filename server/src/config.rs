@@ -18,6 +18,12 @@ pub struct Config {
     /// PostgreSQL to store in instead of SQLite, with the deadline of
     /// every call to it.
     pub postgres: Option<PostgresOptions>,
+    /// With PostgreSQL: where the other processes reach this one
+    /// (`host:port`); the address it listens on when unset.
+    pub advertise: Option<String>,
+    /// With PostgreSQL: how long a process's lease on a meeting lasts
+    /// unless renewed (it renews every third of it).
+    pub lease: Duration,
     /// Directory of the web app's static files, if served.
     pub web_dir: Option<PathBuf>,
     /// JSON logs instead of human ones.
@@ -98,6 +104,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             postgres: None,
+            advertise: None,
+            lease: Duration::from_secs(3),
             web_dir: Some(PathBuf::from("./web/dist")),
             log_json: false,
             client_ip_header: None,

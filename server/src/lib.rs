@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub(crate) mod clock;
+pub mod cluster;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use cluster::Cluster;
 pub use config::{Config, Limits};
 pub use http::{AppState, ConnectionCount, app};
 use meeting::RoomSizes;
@@ -56,9 +58,16 @@ pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError>
         compact_every: config.limits.compact_every,
         idle: config.limits.room_idle,
     };
+    let mut hub = Hub::new(store.clone(), sizes);
+    if config.postgres.is_some() {
+        // Several processes may share the database: each meeting is run
+        // by the one process holding its lease.
+        let cluster = Cluster::new(store, config.advertise.clone(), config.lease);
+        hub = hub.in_cluster(Arc::new(cluster));
+    }
     let state = AppState {
         abuse: http::abuse::AbuseLimits::new(&config.limits),
-        hub: Hub::new(store, sizes),
+        hub,
         config,
         shutdown: watch::channel(false).0,
         connections: ConnectionCount::default(),
@@ -88,6 +97,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let Opened { state, closer } = opened;
+    let keeper = match state.hub.cluster() {
+        Some(cluster) => {
+            cluster.join(listener.local_addr()?).await?;
+            Some(tokio::spawn(keep_leases(state.clone())))
+        }
+        None => None,
+    };
     let router = app(state.clone());
     let sweeper = tokio::spawn(unload_idle_meetings(state.clone()));
     let signal_state = state.clone();
@@ -116,12 +132,36 @@ pub async fn serve(
     }
     sweeper.abort();
     let _ = sweeper.await;
+    if let Some(keeper) = keeper {
+        keeper.abort();
+        let _ = keeper.await;
+    }
+    if let Some(cluster) = state.hub.cluster() {
+        cluster.release_all();
+    }
     drop(state);
     tokio::task::spawn_blocking(move || closer.close())
         .await
         .ok();
     tracing::info!("store closed; bye");
     Ok(())
+}
+
+/// Renews this process's leases every third of their length, and gives
+/// up the meetings whose lease it lost.
+async fn keep_leases(state: Arc<AppState>) {
+    let Some(cluster) = state.hub.cluster().cloned() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(cluster.lease() / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let lost = cluster.renew().await;
+        if !lost.is_empty() {
+            state.hub.give_up(&lost).await;
+        }
+    }
 }
 
 /// Now and then drops meetings nobody uses from memory.

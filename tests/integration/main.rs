@@ -21,6 +21,7 @@ mod backup;
 mod catalogue;
 mod clause_changed;
 mod clause_move;
+mod cluster;
 mod disk_faults;
 mod hostile;
 mod join_code;

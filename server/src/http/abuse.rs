@@ -168,6 +168,18 @@ impl FromRequestParts<std::sync::Arc<crate::http::AppState>> for ClientAddr {
         parts: &mut Parts,
         state: &std::sync::Arc<crate::http::AppState>,
     ) -> Result<Self, Self::Rejection> {
+        // Another process of the cluster forwarded this request: the
+        // client is the one it names.
+        let forwarded = state
+            .hub
+            .cluster()
+            .filter(|c| c.is_peer(&parts.headers))
+            .and_then(|_| parts.headers.get(crate::cluster::CLIENT_HEADER))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        if let Some(client) = forwarded {
+            return Ok(ClientAddr(client));
+        }
         let from_header = state
             .config
             .client_ip_header

@@ -21,8 +21,8 @@ use uuid::Uuid;
 use crate::http::AppState;
 use crate::http::abuse::ClientAddr;
 use crate::http::error::{ApiJson, AppError, OptionalBody};
-use crate::meeting::Meeting;
 use crate::meeting::Member;
+use crate::meeting::{Meeting, MeetingError};
 
 /// The meeting id of a path; an id that is no UUID names no meeting.
 fn meeting_id(id: &str) -> Result<Uuid, AppError> {
@@ -160,10 +160,21 @@ pub(crate) async fn resolve_code(
     State(app): State<Arc<AppState>>,
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<ParticipantCode>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<axum::response::Response, AppError> {
     app.abuse.failed_sign_ins.check(addr)?;
     let opens = app.hub.resolve_code(&body.code).await;
-    Ok(Json(signing_in(&app, addr, opens.map_err(AppError::from))?))
+    // The code's meeting runs on another process of the cluster: it
+    // answers (and counts a failure against the address).
+    if let (Err(MeetingError::Moved(owner)), Some(cluster)) = (&opens, app.hub.cluster()) {
+        let again = axum::http::Request::post("/api/codes")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(
+                serde_json::to_vec(&body).unwrap_or_default(),
+            ))
+            .map_err(|_| AppError::bad_request("this code cannot be sent on"))?;
+        return Ok(crate::cluster::forward::forward(cluster, again, owner, addr).await);
+    }
+    Ok(Json(signing_in(&app, addr, opens.map_err(AppError::from))?).into_response())
 }
 
 /// `POST /api/meetings/{id}/join`

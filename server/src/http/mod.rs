@@ -153,6 +153,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .nest("/api", api)
         .route("/ws/{meeting}/{*room}", any(ws::handler))
         .fallback(move |req: axum::extract::Request| web.clone().serve(req))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::cluster::forward::to_owner,
+        ))
         .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes))
         .layer(axum::middleware::map_response(
             |mut response: axum::response::Response| async move {

@@ -57,6 +57,10 @@ pub enum MeetingError {
     /// room reloads from the store, and the caller tries again.
     #[error("storage failed while recording this; try again")]
     NotStored,
+    /// Another process of the cluster runs this meeting now (at this
+    /// address); the caller goes there, or tries again.
+    #[error("this meeting is run by another server now; try again")]
+    Moved(String),
     /// Something stored does not decode, or the server's own edit was
     /// refused: a fault of the server, not of the caller.
     #[error("{0}")]
@@ -100,9 +104,10 @@ impl MeetingError {
             MeetingError::WrongStage { .. } => ErrorCode::Conflict,
             MeetingError::WordingChanged(_) => ErrorCode::WordingChanged,
             MeetingError::NoConsensus(_) => ErrorCode::NoConsensus,
-            MeetingError::Storage(_) | MeetingError::RoomNotLoaded(_) | MeetingError::NotStored => {
-                ErrorCode::Unavailable
-            }
+            MeetingError::Storage(_)
+            | MeetingError::RoomNotLoaded(_)
+            | MeetingError::NotStored
+            | MeetingError::Moved(_) => ErrorCode::Unavailable,
             MeetingError::Damaged(_) => ErrorCode::Internal,
         }
     }

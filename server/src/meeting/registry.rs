@@ -9,6 +9,7 @@ use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Rol
 use uuid::Uuid;
 
 use crate::clock::now_ms;
+use crate::cluster::{Cluster, Owner};
 use crate::meeting::commands::members::{MAX_NAME, MAX_TITLE, fresh_code, user_record};
 use crate::meeting::input::clean_text;
 use crate::meeting::shown;
@@ -16,11 +17,15 @@ use crate::meeting::state::stored_hash;
 use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, Member, RoomSizes, Version};
 use crate::room::{Kind, RoomDoc};
 use crate::secrets::{self, join_code};
-use crate::store::{self, MeetingRecord, Store};
+use crate::store::owners::{self, Ownership};
+use crate::store::{self, Fence, MeetingRecord, Store};
 
 /// All meetings the server has loaded, and the store behind them.
 pub struct Hub {
     store: Store,
+    /// The cluster this process is part of (PostgreSQL): a meeting is
+    /// loaded here only while this process holds its lease.
+    cluster: Option<Arc<Cluster>>,
     sizes: RoomSizes,
     meetings: Mutex<HashMap<Uuid, Arc<Meeting>>>,
     /// Serialises loads so a meeting is loaded once.
@@ -32,15 +37,38 @@ impl Hub {
     pub fn new(store: Store, sizes: RoomSizes) -> Hub {
         Hub {
             store,
+            cluster: None,
             sizes,
             meetings: Mutex::new(HashMap::new()),
             loading: tokio::sync::Mutex::new(()),
         }
     }
 
+    /// This hub as one process of `cluster`.
+    pub fn in_cluster(self, cluster: Arc<Cluster>) -> Hub {
+        Hub {
+            cluster: Some(cluster),
+            ..self
+        }
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The cluster, if this process is part of one.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    /// The store a meeting this process owns writes through: under its
+    /// lease in a cluster.
+    fn store_for(&self, fence: Option<Fence>) -> Store {
+        match fence {
+            Some(f) => self.store.fenced(f),
+            None => self.store.clone(),
+        }
     }
 
     /// Creates a meeting with its moderator, held in `language`.
@@ -84,14 +112,40 @@ impl Hub {
             joined_at: now,
         };
         let user = user_record(&moderator, &moderator_token);
-        let (participant_code, code_hash) = self
+        // In a cluster the process that creates a meeting owns it, from
+        // the same transaction on.
+        let claim = self.cluster.as_ref().map(|c| {
+            (
+                c.process(),
+                c.address().to_owned(),
+                c.lease().as_millis() as i64,
+            )
+        });
+        let (participant_code, code_hash, owned) = self
             .store
             .call(move |c| {
                 store::insert_meeting(c, &record)?;
                 store::insert_user(c, id, &user)?;
-                store::replace_participant_code(c, id, fresh_code)
+                let (code, hash) = store::replace_participant_code(c, id, fresh_code)?;
+                let owned = match claim {
+                    Some((process, address, lease_ms)) => {
+                        match owners::claim_meeting(c, id, process, &address, lease_ms)? {
+                            Ownership::Mine { epoch } => Some(Fence {
+                                meeting: id,
+                                process,
+                                epoch,
+                            }),
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                };
+                Ok((code, hash, owned))
             })
             .await?;
+        if let (Some(cluster), Some(fence)) = (&self.cluster, owned) {
+            cluster.owns(fence);
+        }
         let state = MeetingState {
             title: title.clone(),
             created_at: now,
@@ -111,7 +165,7 @@ impl Hub {
             id,
             state,
             RoomDoc::empty(Kind::Meeting),
-            self.store.clone(),
+            self.store_for(owned),
             self.sizes,
         );
         meeting.touch();
@@ -151,7 +205,13 @@ impl Hub {
         let before = meetings.len();
         // Only the map holds an unused meeting, and new users must take it
         // from the map, under this lock.
-        meetings.retain(|_, m| Arc::strong_count(m) > 1 || now - m.last_used() < idle_ms);
+        meetings.retain(|id, m| {
+            let keep = Arc::strong_count(m) > 1 || now - m.last_used() < idle_ms;
+            if !keep && let Some(cluster) = &self.cluster {
+                cluster.release(*id);
+            }
+            keep
+        });
         before - meetings.len()
     }
 
@@ -172,10 +232,31 @@ impl Hub {
             return Ok(m);
         }
         self.retire_failed(id).await;
-        let meeting = self.load(id).await?;
+        let fence = match &self.cluster {
+            None => None,
+            Some(cluster) => match cluster.owner(id).await? {
+                Owner::Here(fence) => Some(fence),
+                Owner::There(address) => return Err(MeetingError::Moved(address)),
+                Owner::Unknown => return Err(MeetingError::not_found("no such meeting")),
+            },
+        };
+        let meeting = self.load(id, fence).await?;
         self.lock_meetings().insert(id, meeting.clone());
         tracing::debug!(meeting = %id, "meeting loaded");
         Ok(meeting)
+    }
+
+    /// Drops meetings whose lease this process lost: their sockets close
+    /// with a code the clients retry, and they reconnect to the new owner.
+    pub async fn give_up(&self, lost: &[Uuid]) {
+        for id in lost {
+            let Some(meeting) = self.lock_meetings().remove(id) else {
+                continue;
+            };
+            meeting
+                .fail_rooms("this meeting moved to another server; reconnecting")
+                .await;
+        }
     }
 
     /// The meeting's copy in memory, unless its `meeting` room failed.
@@ -200,7 +281,7 @@ impl Hub {
 
     /// Loads a meeting from the store, its `meeting` room reconciled with
     /// what is stored.
-    async fn load(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
+    async fn load(&self, id: Uuid, fence: Option<Fence>) -> Result<Arc<Meeting>, MeetingError> {
         let key = format!("{id}/meeting");
         let (loaded, room, amendments, versions, frozen, catalogue, method) = self
             .store
@@ -229,7 +310,7 @@ impl Hub {
         let mut state = MeetingState::stored(loaded, frozen);
         state.amendments = amendments.into_iter().map(Amendment::from).collect();
         state.versions = versions.into_iter().map(Version::from).collect();
-        let meeting = Meeting::new(id, state, doc, self.store.clone(), self.sizes);
+        let meeting = Meeting::new(id, state, doc, self.store_for(fence), self.sizes);
         {
             // Show whatever was stored but not yet shown when it stopped.
             let st = meeting.state();

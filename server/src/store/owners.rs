@@ -40,10 +40,13 @@ pub enum Ownership {
         /// Its lease's epoch.
         epoch: i64,
     },
+    /// No meeting has this id.
+    NoSuchMeeting,
 }
 
 /// Claims meeting `meeting` for `process` (reachable at `address`) for
-/// `lease_ms`, unless another process holds an unexpired lease on it.
+/// `lease_ms`, unless another process holds an unexpired lease on it (or
+/// no such meeting exists).
 /// Taking over an expired lease raises its epoch; a process that already
 /// holds the lease keeps its epoch and has it renewed.
 pub fn claim_meeting(
@@ -57,9 +60,10 @@ pub fn claim_meeting(
     let claimed = c.query_opt(
         concat!(
             "INSERT INTO meeting_owners (meeting_id, process_id, address, epoch, expires_at)
-             VALUES (?1, ?2, ?3, 1, ",
+             SELECT ?1, ?2, ?3, 1, ",
             now_ms!(),
-            " + ?4)
+            " + ?4
+             WHERE EXISTS (SELECT 1 FROM meetings WHERE id = ?1)
              ON CONFLICT (meeting_id) DO UPDATE SET
                  process_id = excluded.process_id,
                  address = excluded.address,
@@ -78,7 +82,7 @@ pub fn claim_meeting(
     if let Some(epoch) = claimed {
         return Ok(Ownership::Mine { epoch });
     }
-    c.query_one(
+    Ok(c.query_opt(
         "SELECT process_id, address, epoch FROM meeting_owners WHERE meeting_id = ?1",
         args![key],
         |r| {
@@ -88,7 +92,8 @@ pub fn claim_meeting(
                 epoch: r.get(2)?,
             })
         },
-    )
+    )?
+    .unwrap_or(Ownership::NoSuchMeeting))
 }
 
 /// Renews `process`'s lease on `meeting` under `epoch` for `lease_ms`;

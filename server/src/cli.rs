@@ -36,7 +36,7 @@ pub enum Command {
     /// Serve the web app, the API and the meetings' rooms
     // Each help under its option: the names are long.
     #[command(next_line_help = true)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Online copy of the store, while it serves
     Backup {
         /// File to write the copy to; it must not exist yet
@@ -296,7 +296,7 @@ impl Config {
     ) -> Result<Config, clap::Error> {
         let line = ["draftroom", "serve"].map(String::from).into_iter();
         match Cli::parse_with_env(line.chain(args), env)?.command {
-            Some(Command::Serve(serve)) => Ok(serve.into()),
+            Some(Command::Serve(serve)) => Ok((*serve).into()),
             other => unreachable!("`serve` parsed as {other:?}"),
         }
     }

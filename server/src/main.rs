@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse_with_env(std::env::args_os(), |k| std::env::var(k).ok())
         .unwrap_or_else(|e| e.exit());
     let config = match cli.command {
-        Some(Command::Serve(args)) => Config::from(args),
+        Some(Command::Serve(args)) => Config::from(*args),
         Some(Command::Backup { out, data }) => finish("backup", backup(&data.dir, &out)),
         Some(Command::Restore { from, data }) => finish("restore", restore(&from, &data.dir)),
         None => {

@@ -3,11 +3,14 @@
 //! process — HTTP commands, writers' and followers' sockets — is forwarded
 //! to it. Stock y-websocket framing throughout (the test's own client).
 
+use std::time::Duration;
+
 use draftroom_tests::postgres::{fresh_database, query_texts};
+use draftroom_tests::rooms::{clause_ids, clause_text};
 use draftroom_tests::{Meeting, Server, WAIT, YClient, draft_text, eventually, new_doc};
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
-use yrs::{Transact, Update};
+use yrs::{Text, Transact, Update};
 
 use crate::Start;
 
@@ -148,6 +151,180 @@ async fn a_meeting_is_run_by_one_process_and_the_others_forward_to_it() -> anyho
             )
             .await?;
         assert_eq!(status, 200, "{body}");
+    }
+    Ok(())
+}
+
+/// The index of the process that owns `meeting` now, if one does.
+fn owner_of(url: &str, meeting: Uuid, servers: &[Server]) -> Option<usize> {
+    let rows = query_texts(
+        url,
+        &format!(
+            "SELECT address FROM meeting_owners WHERE meeting_id = '{meeting}'
+             AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint"
+        ),
+    );
+    let address = rows.into_iter().flatten().next()?;
+    servers.iter().position(|s| s.addr().to_string() == address)
+}
+
+/// A writer that keeps its document across reconnects, as a browser tab
+/// does, and goes to whichever process is up.
+struct Typist {
+    client: Option<YClient>,
+    doc: yrs::Doc,
+    token: String,
+    /// Close codes its connections ended with.
+    closes: Vec<u16>,
+}
+
+impl Typist {
+    fn new(token: &str) -> Typist {
+        Typist {
+            client: None,
+            doc: new_doc(None),
+            token: token.to_owned(),
+            closes: Vec::new(),
+        }
+    }
+
+    /// Connected (again, keeping the document) through `server` unless
+    /// the connection is up; false if the server refused or is down.
+    async fn ensure(&mut self, server: &Server, meeting: Uuid) -> bool {
+        if let Some(c) = &self.client {
+            match c.close() {
+                None => return true,
+                Some((code, _)) => self.closes.push(code),
+            }
+            self.client = None;
+        }
+        match YClient::connect_with_doc(
+            &server.ws_url(meeting, "draft", &self.token),
+            self.doc.clone(),
+        )
+        .await
+        {
+            Ok(c) => {
+                self.client = Some(c);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Types `word` at the end of the first clause (into the document,
+    /// sent if connected).
+    fn type_word(&self, word: &str) {
+        match &self.client {
+            Some(c) => c.push_text(0, word),
+            None => {
+                let mut txn = self.doc.transact_mut();
+                clause_text(&txn, 0).push(&mut txn, word);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn five_kills_of_the_owner_while_people_type_lose_no_word() -> anyhow::Result<()> {
+    let lease = Duration::from_millis(1000);
+    let url = fresh_database();
+    let mut servers = processes(3, &url, lease.as_millis() as u64);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    let mut typists = [
+        Typist::new(meeting.moderator_token()),
+        Typist::new(&meeting.editor.token),
+    ];
+    // The first clause, through the owner.
+    assert!(typists[0].ensure(&servers[0], id).await);
+    typists[0].client.as_ref().unwrap().wait_synced().await?;
+    typists[0].client.as_ref().unwrap().add_clause("");
+    let mut typed = Vec::new();
+    let mut word = 0;
+    for kill in 0..5 {
+        let owner = owner_of(&url, id, &servers).expect("an owner");
+        // The typists write through the other processes, so their sockets
+        // are forwarded to the owner until it dies.
+        let others: Vec<usize> = (0..3).filter(|&i| i != owner).collect();
+        for (t, typist) in typists.iter_mut().enumerate() {
+            let via = &servers[others[t % others.len()]];
+            if typist.ensure(via, id).await {
+                let c = typist.client.as_ref().unwrap();
+                c.wait_synced().await?;
+                c.wait_until("the first clause", WAIT, |d| !clause_ids(d).is_empty())
+                    .await?;
+            }
+        }
+        for _ in 0..10 {
+            for typist in &typists {
+                let w = format!("w{word} ");
+                word += 1;
+                typist.type_word(&w);
+                typed.push(w);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        servers[owner].kill9();
+        let killed = std::time::Instant::now();
+        // Typing goes on; writes are taken again once the lease expired.
+        let marker = format!("after-kill-{kill} ");
+        let mut accepted = None;
+        while killed.elapsed() < lease + Duration::from_secs(10) {
+            for (t, typist) in typists.iter_mut().enumerate() {
+                let via = &servers[others[t % others.len()]];
+                typist.ensure(via, id).await;
+            }
+            if accepted.is_none() && typed.last() != Some(&marker) {
+                typists[0].type_word(&marker);
+                typed.push(marker.clone());
+            }
+            // A fresh follower on the other live process sees the marker
+            // once a new owner has taken it.
+            let via = &servers[others[1]];
+            if let Ok(f) = YClient::connect(&via.ws_url(id, "draft", &meeting.observer.token)).await
+                && f.wait_synced().await.is_ok()
+                && f.draft_text().contains(&marker)
+            {
+                accepted = Some(killed.elapsed());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let accepted = accepted.expect("writes are taken again after the owner died");
+        assert!(
+            accepted <= lease + Duration::from_secs(2),
+            "kill {kill}: writes were taken again only after {accepted:?}"
+        );
+        eprintln!("kill {kill}: writes taken again {accepted:?} after the kill");
+        servers[owner].restart();
+    }
+    // Everything typed is in the text everybody converges on, and in
+    // PostgreSQL; no connection was refused for good.
+    let via = owner_of(&url, id, &servers).map_or(0, |o| (o + 1) % 3);
+    for typist in &mut typists {
+        assert!(typist.ensure(&servers[via], id).await);
+        typist.client.as_ref().unwrap().wait_synced().await?;
+    }
+    let reader =
+        YClient::connect(&servers[via].ws_url(id, "draft", &meeting.observer.token)).await?;
+    reader.wait_synced().await?;
+    reader
+        .wait_until("every word typed", WAIT, |d| {
+            let text = draft_text(d);
+            typed.iter().all(|w| text.contains(w.as_str()))
+        })
+        .await?;
+    let text = reader.draft_text();
+    assert_eq!(stored_draft(&url, id), text);
+    for typist in &typists {
+        assert!(
+            typist.closes.iter().all(|c| !(4400..4500).contains(c)),
+            "a writer was refused for good: {:?}",
+            typist.closes
+        );
+        let denials = typist.client.as_ref().unwrap().denials();
+        assert!(denials.is_empty(), "{denials:?}");
     }
     Ok(())
 }

@@ -328,3 +328,77 @@ async fn five_kills_of_the_owner_while_people_type_lose_no_word() -> anyhow::Res
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn an_owner_paused_past_its_lease_commits_nothing_and_closes_its_sockets()
+-> anyhow::Result<()> {
+    let url = fresh_database();
+    let servers = processes(3, &url, 1000);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    // A writer and a follower straight on the owner; another writer
+    // through the second process.
+    let writer =
+        YClient::connect(&servers[0].ws_url(id, "draft", meeting.moderator_token())).await?;
+    let follower =
+        YClient::connect(&servers[0].ws_url(id, "draft", &meeting.observer.token)).await?;
+    let other = YClient::connect(&servers[1].ws_url(id, "draft", &meeting.editor.token)).await?;
+    for c in [&writer, &follower, &other] {
+        c.wait_synced().await?;
+    }
+    writer.add_clause("Kraków ");
+    writer.push_text(0, "uczy się ");
+    follower.wait_for_text("Kraków uczy się ").await?;
+
+    servers[0].signal("STOP");
+    // Typed into the paused owner's socket: it reads this when it wakes.
+    writer.push_text(0, "zombie ");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The lease expired: a freeze through the third process makes it the
+    // owner and freezes what PostgreSQL holds.
+    let (status, frozen) = servers[2]
+        .post_json(
+            &format!("/api/meetings/{id}/freeze"),
+            Some(meeting.moderator_token()),
+            &serde_json::json!({}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{frozen}");
+    assert_eq!(frozen["text"], "Kraków uczy się ", "{frozen}");
+    let rows_at_freeze = query_texts(&url, "SELECT count(*) FROM room_updates");
+
+    servers[0].signal("CONT");
+    // The old owner finds its lease gone: it closes the meeting's sockets
+    // (with a code the clients retry) and commits nothing.
+    for c in [&writer, &follower] {
+        let (code, reason) = c
+            .wait_closed(Duration::from_secs(5))
+            .await
+            .expect("the old owner closes the meeting's sockets");
+        assert!(!(4400..4500).contains(&code), "{code} {reason}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!follower.draft_text().contains("zombie"));
+    assert_eq!(
+        query_texts(&url, "SELECT count(*) FROM room_updates"),
+        rows_at_freeze,
+        "nothing committed by the old owner after the takeover"
+    );
+    assert_eq!(stored_draft(&url, id), "Kraków uczy się ");
+    // The writer's words are kept in its document, and the frozen draft
+    // refuses them on every process.
+    for s in &servers {
+        let again = YClient::connect_with_doc(
+            &s.ws_url(id, "draft", meeting.moderator_token()),
+            writer.doc().clone(),
+        )
+        .await?;
+        again.wait_synced().await?;
+        let fresh = YClient::connect(&s.ws_url(id, "draft", &meeting.observer.token)).await?;
+        fresh.wait_synced().await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(fresh.draft_text(), "Kraków uczy się ");
+    }
+    assert_eq!(stored_draft(&url, id), "Kraków uczy się ");
+    Ok(())
+}

@@ -109,6 +109,17 @@ impl Server {
         log.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 
+    /// Sends the process a signal (`STOP`, `CONT`…), as `kill -SIG` does.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("the server runs").id();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid} failed");
+    }
+
     /// Kills the server with SIGKILL, as a crash or power cut would, and
     /// waits until it is gone.
     pub fn kill9(&mut self) {

@@ -402,3 +402,117 @@ async fn an_owner_paused_past_its_lease_commits_nothing_and_closes_its_sockets()
     assert_eq!(stored_draft(&url, id), "Kraków uczy się ");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_freeze_through_one_process_refuses_writes_through_every_process_at_once()
+-> anyhow::Result<()> {
+    let url = fresh_database();
+    let servers = processes(3, &url, 1000);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    let mut writers = Vec::new();
+    for (i, s) in servers.iter().enumerate() {
+        let token = if i == 1 {
+            meeting.editor.token.clone()
+        } else {
+            meeting.moderator_token().to_owned()
+        };
+        writers.push(YClient::connect(&s.ws_url(id, "draft", &token)).await?);
+    }
+    for w in &writers {
+        w.wait_synced().await?;
+    }
+    writers[0].add_clause("Misja ");
+    for w in &writers {
+        w.wait_for_text("Misja ").await?;
+    }
+    let (status, frozen) = servers[1]
+        .post_json(
+            &format!("/api/meetings/{id}/freeze"),
+            Some(meeting.moderator_token()),
+            &serde_json::json!({}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{frozen}");
+    let rows = query_texts(&url, "SELECT count(*) FROM room_updates");
+    for (i, w) in writers.iter().enumerate() {
+        w.push_text(0, &format!("po zamrożeniu {i} "));
+    }
+    for w in &writers {
+        let denials = w.wait_denials(1).await?;
+        draftroom_tests::assert_refused(
+            "a write after the freeze",
+            &denials[0],
+            draftroom_shared::RefusalCode::Frozen,
+        );
+    }
+    assert_eq!(query_texts(&url, "SELECT count(*) FROM room_updates"), rows);
+    assert_eq!(stored_draft(&url, id), "Misja ");
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_client_id_written_by_two_members_through_two_processes_binds_once()
+-> anyhow::Result<()> {
+    let url = fresh_database();
+    let servers = processes(3, &url, 1000);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    let shared_id = draftroom_tests::random_client_id();
+    let first = YClient::connect_as(
+        &servers[1].ws_url(id, "draft", meeting.moderator_token()),
+        shared_id,
+    )
+    .await?;
+    let second = YClient::connect_as(
+        &servers[2].ws_url(id, "draft", &meeting.editor.token),
+        shared_id,
+    )
+    .await?;
+    first.wait_synced().await?;
+    second.wait_synced().await?;
+    // Both write at once as the same Yjs client, each unaware of the
+    // other; the second's clause is longer, and it goes on typing, so its
+    // later items are new to the server whichever came first.
+    first.add_clause("pierwszy");
+    second.add_clause("drugi, dłuższy od pierwszego");
+    second.push_text(0, " i dalej");
+    first.push_text(0, " też");
+    let watcher =
+        YClient::connect(&servers[0].ws_url(id, "draft", &meeting.observer.token)).await?;
+    watcher.wait_synced().await?;
+    eventually("one of the two refused", WAIT, || {
+        let refused = first.denials().len() + second.denials().len();
+        async move { refused >= 1 }
+    })
+    .await?;
+    tokio::time::sleep(draftroom_tests::QUIET).await;
+    let bindings = query_texts(
+        &url,
+        &format!(
+            "SELECT user_id FROM client_bindings WHERE meeting_id = '{id}' AND client_id = {}",
+            shared_id as i64
+        ),
+    );
+    assert_eq!(bindings.len(), 1, "one binding: {bindings:?}");
+    let editor = meeting.editor.user_id.to_string();
+    let (bound, other) = if bindings[0].as_deref() == Some(editor.as_str()) {
+        (&second, &first)
+    } else {
+        (&first, &second)
+    };
+    assert!(bound.denials().is_empty(), "{:?}", bound.denials());
+    let denials = other.denials();
+    assert!(!denials.is_empty());
+    draftroom_tests::assert_refused(
+        "the client id bound to the other member",
+        &denials[0],
+        draftroom_shared::RefusalCode::ForeignClient,
+    );
+    let text = watcher.draft_text();
+    assert!(
+        !(text.contains("też") && text.contains("i dalej")),
+        "only the bound member's words stand: {text:?}"
+    );
+    Ok(())
+}

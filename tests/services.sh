@@ -9,6 +9,10 @@
 #   …
 #   services_stop              # safe to call again, and after a failed start
 #
+# DRAFTROOM_TEST_SERVICES=postgres (or redis) starts only that one: a
+# test that stops or kills a server starts its own this way, so that the
+# other tests running beside it keep theirs.
+#
 # A developer with servers of their own sets DRAFTROOM_TEST_POSTGRES
 # (postgres://…) and/or DRAFTROOM_TEST_REDIS (redis://…) beforehand:
 # services_start then checks that each answers and starts nothing for it.
@@ -373,6 +377,11 @@ services_start() {
   fi
   [[ -z ${DRAFTROOM_TEST_POSTGRES:-} ]] || need_pg=""
   [[ -z ${DRAFTROOM_TEST_REDIS:-} ]] || need_redis=""
+  # A test that stops or kills a server starts one of its own, alone.
+  case ${DRAFTROOM_TEST_SERVICES:-both} in
+    postgres) need_redis="" ;;
+    redis) need_pg="" ;;
+  esac
   [[ -z ${DRAFTROOM_TEST_PG_BIN:-} ]] || _draftroom_services_pg_bin_preset=1
   _services_check_given || return 1
   if [[ -z $need_pg && -z $need_redis ]]; then

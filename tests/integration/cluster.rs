@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use draftroom_tests::postgres::{fresh_database, query_texts};
+use draftroom_tests::postgres::{OwnPostgres, fresh_database, fresh_database_on, query_texts};
 use draftroom_tests::rooms::{clause_ids, clause_text};
 use draftroom_tests::{Meeting, Server, WAIT, YClient, draft_text, eventually, new_doc};
 use uuid::Uuid;
@@ -514,5 +514,113 @@ async fn one_client_id_written_by_two_members_through_two_processes_binds_once()
         !(text.contains("też") && text.contains("i dalej")),
         "only the bound member's words stand: {text:?}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn postgres_paused_for_three_seconds_hangs_nothing_and_loses_no_edit() -> anyhow::Result<()> {
+    let pg = OwnPostgres::start();
+    let url = fresh_database_on(&pg.url);
+    let timeout = Duration::from_millis(1000);
+    let servers: Vec<Server> = (0..2)
+        .map(|_| {
+            Server::start_with(&[
+                "--postgres",
+                &url,
+                "--lease-ms",
+                "1000",
+                "--postgres-timeout-ms",
+                "1000",
+            ])
+        })
+        .collect();
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    let mut typists = [
+        Typist::new(meeting.moderator_token()),
+        Typist::new(&meeting.editor.token),
+    ];
+    for (i, t) in typists.iter_mut().enumerate() {
+        assert!(t.ensure(&servers[i], id).await);
+        t.client.as_ref().unwrap().wait_synced().await?;
+    }
+    typists[0].client.as_ref().unwrap().add_clause("");
+    typists[1]
+        .client
+        .as_ref()
+        .unwrap()
+        .wait_until("the clause", WAIT, |d| !clause_ids(d).is_empty())
+        .await?;
+    let mut typed = Vec::new();
+
+    pg.signal_all("STOP");
+    let paused = std::time::Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut n = 0;
+    while paused.elapsed() < Duration::from_secs(3) {
+        for (i, t) in typists.iter_mut().enumerate() {
+            let word = format!("p{n} ");
+            n += 1;
+            t.type_word(&word);
+            typed.push(word);
+            // A request about the meeting, through each process, answers
+            // (from memory, or refused as retryable) within the deadline.
+            let asked = std::time::Instant::now();
+            let (status, _) = servers[i]
+                .get(
+                    &format!("/api/meetings/{id}"),
+                    Some(&meeting.observer.token),
+                )
+                .await?;
+            assert!(status == 200 || status == 503, "{status}");
+            slowest = slowest.max(asked.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pg.signal_all("CONT");
+    assert!(
+        slowest < timeout + Duration::from_millis(1500),
+        "a request took {slowest:?} while PostgreSQL was paused"
+    );
+    eprintln!("slowest request while PostgreSQL was paused: {slowest:?}");
+
+    // The writers reconnect, keeping their documents, and converge.
+    let reader = loop {
+        for (i, t) in typists.iter_mut().enumerate() {
+            t.ensure(&servers[i], id).await;
+        }
+        if let Ok(r) =
+            YClient::connect(&servers[1].ws_url(id, "draft", &meeting.observer.token)).await
+            && r.wait_synced().await.is_ok()
+        {
+            let text = r.draft_text();
+            if typed.iter().all(|w| text.contains(w.as_str())) {
+                break r;
+            }
+        }
+        if paused.elapsed() > Duration::from_secs(20) {
+            let text = String::new();
+            panic!(
+                "the edits typed while PostgreSQL was paused never all arrived: {text:?}, missing {:?}, closes {:?} {:?}\n{}\n{}",
+                typed
+                    .iter()
+                    .filter(|w| !text.contains(w.as_str()))
+                    .collect::<Vec<_>>(),
+                typists[0].closes,
+                typists[1].closes,
+                servers[0].log_tail(),
+                servers[1].log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(stored_draft(&url, id), reader.draft_text());
+    for t in &typists {
+        assert!(
+            t.closes.iter().all(|c| !(4400..4500).contains(c)),
+            "{:?}",
+            t.closes
+        );
+    }
     Ok(())
 }

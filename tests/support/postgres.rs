@@ -35,10 +35,10 @@ fn with_database(url: &str, db: &str) -> String {
     format!("{base}/{db}")
 }
 
-/// Runs `sql` on the cluster's `postgres` database, on a runtime of its
-/// own (callers may or may not be inside one).
-fn admin(sql: String) {
-    let url = cluster_url();
+/// Runs `sql` on the `postgres` database of the cluster at `url`, on a
+/// runtime of its own (callers may or may not be inside one).
+fn admin(url: &str, sql: String) {
+    let url = url.to_owned();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -67,9 +67,14 @@ fn admin(sql: String) {
 
 /// A new empty database on the test cluster; answers its URL.
 pub fn fresh_database() -> String {
+    fresh_database_on(&cluster_url())
+}
+
+/// A new empty database on the cluster at `url`; answers its URL.
+pub fn fresh_database_on(url: &str) -> String {
     let name = format!("draftroom_{}", uuid::Uuid::new_v4().simple());
-    admin(format!("CREATE DATABASE {name}"));
-    with_database(&cluster_url(), &name)
+    admin(url, format!("CREATE DATABASE {name}"));
+    with_database(url, &name)
 }
 
 /// Runs one query on `url` and answers the first column of every row as
@@ -102,4 +107,115 @@ pub fn query_texts(url: &str, sql: &str) -> Vec<Option<String>> {
     })
     .join()
     .expect("the query ran")
+}
+
+/// A PostgreSQL server of one test's own (started by `tests/services.sh`),
+/// for tests that stop or kill it while the others keep the shared one;
+/// stopped and removed on drop.
+pub struct OwnPostgres {
+    /// Its superuser URL (database `postgres`).
+    pub url: String,
+    /// The temporary directory holding it.
+    dir: std::path::PathBuf,
+    /// Its data directory (the postmaster's pid is in `postmaster.pid`).
+    data: std::path::PathBuf,
+}
+
+impl OwnPostgres {
+    /// Starts one on a free loopback port.
+    pub fn start() -> OwnPostgres {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/services.sh");
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {script} && services_start && \
+                 echo \"$DRAFTROOM_TEST_POSTGRES\" && echo \"$DRAFTROOM_TEST_SERVICES_DIR\" && \
+                 echo \"$DRAFTROOM_TEST_PG_DATA\""
+            ))
+            .env_remove(URL_VAR)
+            .env("DRAFTROOM_TEST_SERVICES", "postgres")
+            .output()
+            .expect("run tests/services.sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(
+            out.status.success() && lines.len() >= 3,
+            "PostgreSQL of the test's own did not start:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let n = lines.len();
+        OwnPostgres {
+            url: lines[n - 3].to_owned(),
+            dir: lines[n - 2].into(),
+            data: lines[n - 1].into(),
+        }
+    }
+
+    /// The postmaster's process id now.
+    pub fn pid(&self) -> u32 {
+        std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
+            .expect("PostgreSQL's pid file")
+    }
+
+    /// Sends the postmaster and every server process of the cluster a
+    /// signal (`STOP`, `CONT`): the whole server pauses or goes on.
+    pub fn signal_all(&self, signal: &str) {
+        let postmaster = self.pid();
+        let mut pids = children(postmaster);
+        pids.push(postmaster);
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .args(pids.iter().map(u32::to_string))
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} PostgreSQL");
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::panic::catch_unwind(|| self.pid()) {
+            let mut paused = children(pid);
+            paused.push(pid);
+            let _ = std::process::Command::new("kill")
+                .arg("-CONT")
+                .args(paused.iter().map(u32::to_string))
+                .status();
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+            for _ in 0..300 {
+                // Gone, or a zombie waiting for a parent to reap it.
+                let gone = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .map_or(true, |stat| stat.contains(") Z "));
+                if gone {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The processes whose parent is `parent`, read off `/proc`.
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // pid (comm) state ppid …: comm may hold spaces.
+                    let after = &stat[stat.rfind(')')? + 2..];
+                    after.split(' ').nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Statement};
@@ -146,7 +146,14 @@ impl Session {
 pub(super) struct Postgres {
     options: PostgresOptions,
     session: Option<Session>,
+    /// When the connection was last given up for a failure, or a connect
+    /// failed: for a second after, batches fail at once instead of each
+    /// waiting out a connect of its own.
+    down: Option<Instant>,
 }
+
+/// How long after a failure batches fail without trying to connect.
+const RETRY_CONNECT_AFTER: Duration = Duration::from_secs(1);
 
 impl Postgres {
     /// Connects and brings the schema up to date.
@@ -159,13 +166,28 @@ impl Postgres {
         Ok(Postgres {
             options: options.clone(),
             session: Some(session),
+            down: None,
         })
     }
 
-    /// The session, connecting again if the last one was given up.
-    fn session(&mut self) -> WriteResult<&Session> {
+    /// The session, connecting again if the last one was given up (at
+    /// once when `now`, as the probe does; else not within a second of the
+    /// last failure).
+    fn session(&mut self, now: bool) -> WriteResult<&Session> {
         if self.session.is_none() {
-            self.session = Some(Session::connect(&self.options)?);
+            if !now && self.down.is_some_and(|t| t.elapsed() < RETRY_CONNECT_AFTER) {
+                return Err(DbError::Unreachable);
+            }
+            match Session::connect(&self.options) {
+                Ok(s) => {
+                    self.session = Some(s);
+                    self.down = None;
+                }
+                Err(e) => {
+                    self.down = Some(Instant::now());
+                    return Err(e);
+                }
+            }
         }
         Ok(self.session.as_ref().expect("just connected"))
     }
@@ -197,7 +219,7 @@ impl Backend for Postgres {
     fn run_batch(&mut self, batch: &mut [Job], health: &Health) -> Vec<Result<(), StoreError>> {
         let mut job_results: Vec<Result<(), DbError>> = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<(), DbError> {
-            let session = self.session()?;
+            let session = self.session(false)?;
             session.batch("BEGIN")?;
             let lost = lost_leases(session, batch)?;
             for job in batch.iter_mut() {
@@ -233,7 +255,9 @@ impl Backend for Postgres {
                 if e.is_storage_failure() {
                     // The connection's state is unknown: give it up (the
                     // server rolls back what it had not committed).
-                    self.session = None;
+                    if self.session.take().is_some() {
+                        self.down = Some(Instant::now());
+                    }
                 } else if let Some(s) = &self.session
                     && s.batch("ROLLBACK").is_err()
                 {
@@ -246,7 +270,7 @@ impl Backend for Postgres {
 
     fn probe(&mut self, health: &Health) {
         let result = (|| -> WriteResult<()> {
-            let session = self.session()?;
+            let session = self.session(true)?;
             session.batch("BEGIN")?;
             // Random bytes: zeros would be compressed to nothing.
             let pad: Vec<u8> = (0..PROBE_BYTES).map(|_| rand::random::<u8>()).collect();

@@ -27,6 +27,10 @@ pub enum DbError {
     /// whether the statement took effect is unknown.
     #[error("PostgreSQL did not answer within {} ms", .0.as_millis())]
     TimedOut(Duration),
+    /// PostgreSQL could not be reached a moment ago: the call is not tried
+    /// until the writer's probe reaches it again.
+    #[error("PostgreSQL is unreachable")]
+    Unreachable,
     /// This process no longer holds the meeting's lease: another process
     /// took it over, and nothing of the job was written.
     #[error("this process no longer owns the meeting (another took it over)")]
@@ -77,7 +81,7 @@ impl DbError {
             DbError::Sqlite(_) | DbError::Decode { .. } | DbError::Fenced | DbError::Failed(_) => {
                 false
             }
-            DbError::TimedOut(_) => true,
+            DbError::TimedOut(_) | DbError::Unreachable => true,
             DbError::Postgres(e) => match e.as_db_error() {
                 // No answer from the server: the connection broke.
                 None => true,
@@ -99,6 +103,7 @@ impl DbError {
                 DbError::Sqlite(rusqlite::Error::SqliteFailure(*code, msg.clone()))
             }
             DbError::TimedOut(d) => DbError::TimedOut(*d),
+            DbError::Unreachable => DbError::Unreachable,
             DbError::Fenced => DbError::Fenced,
             other => DbError::Failed(other.to_string()),
         }

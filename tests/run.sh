@@ -38,9 +38,10 @@ step "cargo test"
 cargo test --workspace
 
 step "the integration tests again, every server storing in PostgreSQL"
-# The backup and disk-fault tests are about the SQLite file and its disk.
+# The backup and disk-fault tests are about the SQLite file and its disk;
+# the cluster and ownership tests ran above, on PostgreSQL already.
 DRAFTROOM_TEST_STORE=postgres cargo test -p draftroom-server --test integration -- \
-  --skip backup:: --skip disk_faults::
+  --skip backup:: --skip disk_faults:: --skip cluster:: --skip owners::
 
 step "microbenchmarks build and run once (divan --test)"
 cargo bench -q -p draftroom-server --bench hot_paths -- --test

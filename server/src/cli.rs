@@ -10,7 +10,6 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{Config, Limits};
-use crate::store::PostgresOptions;
 
 /// The command line of the `draftroom` binary.
 #[derive(Debug, Parser)]
@@ -93,9 +92,13 @@ pub struct ServeArgs {
         long,
         value_name = "MS",
         env = "DRAFTROOM_POSTGRES_TIMEOUT_MS",
-        default_value_t = PostgresOptions::DEFAULT_TIMEOUT.as_millis() as u64
+        default_value_t = Config::default().postgres_timeout.as_millis() as u64
     )]
     postgres_timeout_ms: u64,
+    /// With --postgres: the Redis that relays committed updates between the
+    /// processes (redis://host:port/)
+    #[arg(long, value_name = "URL", env = "DRAFTROOM_REDIS")]
+    redis: Option<String>,
     /// With --postgres: the address other processes reach this one at
     /// (host:port), if not the one it listens on
     #[arg(long, value_name = "ADDR", env = "DRAFTROOM_ADVERTISE")]
@@ -242,14 +245,10 @@ impl From<ServeArgs> for Config {
         Config {
             listen: a.listen,
             data_dir: a.data.dir,
-            postgres: a
-                .postgres
-                .filter(|u| !u.is_empty())
-                .map(|url| PostgresOptions {
-                    url,
-                    timeout: Duration::from_millis(a.postgres_timeout_ms.max(1)),
-                }),
+            postgres: a.postgres.filter(|u| !u.is_empty()),
+            postgres_timeout: Duration::from_millis(a.postgres_timeout_ms.max(1)),
             advertise: a.advertise.filter(|a| !a.is_empty()),
+            redis: a.redis.filter(|r| !r.is_empty()),
             // Renewed every third of it: shorter would renew in a busy loop.
             lease: Duration::from_millis(a.lease_ms.max(300)),
             web_dir: (a.web != Path::new("none")).then_some(a.web),

@@ -6,8 +6,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::store::PostgresOptions;
-
 /// Everything `draftroom serve` can be told.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -15,9 +13,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory of the SQLite store.
     pub data_dir: PathBuf,
-    /// PostgreSQL to store in instead of SQLite, with the deadline of
-    /// every call to it.
-    pub postgres: Option<PostgresOptions>,
+    /// PostgreSQL to store in instead of SQLite (a `postgres://` URL).
+    pub postgres: Option<String>,
+    /// The deadline of every call to PostgreSQL.
+    pub postgres_timeout: Duration,
+    /// With PostgreSQL: the Redis that relays committed updates between
+    /// the processes (without it, copies follow the database only).
+    pub redis: Option<String>,
     /// With PostgreSQL: where the other processes reach this one
     /// (`host:port`); the address it listens on when unset.
     pub advertise: Option<String>,
@@ -104,7 +106,9 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             postgres: None,
+            postgres_timeout: Duration::from_secs(3),
             advertise: None,
+            redis: None,
             lease: Duration::from_secs(3),
             web_dir: Some(PathBuf::from("./web/dist")),
             log_json: false,

@@ -30,11 +30,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use cluster::Cluster;
+use cluster::relay::{Heard, Relayed};
 pub use config::{Config, Limits};
 pub use http::{AppState, ConnectionCount, app};
 use meeting::RoomSizes;
 use meeting::registry::Hub;
-use store::{Store, StoreCloser, StoreError};
+use store::{PostgresOptions, Store, StoreCloser, StoreError};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +51,10 @@ pub enum ServeError {
 /// Opens the store and builds the shared state.
 pub fn state(config: Config) -> Result<(Arc<AppState>, StoreCloser), StoreError> {
     let (store, closer) = match &config.postgres {
-        Some(options) => Store::open_postgres(options)?,
+        Some(url) => Store::open_postgres(&PostgresOptions {
+            url: url.clone(),
+            timeout: config.postgres_timeout,
+        })?,
         None => Store::open(&config.data_dir)?,
     };
     let sizes = RoomSizes {
@@ -97,13 +101,27 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let Opened { state, closer } = opened;
-    let keeper = match state.hub.cluster() {
-        Some(cluster) => {
-            cluster.join(listener.local_addr()?).await?;
-            Some(tokio::spawn(keep_leases(state.clone())))
+    let mut cluster_tasks = Vec::new();
+    if let Some(cluster) = state.hub.cluster() {
+        cluster.join(listener.local_addr()?).await?;
+        cluster_tasks.push(tokio::spawn(keep_leases(state.clone())));
+        cluster_tasks.push(tokio::spawn(catch_up_copies(state.clone())));
+        if let Some(url) = &state.config.redis {
+            match (
+                cluster::relay::Publisher::start(url),
+                cluster::relay::follow(url),
+            ) {
+                (Ok(publisher), Ok(heard)) => {
+                    cluster.relay_through(publisher);
+                    cluster_tasks.push(tokio::spawn(take_relayed(state.clone(), heard)));
+                }
+                (Err(e), _) | (_, Err(e)) => tracing::error!(
+                    error = %e,
+                    "the Redis URL is not valid; copies follow the database only"
+                ),
+            }
         }
-        None => None,
-    };
+    }
     let router = app(state.clone());
     let sweeper = tokio::spawn(unload_idle_meetings(state.clone()));
     let signal_state = state.clone();
@@ -132,9 +150,9 @@ pub async fn serve(
     }
     sweeper.abort();
     let _ = sweeper.await;
-    if let Some(keeper) = keeper {
-        keeper.abort();
-        let _ = keeper.await;
+    for task in cluster_tasks {
+        task.abort();
+        let _ = task.await;
     }
     if let Some(cluster) = state.hub.cluster() {
         cluster.release_all();
@@ -161,6 +179,34 @@ async fn keep_leases(state: Arc<AppState>) {
         if !lost.is_empty() {
             state.hub.give_up(&lost).await;
         }
+    }
+}
+
+/// Applies what the other processes relay to this process's copies of
+/// their meetings.
+async fn take_relayed(state: Arc<AppState>, mut heard: tokio::sync::mpsc::Receiver<Heard>) {
+    while let Some(h) = heard.recv().await {
+        match h {
+            Heard::Message(Relayed::Update { key, seq, update }) => {
+                state.hub.relayed(&key, seq, update.into()).await;
+            }
+            Heard::Message(Relayed::Presence { key, frame }) => {
+                state.hub.presence(&key, frame).await;
+            }
+            // What was missed while not subscribed is in the database.
+            Heard::Subscribed => state.hub.catch_up_replicas().await,
+        }
+    }
+}
+
+/// Compares this process's copies with the database now and then: what
+/// the relay lost, or everything while Redis is down, arrives this way.
+async fn catch_up_copies(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(cluster::relay::CATCH_UP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        state.hub.catch_up_replicas().await;
     }
 }
 

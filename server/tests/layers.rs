@@ -18,8 +18,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("secrets", 1),
     ("room", 1),
     ("store", 2),
-    ("meeting", 3),
-    ("http", 4),
+    ("cluster", 3),
+    ("meeting", 4),
+    ("http", 5),
 ];
 
 /// What the sans-IO folder must not name.

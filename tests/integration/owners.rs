@@ -36,6 +36,28 @@ async fn a_lost_lease_commits_nothing_and_the_new_owner_writes_on() {
     let url = fresh_database();
     let ((a, close_a), (b, close_b)) = (open(&url), open(&url));
     let (pa, pb, meeting) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(
+        claim(&a, meeting, pa, 400).await,
+        Ownership::NoSuchMeeting,
+        "no lease on a meeting that does not exist"
+    );
+    a.call(move |c| {
+        store::insert_meeting(
+            c,
+            &store::MeetingRecord {
+                id: meeting,
+                title: "Misja".into(),
+                created_at: 0,
+                participant_invite_hash: vec![0],
+                observer_invite_hash: vec![1],
+                language: "pl".into(),
+                stage: None,
+                workshop: false,
+            },
+        )
+    })
+    .await
+    .unwrap();
 
     let Ownership::Mine { epoch: first } = claim(&a, meeting, pa, 400).await else {
         panic!("a free meeting is claimed");

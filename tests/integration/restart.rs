@@ -51,7 +51,9 @@ async fn restart_after_kill9_keeps_what_the_follower_saw() -> anyhow::Result<()>
         YClient::connect(&server.ws_url(meeting.id(), "draft", meeting.moderator_token())).await?;
     writer.wait_synced().await?;
     writer.push_text(0, " koniec");
-    fresh.wait_for_text(&format!("{seen} koniec")).await?;
+    if let Err(e) = fresh.wait_for_text(&format!("{seen} koniec")).await {
+        panic!("{e}\n{}", server.log_tail());
+    }
     Ok(())
 }
 

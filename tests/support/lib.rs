@@ -12,6 +12,7 @@ pub mod fixture;
 pub mod http;
 pub mod postgres;
 pub mod random;
+pub mod redis;
 pub mod rooms;
 pub mod server;
 pub mod yclient;

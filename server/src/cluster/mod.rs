@@ -5,25 +5,24 @@
 //! single process does — roles, client-ID bindings, amendments, freeze —
 //! and writes under the lease, so a process that lost it commits nothing
 //! more. A request or socket for a meeting that reaches another process is
-//! forwarded to the owner ([`forward`]), so every rule stays the code one
-//! process runs. The owner renews its leases every third of their length;
+//! forwarded to the owner (the edge's `forward`), so every rule stays the
+//! code one process runs. The owner renews its leases every third of their length;
 //! a lease it fails to renew is given up at once: the meeting is dropped
 //! from memory and its sockets close with a code the clients retry, to
 //! land on the new owner.
 
-pub mod forward;
+pub mod relay;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::store::owners::{self, Ownership};
-use crate::store::{Fence, Store, StoreError};
+use crate::store::{Announce, Fence, Store, StoreError};
 
 /// The header a process shows another to have a request taken as
 /// forwarded (the database's shared secret, hex).
@@ -37,8 +36,13 @@ pub const CLIENT_HEADER: &str = "x-draftroom-client";
 pub enum Owner {
     /// Here, under this lease.
     Here(Fence),
-    /// By the process at this address (`host:port`).
-    There(String),
+    /// By the process at this address (`host:port`), under this epoch.
+    There {
+        /// Where it takes forwarded requests.
+        address: String,
+        /// Its lease's epoch.
+        epoch: i64,
+    },
     /// Nowhere: no such meeting (the caller answers 404 as usual).
     Unknown,
 }
@@ -55,6 +59,10 @@ pub struct Cluster {
     secret: OnceLock<String>,
     /// The meetings this process owns, with their leases' epochs.
     owned: Mutex<HashMap<Uuid, i64>>,
+    /// Publishes what this process's meetings commit (with `--redis`).
+    publisher: OnceLock<Arc<relay::Publisher>>,
+    /// Owners' addresses last seen taking connections, and when.
+    alive: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 impl Cluster {
@@ -72,6 +80,8 @@ impl Cluster {
             address,
             secret: OnceLock::new(),
             owned: Mutex::default(),
+            publisher: OnceLock::new(),
+            alive: Mutex::default(),
         }
     }
 
@@ -87,6 +97,16 @@ impl Cluster {
         let _ = self.secret.set(crate::secrets::hex(&secret));
         tracing::info!(process = %self.process, address = self.address(), "joined the cluster");
         Ok(())
+    }
+
+    /// Publishes through `publisher` from now on.
+    pub fn relay_through(&self, publisher: Arc<relay::Publisher>) {
+        let _ = self.publisher.set(publisher);
+    }
+
+    /// Who hears of what this process's meetings commit, if anyone.
+    pub fn announcer(&self) -> Option<Arc<dyn Announce>> {
+        self.publisher.get().map(|p| p.clone() as Arc<dyn Announce>)
     }
 
     /// This process's id in the lease table.
@@ -113,13 +133,11 @@ impl Cluster {
         self.owned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether a request came from another process of the cluster.
-    pub fn is_peer(&self, headers: &HeaderMap) -> bool {
+    /// Whether `shown` (a request's [`PEER_HEADER`]) is the cluster's
+    /// secret: the request came from another process of the cluster.
+    pub fn is_peer(&self, shown: Option<&[u8]>) -> bool {
         let secret = self.secret();
-        !secret.is_empty()
-            && headers
-                .get(PEER_HEADER)
-                .is_some_and(|v| bool::from(v.as_bytes().ct_eq(secret.as_bytes())))
+        !secret.is_empty() && shown.is_some_and(|v| bool::from(v.ct_eq(secret.as_bytes())))
     }
 
     /// The lease this process holds on `meeting`, if it owns it.
@@ -153,9 +171,73 @@ impl Cluster {
                     epoch,
                 })
             }
-            Ownership::Theirs { address, .. } => Owner::There(address),
+            Ownership::Theirs { address, epoch, .. } => Owner::There { address, epoch },
             Ownership::NoSuchMeeting => Owner::Unknown,
         })
+    }
+
+    /// [`Cluster::owner`], taking the meeting over at once if its owner's
+    /// address refuses connections (the process is gone). An owner seen
+    /// alive in the last second is not asked again.
+    pub async fn reach(&self, meeting: Uuid) -> Result<Owner, StoreError> {
+        match self.owner(meeting).await? {
+            Owner::There { address, epoch } => {
+                let seen = self
+                    .alive
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&address)
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
+                if seen {
+                    return Ok(Owner::There { address, epoch });
+                }
+                let answer = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    tokio::net::TcpStream::connect(&address),
+                )
+                .await;
+                let refused = matches!(
+                    &answer,
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused
+                );
+                if let Ok(Ok(_)) = answer {
+                    self.alive
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(address.clone(), std::time::Instant::now());
+                }
+                if refused {
+                    self.take_over(meeting, epoch).await
+                } else {
+                    Ok(Owner::There { address, epoch })
+                }
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Takes `meeting` over from its owner under `epoch`, whose address
+    /// refuses connections (the process is gone), without waiting for its
+    /// lease to expire; answers where the meeting runs now.
+    pub async fn take_over(&self, meeting: Uuid, epoch: i64) -> Result<Owner, StoreError> {
+        let (process, address) = (self.process, self.address().to_owned());
+        let lease_ms = self.lease.as_millis() as i64;
+        let taken = self
+            .store
+            .call(move |c| owners::take_over(c, meeting, epoch, process, &address, lease_ms))
+            .await?;
+        match taken {
+            Some(epoch) => {
+                self.owned().insert(meeting, epoch);
+                tracing::warn!(%meeting, epoch, "meeting taken over from a process that is gone");
+                Ok(Owner::Here(Fence {
+                    meeting,
+                    process,
+                    epoch,
+                }))
+            }
+            None => self.owner(meeting).await,
+        }
     }
 
     /// Records a meeting this process made and claimed in the same

@@ -173,7 +173,14 @@ impl FromRequestParts<std::sync::Arc<crate::http::AppState>> for ClientAddr {
         let forwarded = state
             .hub
             .cluster()
-            .filter(|c| c.is_peer(&parts.headers))
+            .filter(|c| {
+                c.is_peer(
+                    parts
+                        .headers
+                        .get(crate::cluster::PEER_HEADER)
+                        .map(|v| v.as_bytes()),
+                )
+            })
             .and_then(|_| parts.headers.get(crate::cluster::CLIENT_HEADER))
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<IpAddr>().ok());

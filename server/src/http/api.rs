@@ -172,7 +172,7 @@ pub(crate) async fn resolve_code(
                 serde_json::to_vec(&body).unwrap_or_default(),
             ))
             .map_err(|_| AppError::bad_request("this code cannot be sent on"))?;
-        return Ok(crate::cluster::forward::forward(cluster, again, owner, addr).await);
+        return Ok(crate::http::forward::forward(cluster, again, owner, addr).await);
     }
     Ok(Json(signing_in(&app, addr, opens.map_err(AppError::from))?).into_response())
 }

@@ -6,6 +6,7 @@ pub(crate) mod accept;
 pub(crate) mod api;
 pub(crate) mod connection;
 pub(crate) mod error;
+pub(crate) mod forward;
 pub(crate) mod session;
 pub(crate) mod web;
 pub(crate) mod workshop;
@@ -155,7 +156,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .fallback(move |req: axum::extract::Request| web.clone().serve(req))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::cluster::forward::to_owner,
+            forward::to_owner,
         ))
         .layer(DefaultBodyLimit::max(state.config.limits.max_json_bytes))
         .layer(axum::middleware::map_response(

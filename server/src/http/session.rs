@@ -344,6 +344,9 @@ impl Session {
             return Ok(None);
         }
         drop(awareness);
+        if let Some(announce) = self.meeting.store().announce() {
+            announce.presence(self.room.key(), &bytes);
+        }
         self.room.relay_awareness(self.conn, bytes);
         Ok(None)
     }
@@ -375,8 +378,11 @@ impl Drop for Session {
         let update = awareness.update_with_clients(ids);
         drop(awareness);
         if let Ok(update) = update {
-            self.room
-                .relay_awareness(self.conn, Message::Awareness(update).encode_v1());
+            let frame = Message::Awareness(update).encode_v1();
+            if let Some(announce) = self.meeting.store().announce() {
+                announce.presence(self.room.key(), &frame);
+            }
+            self.room.relay_awareness(self.conn, frame);
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::http::AppState;
 use crate::http::abuse::ClientAddr;
 use crate::http::connection::{self, Socket};
 use crate::http::error::AppError;
+use crate::http::forward::FollowCopy;
 use crate::meeting::{Meeting, Member};
 
 /// Query of the WebSocket URL.
@@ -85,14 +86,20 @@ pub(crate) async fn handler(
     // members stuck until they reload the page.
     let target = match app.abuse.failed_sign_ins.check(addr) {
         Err(refused) => Err((close::TOO_FAST, refused.message)),
-        Ok(()) => resolve(&app, &meeting, &room, query.token.as_deref())
-            .await
-            .map_err(|(code, reason)| {
-                if code == close::UNAUTHORIZED {
-                    let _ = app.abuse.failed_sign_ins.take(addr);
-                }
-                (code, reason.to_owned())
-            }),
+        Ok(()) => resolve(
+            &app,
+            req.extensions().get::<FollowCopy>().cloned(),
+            &meeting,
+            &room,
+            query.token.as_deref(),
+        )
+        .await
+        .map_err(|(code, reason)| {
+            if code == close::UNAUTHORIZED {
+                let _ = app.abuse.failed_sign_ins.take(addr);
+            }
+            (code, reason.to_owned())
+        }),
     };
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
@@ -144,6 +151,7 @@ pub(crate) async fn handler(
 
 async fn resolve(
     app: &AppState,
+    copy: Option<FollowCopy>,
     meeting: &str,
     room: &str,
     token: Option<&str>,
@@ -152,6 +160,13 @@ async fn resolve(
     let name: RoomName = room
         .parse()
         .map_err(|_| (close::NOT_FOUND, "no such room"))?;
+    // An observer of a meeting another process owns, served from this
+    // process's copy (its token was found there).
+    if let Some(FollowCopy(copy)) = copy
+        && let Some(member) = token.and_then(|t| copy.member_by_token(t))
+    {
+        return Ok((copy, member, name));
+    }
     let (meeting, member) = app.hub.authenticate(id, token).await.map_err(|e| {
         let e = AppError::from(e);
         let reason = match e.code {

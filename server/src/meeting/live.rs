@@ -39,6 +39,10 @@ pub struct Meeting {
     commands: tokio::sync::Mutex<()>,
     /// The observers connected now, shown in the `meeting` room as a count.
     audience: Audience,
+    /// Whether this is a read-only copy of a meeting another process of
+    /// the cluster owns: it takes the owner's committed updates (see
+    /// [`LiveRoom::take_relayed`]), serves observers, and writes nothing.
+    replica: bool,
 }
 
 /// An observer's connection, counted in the audience until dropped.
@@ -100,7 +104,36 @@ impl Meeting {
             last_used: AtomicI64::new(now_ms()),
             commands: tokio::sync::Mutex::new(()),
             audience: Audience::default(),
+            replica: false,
         })
+    }
+
+    /// A read-only copy of a meeting another process owns, built from what
+    /// the store holds.
+    pub fn replica(
+        id: Uuid,
+        state: MeetingState,
+        meeting_room: RoomDoc,
+        store: Store,
+        sizes: RoomSizes,
+    ) -> Arc<Meeting> {
+        let mut meeting = Meeting::new(id, state, meeting_room, store, sizes);
+        if let Some(m) = Arc::get_mut(&mut meeting) {
+            m.replica = true;
+        }
+        meeting
+    }
+
+    /// Whether this is a read-only copy of a meeting another process owns.
+    pub fn is_replica(&self) -> bool {
+        self.replica
+    }
+
+    /// The loaded rooms of the meeting, its `meeting` room first.
+    pub async fn loaded_rooms(&self) -> Vec<Arc<LiveRoom>> {
+        let mut rooms = vec![self.meeting_room.clone()];
+        rooms.extend(self.rooms.lock().await.values().cloned());
+        rooms
     }
 
     /// The store.
@@ -141,7 +174,9 @@ impl Meeting {
             }
             RoomName::Draft => Kind::Draft,
             RoomName::Amendment(id) => {
-                if self.state().amendment(id).is_none() {
+                // A copy's state may not know an amendment opened since it
+                // was loaded; its room is read-only there anyway.
+                if !self.replica && self.state().amendment(id).is_none() {
                     return Err(OpenError::NoSuchRoom);
                 }
                 Kind::Amendment
@@ -259,6 +294,10 @@ impl Meeting {
     /// a write is due: the changes meanwhile go out together.
     fn show_audience_in(self: &Arc<Self>, due: Option<std::time::Duration>) {
         let Some(due) = due else { return };
+        if self.replica {
+            // The owner counts its own audience; a copy writes nothing.
+            return;
+        }
         let meeting = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(due).await;
@@ -271,6 +310,9 @@ impl Meeting {
     /// Returns the sequence number to await for durability, if it changed.
     pub fn server_write(&self, f: impl FnOnce(&mut TransactionMut<'_>)) -> Option<u64> {
         let room = &self.meeting_room;
+        if self.replica {
+            return None;
+        }
         if room.failed.load(Ordering::SeqCst) || !self.store.writable() {
             // What was stored shows when the meeting next loads (its room
             // is reconciled with the store then).

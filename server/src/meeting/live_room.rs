@@ -214,6 +214,7 @@ impl LiveRoom {
         let update: Arc<[u8]> = applied.update.clone().into();
         let room = self.clone();
         let stored = update.clone();
+        let announce = store.announce().cloned();
         store.submit(
             move |c| {
                 store::append_update(c, &key, seq, &stored)?;
@@ -227,6 +228,9 @@ impl LiveRoom {
             },
             move |res| match res {
                 Ok(()) => {
+                    if let Some(announce) = &announce {
+                        announce.committed(&room.key, seq, &update);
+                    }
                     let _ = room.relay.send(Relay::Update(Relayed {
                         origin,
                         seq,
@@ -294,6 +298,76 @@ impl LiveRoom {
         Some(bytes)
     }
 
+    /// In a read-only copy of the room (another process owns its
+    /// meeting), applies and relays update `seq` as the owner committed
+    /// it: false if it was applied already, Err if updates before it are
+    /// missing (the copy then catches up from the store).
+    pub fn take_relayed(&self, seq: u64, update: Arc<[u8]>) -> Result<bool, Gap> {
+        let mut doc = self.doc();
+        if seq <= doc.seq() {
+            return Ok(false);
+        }
+        if seq != doc.seq() + 1 {
+            return Err(Gap { have: doc.seq() });
+        }
+        if let Err(e) = doc.apply_relayed(seq, &update) {
+            tracing::error!(room = %self.key, seq, error = %e, "a relayed update does not apply");
+            return Err(Gap { have: doc.seq() });
+        }
+        let frame: Bytes = Message::Sync(SyncMessage::Update(update.to_vec()))
+            .encode_v1()
+            .into();
+        let _ = self.relay.send(Relay::Update(Relayed {
+            origin: 0,
+            seq,
+            update,
+            frame,
+        }));
+        self.durable.send_replace(seq);
+        Ok(true)
+    }
+
+    /// In a read-only copy of the room, takes what it lacks from the store
+    /// (`since`, from [`crate::store::room_since`]): a newer snapshot
+    /// (merged in whole), then the updates after it. Answers how many
+    /// were taken.
+    pub fn catch_up(&self, since: crate::store::LoadedRoom) -> usize {
+        let mut taken = 0;
+        if let Some((seq, state)) = since.snapshot {
+            let mut doc = self.doc();
+            if seq > doc.seq() && doc.apply_relayed(seq, &state).is_ok() {
+                drop(doc);
+                self.relay_state(seq, state.into());
+                taken += 1;
+            }
+        }
+        for (seq, update) in since.updates {
+            if let Ok(true) = self.take_relayed(seq, update.into()) {
+                taken += 1;
+            }
+        }
+        taken
+    }
+
+    /// Relays a whole state taken in a copy (clients merge it).
+    fn relay_state(&self, seq: u64, update: Arc<[u8]>) {
+        let frame: Bytes = Message::Sync(SyncMessage::Update(update.to_vec()))
+            .encode_v1()
+            .into();
+        let _ = self.relay.send(Relay::Update(Relayed {
+            origin: 0,
+            seq,
+            update,
+            frame,
+        }));
+        self.durable.send_replace(seq);
+    }
+
+    /// The room's key in the store, `{meeting}/{room}`.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// Relays a presence change right away (it is never stored).
     pub fn relay_awareness(&self, origin: u64, frame: Vec<u8>) {
         let _ = self.relay.send(Relay::Awareness {
@@ -301,6 +375,13 @@ impl LiveRoom {
             frame: frame.into(),
         });
     }
+}
+
+/// Updates of a room's copy are missing after `have`.
+#[derive(Debug, Clone, Copy)]
+pub struct Gap {
+    /// The last update the copy holds.
+    pub have: u64,
 }
 
 /// The last few merged runs of updates, by first and last sequence number.

@@ -14,7 +14,9 @@ use crate::meeting::commands::members::{MAX_NAME, MAX_TITLE, fresh_code, user_re
 use crate::meeting::input::clean_text;
 use crate::meeting::shown;
 use crate::meeting::state::stored_hash;
-use crate::meeting::{Amendment, Meeting, MeetingError, MeetingState, Member, RoomSizes, Version};
+use crate::meeting::{
+    Amendment, LiveRoom, Meeting, MeetingError, MeetingState, Member, RoomSizes, Version,
+};
 use crate::room::{Kind, RoomDoc};
 use crate::secrets::{self, join_code};
 use crate::store::owners::{self, Ownership};
@@ -28,6 +30,8 @@ pub struct Hub {
     cluster: Option<Arc<Cluster>>,
     sizes: RoomSizes,
     meetings: Mutex<HashMap<Uuid, Arc<Meeting>>>,
+    /// Read-only copies of meetings other processes own, for observers.
+    replicas: Mutex<HashMap<Uuid, Arc<Meeting>>>,
     /// Serialises loads so a meeting is loaded once.
     loading: tokio::sync::Mutex<()>,
 }
@@ -40,6 +44,7 @@ impl Hub {
             cluster: None,
             sizes,
             meetings: Mutex::new(HashMap::new()),
+            replicas: Mutex::new(HashMap::new()),
             loading: tokio::sync::Mutex::new(()),
         }
     }
@@ -63,11 +68,108 @@ impl Hub {
     }
 
     /// The store a meeting this process owns writes through: under its
-    /// lease in a cluster.
+    /// lease in a cluster, announcing what it commits to the others.
     fn store_for(&self, fence: Option<Fence>) -> Store {
-        match fence {
+        let store = match fence {
             Some(f) => self.store.fenced(f),
             None => self.store.clone(),
+        };
+        match self.cluster.as_ref().and_then(|c| c.announcer()) {
+            Some(a) => store.announcing(a),
+            None => store,
+        }
+    }
+
+    fn lock_replicas(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<Meeting>>> {
+        self.replicas.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read-only copy of meeting `id`, which another process owns: loaded
+    /// from the store on first use, then kept up to date with what its
+    /// owner commits.
+    pub async fn replica(&self, id: Uuid) -> Result<Arc<Meeting>, MeetingError> {
+        if let Some(m) = self.lock_replicas().get(&id).filter(|m| !m.failed()) {
+            m.touch();
+            return Ok(m.clone());
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(m) = self.lock_replicas().get(&id).filter(|m| !m.failed()) {
+            return Ok(m.clone());
+        }
+        let replica = self.load_as(id, None, true).await?;
+        self.lock_replicas().insert(id, replica.clone());
+        tracing::debug!(meeting = %id, "copy of a meeting loaded");
+        Ok(replica)
+    }
+
+    /// The loaded room `key` (`{meeting}/{room}`) of a copy, if any.
+    async fn replica_room(&self, key: &str) -> Option<Arc<LiveRoom>> {
+        let id = Uuid::parse_str(key.split('/').next()?).ok()?;
+        let replica = self.lock_replicas().get(&id).cloned();
+        replica?
+            .loaded_rooms()
+            .await
+            .into_iter()
+            .find(|r| r.key() == key)
+    }
+
+    /// Update `seq` of room `key`, committed by its owner on another
+    /// process: applied to this process's copy, if it has one; a gap is
+    /// filled from the store.
+    pub async fn relayed(&self, key: &str, seq: u64, update: Arc<[u8]>) {
+        let Some(room) = self.replica_room(key).await else {
+            return;
+        };
+        if room.take_relayed(seq, update).is_err() {
+            self.catch_up_room(&room).await;
+        }
+    }
+
+    /// A presence change in room `key` on its owner's process.
+    pub async fn presence(&self, key: &str, frame: Vec<u8>) {
+        let Some(room) = self.replica_room(key).await else {
+            return;
+        };
+        if let Ok(yrs::sync::Message::Awareness(update)) =
+            yrs::updates::decoder::Decode::decode_v1(&frame)
+        {
+            let applied = room
+                .awareness
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .apply_update(update);
+            if applied.is_ok() {
+                room.relay_awareness(0, frame);
+            }
+        }
+    }
+
+    /// Brings one room of a copy up to what the store holds.
+    async fn catch_up_room(&self, room: &Arc<LiveRoom>) {
+        let (key, have) = (room.key().to_owned(), room.doc().seq());
+        match self
+            .store
+            .call(move |c| store::room_since(c, &key, have))
+            .await
+        {
+            Ok(since) => {
+                let taken = room.catch_up(since);
+                if taken > 0 {
+                    tracing::debug!(room = room.key(), taken, "copy caught up from the store");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "a copy could not catch up"),
+        }
+    }
+
+    /// Brings every copy's loaded rooms up to what the store holds: what
+    /// the relay lost (or everything, while Redis is down) arrives this way.
+    pub async fn catch_up_replicas(&self) {
+        let replicas: Vec<Arc<Meeting>> = self.lock_replicas().values().cloned().collect();
+        for replica in replicas {
+            for room in replica.loaded_rooms().await {
+                self.catch_up_room(&room).await;
+            }
         }
     }
 
@@ -205,6 +307,8 @@ impl Hub {
         let before = meetings.len();
         // Only the map holds an unused meeting, and new users must take it
         // from the map, under this lock.
+        self.lock_replicas()
+            .retain(|_, m| Arc::strong_count(m) > 1 || now - m.last_used() < idle_ms);
         meetings.retain(|id, m| {
             let keep = Arc::strong_count(m) > 1 || now - m.last_used() < idle_ms;
             if !keep && let Some(cluster) = &self.cluster {
@@ -234,9 +338,17 @@ impl Hub {
         self.retire_failed(id).await;
         let fence = match &self.cluster {
             None => None,
-            Some(cluster) => match cluster.owner(id).await? {
-                Owner::Here(fence) => Some(fence),
-                Owner::There(address) => return Err(MeetingError::Moved(address)),
+            Some(cluster) => match cluster.reach(id).await? {
+                Owner::Here(fence) => {
+                    // A copy kept while another process owned it gives way.
+                    let copy = self.lock_replicas().remove(&id);
+                    if let Some(copy) = copy {
+                        copy.fail_rooms("this meeting moved to this server; reconnecting")
+                            .await;
+                    }
+                    Some(fence)
+                }
+                Owner::There { address, .. } => return Err(MeetingError::Moved(address)),
                 Owner::Unknown => return Err(MeetingError::not_found("no such meeting")),
             },
         };
@@ -282,6 +394,17 @@ impl Hub {
     /// Loads a meeting from the store, its `meeting` room reconciled with
     /// what is stored.
     async fn load(&self, id: Uuid, fence: Option<Fence>) -> Result<Arc<Meeting>, MeetingError> {
+        self.load_as(id, fence, false).await
+    }
+
+    /// Loads a meeting this process owns, or (`replica`) a read-only copy
+    /// of one another process owns.
+    async fn load_as(
+        &self,
+        id: Uuid,
+        fence: Option<Fence>,
+        replica: bool,
+    ) -> Result<Arc<Meeting>, MeetingError> {
         let key = format!("{id}/meeting");
         let (loaded, room, amendments, versions, frozen, catalogue, method) = self
             .store
@@ -310,6 +433,15 @@ impl Hub {
         let mut state = MeetingState::stored(loaded, frozen);
         state.amendments = amendments.into_iter().map(Amendment::from).collect();
         state.versions = versions.into_iter().map(Version::from).collect();
+        if replica {
+            return Ok(Meeting::replica(
+                id,
+                state,
+                doc,
+                self.store.clone(),
+                self.sizes,
+            ));
+        }
         let meeting = Meeting::new(id, state, doc, self.store_for(fence), self.sizes);
         {
             // Show whatever was stored but not yet shown when it stopped.

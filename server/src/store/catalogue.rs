@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::store::error::WriteResult;
 use crate::store::meetings::{parse_uuid, uuid_at};
-use crate::store::sql::{Row, Txn, args};
+use crate::store::sql::{Row, args};
+use crate::store::txn::Txn;
 
 /// A working group.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 use uuid::Uuid;
 
 use crate::store::error::WriteResult;
-use crate::store::sql::{DbError, Row, Txn, args};
+use crate::store::sql::{DbError, Row, args};
+use crate::store::txn::Txn;
 
 /// A meeting's row and its members, as loaded.
 #[derive(Debug, Clone)]

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::store::catalogue::optional_uuid_col;
 use crate::store::error::WriteResult;
 use crate::store::meetings::uuid_at;
-use crate::store::sql::{Txn, args};
+use crate::store::sql::args;
+use crate::store::txn::Txn;
 
 /// A move of the meeting from one stage to the next, as stored.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@
 //! applying what cannot be made durable.
 
 pub mod backup;
+mod batch;
 mod catalogue;
 mod dir;
 mod error;
@@ -20,11 +21,14 @@ pub mod owners;
 mod postgres;
 mod rooms;
 mod schema;
+mod session;
 pub mod sql;
 mod sqlite;
+mod txn;
 mod workflow;
 mod writer;
 
+pub use batch::Fence;
 pub use catalogue::*;
 pub use dir::{DB_FILE, DataDirLock};
 pub use error::{StoreError, WriteResult};
@@ -32,6 +36,7 @@ pub use meetings::*;
 pub use method::*;
 pub use postgres::PostgresOptions;
 pub use rooms::*;
-pub use sql::{DbError, Txn};
+pub use sql::DbError;
+pub use txn::Txn;
 pub use workflow::*;
-pub use writer::{Fence, Store, StoreCloser};
+pub use writer::{Announce, Store, StoreCloser};

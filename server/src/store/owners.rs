@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::store::error::WriteResult;
 use crate::store::meetings::parse_uuid;
-use crate::store::sql::{Txn, args};
+use crate::store::sql::args;
+use crate::store::txn::Txn;
 
 /// PostgreSQL's clock, in ms since the epoch.
 macro_rules! now_ms {
@@ -94,6 +95,38 @@ pub fn claim_meeting(
         },
     )?
     .unwrap_or(Ownership::NoSuchMeeting))
+}
+
+/// Takes `meeting` over from a process that is gone (its address refuses
+/// connections) before its lease expires: the epoch rises, so whatever that
+/// process might still try to commit is refused. Nothing changes if the
+/// lease moved on from `epoch` meanwhile (answers None then).
+pub fn take_over(
+    c: &Txn,
+    meeting: Uuid,
+    epoch: i64,
+    process: Uuid,
+    address: &str,
+    lease_ms: i64,
+) -> WriteResult<Option<i64>> {
+    c.query_opt(
+        concat!(
+            "UPDATE meeting_owners SET process_id = ?3, address = ?4, epoch = epoch + 1,
+                 expires_at = ",
+            now_ms!(),
+            " + ?5
+             WHERE meeting_id = ?1 AND epoch = ?2
+             RETURNING epoch"
+        ),
+        args![
+            meeting.to_string(),
+            epoch,
+            process.to_string(),
+            address,
+            lease_ms
+        ],
+        |r| r.get::<i64>(0),
+    )
 }
 
 /// Renews `process`'s lease on `meeting` under `epoch` for `lease_ms`;

@@ -5,18 +5,15 @@
 //! answering in time is a storage failure like a failing disk, and the
 //! connection is given up and opened again.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::future::Future;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Statement};
-
+use crate::store::batch::{Backend, Fence, Health, Job};
 use crate::store::error::StoreError;
 use crate::store::owners;
-use crate::store::sql::{Arg, DbError, Txn, WriteResult, to_postgres_placeholders};
-use crate::store::writer::{Backend, Fence, Health, Job};
+use crate::store::session::Session;
+use crate::store::sql::{DbError, WriteResult};
+use crate::store::txn::Txn;
 
 /// The schema, applied on every start (it only creates what is missing).
 const SCHEMA: &str = include_str!("postgres.sql");
@@ -31,116 +28,17 @@ pub struct PostgresOptions {
 }
 
 impl PostgresOptions {
-    /// The default deadline of every call.
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
-
-    /// `url` with the default deadline.
+    /// `url` with a deadline of 3 s.
     pub fn new(url: impl Into<String>) -> PostgresOptions {
         PostgresOptions {
             url: url.into(),
-            timeout: Self::DEFAULT_TIMEOUT,
+            timeout: Duration::from_secs(3),
         }
     }
 }
 
 /// Size of the probe's write, as SQLite's.
 const PROBE_BYTES: usize = 64 * 1024;
-
-/// One connection to PostgreSQL, driven by its own single-threaded runtime
-/// on the writer thread: the store's jobs are plain functions, and each of
-/// their calls waits for its answer (or its deadline) here.
-pub struct Session {
-    rt: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-    /// Prepared statements by their SQLite text.
-    statements: RefCell<HashMap<String, Statement>>,
-    timeout: Duration,
-}
-
-impl Session {
-    fn connect(options: &PostgresOptions) -> WriteResult<Session> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| DbError::Failed(format!("cannot start the PostgreSQL client: {e}")))?;
-        let mut config: tokio_postgres::Config = options.url.parse()?;
-        config
-            .connect_timeout(options.timeout)
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(10))
-            .application_name("draftroom");
-        let timeout = options.timeout;
-        let (client, connection) = rt
-            .block_on(async { tokio::time::timeout(timeout, config.connect(NoTls)).await })
-            .map_err(|_| DbError::TimedOut(timeout))??;
-        rt.spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "PostgreSQL connection closed");
-            }
-        });
-        let session = Session {
-            rt,
-            client,
-            statements: RefCell::default(),
-            timeout,
-        };
-        // The server gives up on its side too, so that a statement stuck
-        // behind a lock does not hold the batch past the deadline.
-        let ms = timeout.as_millis();
-        session.batch(&format!(
-            "SET statement_timeout = {ms}; SET lock_timeout = {ms}; \
-             SET idle_in_transaction_session_timeout = {}",
-            ms * 2
-        ))?;
-        Ok(session)
-    }
-
-    /// Waits for `f` until the deadline.
-    fn run<T>(&self, f: impl Future<Output = Result<T, tokio_postgres::Error>>) -> WriteResult<T> {
-        // The deadline's timer is made inside the runtime it runs on.
-        match self
-            .rt
-            .block_on(async { tokio::time::timeout(self.timeout, f).await })
-        {
-            Ok(r) => Ok(r?),
-            Err(_) => Err(DbError::TimedOut(self.timeout)),
-        }
-    }
-
-    /// Runs SQL without arguments (several statements allowed).
-    fn batch(&self, sql: &str) -> WriteResult<()> {
-        self.run(self.client.batch_execute(sql))
-    }
-
-    fn statement(&self, sql: &str) -> WriteResult<Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let prepared = self.run(self.client.prepare(&to_postgres_placeholders(sql)))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_owned(), prepared.clone());
-        Ok(prepared)
-    }
-
-    /// Runs a statement; answers the number of rows it changed.
-    pub(super) fn execute(&self, sql: &str, args: &[Arg<'_>]) -> WriteResult<usize> {
-        let statement = self.statement(sql)?;
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-        Ok(self.run(self.client.execute(&statement, &params))? as usize)
-    }
-
-    /// Every row a query answers.
-    pub(super) fn query(
-        &self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> WriteResult<Vec<tokio_postgres::Row>> {
-        let statement = self.statement(sql)?;
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as _).collect();
-        self.run(self.client.query(&statement, &params))
-    }
-}
 
 /// The writer's PostgreSQL connection, opened again after it failed.
 pub(super) struct Postgres {
@@ -158,7 +56,7 @@ const RETRY_CONNECT_AFTER: Duration = Duration::from_secs(1);
 impl Postgres {
     /// Connects and brings the schema up to date.
     pub(super) fn open(options: &PostgresOptions) -> Result<Postgres, StoreError> {
-        let session = Session::connect(options)?;
+        let session = Session::connect(&options.url, options.timeout)?;
         // One transaction: the script takes an advisory lock (processes
         // starting together apply it one at a time) and refuses a database
         // of a newer version.
@@ -178,7 +76,7 @@ impl Postgres {
             if !now && self.down.is_some_and(|t| t.elapsed() < RETRY_CONNECT_AFTER) {
                 return Err(DbError::Unreachable);
             }
-            match Session::connect(&self.options) {
+            match Session::connect(&self.options.url, self.options.timeout) {
                 Ok(s) => {
                     self.session = Some(s);
                     self.down = None;

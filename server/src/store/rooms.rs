@@ -2,7 +2,8 @@
 //! the draft) where the words of moved clauses went.
 
 use crate::store::error::WriteResult;
-use crate::store::sql::{Txn, args};
+use crate::store::sql::args;
+use crate::store::txn::Txn;
 
 /// Appends one update to a room's log.
 pub fn append_update(txn: &Txn, room: &str, seq: u64, data: &[u8]) -> WriteResult<()> {
@@ -87,5 +88,27 @@ pub fn load_room(txn: &Txn, room: &str) -> WriteResult<LoadedRoom> {
         updates,
         refused_clients,
         moved_texts,
+    })
+}
+
+/// What a copy of a room holding updates up to `after` lacks: the snapshot
+/// if it covers more than that (the log before it is gone), then the
+/// updates after both, in order.
+pub fn room_since(txn: &Txn, room: &str, after: u64) -> WriteResult<LoadedRoom> {
+    let snapshot = txn.query_opt(
+        "SELECT seq, data FROM room_snapshots WHERE room = ?1 AND seq > ?2",
+        args![room, after as i64],
+        |r| Ok((r.get::<i64>(0)? as u64, r.get::<Vec<u8>>(1)?)),
+    )?;
+    let from = snapshot.as_ref().map_or(after, |(s, _)| *s);
+    let updates = txn.query(
+        "SELECT seq, data FROM room_updates WHERE room = ?1 AND seq > ?2 ORDER BY seq",
+        args![room, from as i64],
+        |r| Ok((r.get::<i64>(0)? as u64, r.get::<Vec<u8>>(1)?)),
+    )?;
+    Ok(LoadedRoom {
+        snapshot,
+        updates,
+        ..LoadedRoom::default()
     })
 }

@@ -5,11 +5,12 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::store::batch::{Backend, Health, Job};
 use crate::store::dir::{DB_FILE, DataDirLock};
 use crate::store::error::StoreError;
 use crate::store::schema;
-use crate::store::sql::{DbError, Txn};
-use crate::store::writer::{Backend, Health, Job};
+use crate::store::sql::DbError;
+use crate::store::txn::Txn;
 
 /// How many prepared statements each connection keeps: every query of the
 /// store, with room to spare.

@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use crate::store::error::WriteResult;
 use crate::store::meetings::uuid_at;
-use crate::store::sql::{Row, Txn, args};
+use crate::store::sql::{Row, args};
+use crate::store::txn::Txn;
 
 /// An amendment as stored.
 #[derive(Debug, Clone)]

@@ -6,101 +6,20 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
+use crate::store::batch::{Backend, Fence, Health, Job};
 use crate::store::error::{StoreError, WriteResult};
 use crate::store::postgres::{Postgres, PostgresOptions};
-use crate::store::sql::{DbError, Txn};
 use crate::store::sqlite::Sqlite;
+use crate::store::txn::Txn;
 
 /// How many queued jobs one transaction takes at most.
 const MAX_BATCH: usize = 4096;
 
 /// How often the writer tries a write while the storage is failing.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
-
-/// Whether the store can write, shared by the writer and its handles.
-pub(super) struct Health {
-    /// `true` while writes commit.
-    writable: watch::Sender<bool>,
-    /// When it stopped, for the log when it recovers.
-    since: Mutex<Option<Instant>>,
-}
-
-impl Health {
-    pub(super) fn failed(&self, e: &DbError) {
-        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
-        if since.is_none() {
-            *since = Some(Instant::now());
-            tracing::error!(
-                error = %e,
-                "storage failed: refusing changes until a write commits again (probing every second); reads go on"
-            );
-        }
-        self.writable
-            .send_if_modified(|w| std::mem::replace(w, false));
-    }
-
-    /// Every job of a batch that failed as a whole fails with its error;
-    /// a storage failure also marks the store not writable.
-    pub(super) fn batch_failed(&self, e: &DbError, jobs: usize) -> Vec<Result<(), StoreError>> {
-        tracing::error!(error = %e, jobs, "store batch failed; nothing in it was written");
-        let storage = e.is_storage_failure();
-        if storage {
-            self.failed(e);
-        }
-        let why = e.to_string();
-        (0..jobs)
-            .map(|_| {
-                Err(if storage {
-                    StoreError::Unavailable(why.clone())
-                } else {
-                    StoreError::Db(e.copy())
-                })
-            })
-            .collect()
-    }
-
-    pub(super) fn wrote(&self) {
-        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = since.take() {
-            tracing::warn!(
-                down_ms = t.elapsed().as_millis() as u64,
-                "storage recovered: changes are taken again"
-            );
-        }
-        self.writable
-            .send_if_modified(|w| !std::mem::replace(w, true));
-    }
-}
-
-/// A job's write step, run inside the batch's transaction.
-pub(super) type Write = Box<dyn FnOnce(&Txn) -> WriteResult<()> + Send>;
-type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-
-/// One unit of work for the writer thread.
-pub(super) struct Job {
-    /// What it writes (taken out when it runs).
-    pub(super) write: Option<Write>,
-    done: Option<Done>,
-    /// The lease it is written under, checked in its transaction.
-    pub(super) fence: Option<Fence>,
-}
-
-/// A database the writer thread drives: SQLite or PostgreSQL. Both run a
-/// batch as one transaction with each job in a savepoint, so one job
-/// refused does not take its neighbours down, and a storage failure takes
-/// the whole batch down.
-pub(super) trait Backend: Send + 'static {
-    /// Runs every job of the batch in one transaction; answers each job's
-    /// result, in order, once the transaction committed or failed.
-    fn run_batch(&mut self, batch: &mut [Job], health: &Health) -> Vec<Result<(), StoreError>>;
-
-    /// Tries one real write while the storage is failing; a commit means
-    /// it is back.
-    fn probe(&mut self, health: &Health);
-}
 
 /// What the writer thread is sent.
 enum Msg {
@@ -116,19 +35,18 @@ pub struct Store {
     health: Arc<Health>,
     /// The lease every job of this handle is written under, if any.
     fence: Option<Fence>,
+    /// Told of every room update committed through this handle (the
+    /// cluster's relay), after its commit.
+    announce: Option<Arc<dyn Announce>>,
 }
 
-/// A meeting's lease, as held by the process that owns it (see
-/// [`crate::store::owners`]): a job written under it commits only while
-/// the lease is still that process's under that epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Fence {
-    /// The meeting.
-    pub meeting: uuid::Uuid,
-    /// The process that owns it.
-    pub process: uuid::Uuid,
-    /// The lease's epoch.
-    pub epoch: i64,
+/// Hears of room updates once committed: the cluster relays them to the
+/// other processes (never before the commit).
+pub trait Announce: Send + Sync {
+    /// Update `seq` of room `key` (`{meeting}/{room}`) is durable.
+    fn committed(&self, key: &str, seq: u64, update: &Arc<[u8]>);
+    /// A presence change in room `key` (never stored).
+    fn presence(&self, key: &str, frame: &[u8]);
 }
 
 /// Stops the writer thread once every job queued before has been committed.
@@ -194,6 +112,7 @@ impl Store {
                 jobs: tx.clone(),
                 health,
                 fence: None,
+                announce: None,
             },
             StoreCloser {
                 jobs: tx,
@@ -204,13 +123,27 @@ impl Store {
 
     /// This store, writing every job under `fence`: on PostgreSQL a job
     /// commits only while its process still holds the meeting's lease under
-    /// that epoch, and fails with [`DbError::Fenced`] otherwise (SQLite has
+    /// that epoch, and fails with [`crate::store::DbError::Fenced`] otherwise (SQLite has
     /// one process, and no leases).
     pub fn fenced(&self, fence: Fence) -> Store {
         Store {
             fence: Some(fence),
             ..self.clone()
         }
+    }
+
+    /// This store, telling `announce` of the room updates committed
+    /// through it.
+    pub fn announcing(&self, announce: Arc<dyn Announce>) -> Store {
+        Store {
+            announce: Some(announce),
+            ..self.clone()
+        }
+    }
+
+    /// Who hears of committed room updates, if anyone.
+    pub fn announce(&self) -> Option<&Arc<dyn Announce>> {
+        self.announce.as_ref()
     }
 
     /// Whether writes commit now; false from a storage failure until a

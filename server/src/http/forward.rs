@@ -10,10 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use std::collections::HashMap;
+
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use draftroom_shared::Role;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use uuid::Uuid;
@@ -22,9 +25,13 @@ use crate::cluster::{CLIENT_HEADER, Cluster, Owner, PEER_HEADER};
 use crate::http::AppState;
 use crate::http::abuse::ClientAddr;
 use crate::http::error::AppError;
+use crate::meeting::Meeting;
 
 /// How long reaching the owner may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long the owner may take to answer a forwarded request.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The meeting a path is about: `/api/meetings/{id}/…` or `/ws/{id}/…`.
 fn meeting_in_path(path: &str) -> Option<Uuid> {
@@ -47,14 +54,63 @@ pub(crate) async fn to_owner(
     else {
         return next.run(req).await;
     };
-    if cluster.is_peer(req.headers()) {
+    if cluster.is_peer(req.headers().get(PEER_HEADER).map(|v| v.as_bytes())) {
         return next.run(req).await;
     }
-    match cluster.owner(meeting).await {
+    match cluster.reach(meeting).await {
         Ok(Owner::Here(_) | Owner::Unknown) => next.run(req).await,
-        Ok(Owner::There(address)) => forward(cluster, req, &address, client).await,
+        Ok(Owner::There { address, epoch }) => {
+            // An observer's socket is served here, from this process's
+            // copy of the meeting; everything else goes to the owner.
+            let token = observer_socket_token(&req);
+            if let Some(copy) = copy_for_observer(&app, meeting, token).await {
+                let mut req = req;
+                req.extensions_mut().insert(FollowCopy(copy));
+                return next.run(req).await;
+            }
+            match connect(&address).await {
+                Ok(stream) => forward_on(stream, cluster, req, &address, client).await,
+                // Nothing listens there: the owner is gone. Its meeting is
+                // taken over now rather than when its lease expires (its
+                // epoch rises, so nothing more of it would commit).
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    match cluster.take_over(meeting, epoch).await {
+                        Ok(Owner::Here(_)) => next.run(req).await,
+                        _ => owner_unreachable(&address, e),
+                    }
+                }
+                Err(e) => owner_unreachable(&address, e),
+            }
+        }
         Err(e) => AppError::from(e).into_response(),
     }
+}
+
+/// A socket to be served from this process's copy of its meeting.
+#[derive(Clone)]
+pub(crate) struct FollowCopy(pub Arc<Meeting>);
+
+/// The token of a socket request.
+fn observer_socket_token(req: &Request) -> Option<String> {
+    if !req.uri().path().starts_with("/ws/") {
+        return None;
+    }
+    let Query(mut query) = Query::<HashMap<String, String>>::try_from_uri(req.uri()).ok()?;
+    query.remove("token")
+}
+
+/// This process's copy of `meeting`, if `token` is an observer's that the
+/// copy knows.
+async fn copy_for_observer(
+    app: &AppState,
+    meeting: Uuid,
+    token: Option<String>,
+) -> Option<Arc<Meeting>> {
+    let token = token?;
+    let copy = app.hub.replica(meeting).await.ok()?;
+    copy.member_by_token(&token)
+        .is_some_and(|m| m.role == Role::Observer)
+        .then_some(copy)
 }
 
 /// The refusal when the owner cannot be reached: retried by clients, as
@@ -68,19 +124,36 @@ fn owner_unreachable(address: &str, why: impl std::fmt::Display) -> Response {
     .into_response()
 }
 
+/// A connection to the process at `address`.
+async fn connect(address: &str) -> std::io::Result<TcpStream> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
 /// Sends `req` to the process at `address` and answers its response.
 pub(crate) async fn forward(
+    cluster: &Cluster,
+    req: Request,
+    address: &str,
+    client: IpAddr,
+) -> Response {
+    match connect(address).await {
+        Ok(stream) => forward_on(stream, cluster, req, address, client).await,
+        Err(e) => owner_unreachable(address, e),
+    }
+}
+
+/// Sends `req` over `stream` to the process at `address`.
+async fn forward_on(
+    stream: TcpStream,
     cluster: &Cluster,
     mut req: Request,
     address: &str,
     client: IpAddr,
 ) -> Response {
-    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return owner_unreachable(address, e),
-        Err(_) => return owner_unreachable(address, "connect timed out"),
-    };
-    let _ = stream.set_nodelay(true);
     let (mut sender, connection) =
         match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
             Ok(pair) => pair,
@@ -115,9 +188,11 @@ pub(crate) async fn forward(
         .unwrap_or_else(|_| Uri::from_static("/"));
     let client_side = hyper::upgrade::on(&mut req);
 
-    let mut response = match sender.send_request(req).await {
-        Ok(r) => r,
-        Err(e) => return owner_unreachable(address, e),
+    // A paused owner accepts the connection and never answers.
+    let mut response = match tokio::time::timeout(ANSWER_TIMEOUT, sender.send_request(req)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return owner_unreachable(address, e),
+        Err(_) => return owner_unreachable(address, "no answer in time"),
     };
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         let owner_side = hyper::upgrade::on(&mut response);

@@ -1,0 +1,268 @@
+//! Redis between the processes of a cluster: the owner of a meeting
+//! publishes each room update after its commit, numbered by the room's
+//! sequence, and each presence change; the other processes apply them to
+//! their read-only copies of the meeting, which serve its observers.
+//!
+//! Redis holds nothing that is not durable already, and losing a message
+//! loses nothing: a copy that sees a gap in the numbers takes what it lacks
+//! from the database, and every copy also compares itself with the
+//! database twice a second ([`CATCH_UP_EVERY`]), which carries the
+//! observers through a Redis outage (a little later than the relay would)
+//! and past the last message before one. Every call to Redis has a
+//! deadline; a publish that cannot be made is dropped, never waited for.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::store::Announce;
+
+/// The deadline of every call to Redis.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a process waits before connecting to Redis again.
+const RECONNECT_AFTER: Duration = Duration::from_millis(500);
+
+/// How often the copies compare themselves with the database.
+pub const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
+
+/// Messages waiting to be published; past it they are dropped (the copies
+/// take them from the database).
+const BACKLOG: usize = 65_536;
+
+/// The channels' prefix; a meeting's channel is `draftroom:{meeting}`.
+const PREFIX: &str = "draftroom:";
+
+/// What one message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relayed {
+    /// Update `seq` of room `key` (`{meeting}/{room}`), committed.
+    Update {
+        /// The room.
+        key: String,
+        /// Its sequence number in the room's log.
+        seq: u64,
+        /// The Yjs update.
+        update: Vec<u8>,
+    },
+    /// A presence change in room `key` (a y-protocols awareness message).
+    Presence {
+        /// The room.
+        key: String,
+        /// The message.
+        frame: Vec<u8>,
+    },
+}
+
+impl Relayed {
+    /// `kind (1: update, 2: presence) | key length (u16) | key | seq (u64)
+    /// | payload`, integers big-endian.
+    pub fn encode(&self) -> Vec<u8> {
+        let (kind, key, seq, payload) = match self {
+            Relayed::Update { key, seq, update } => (1u8, key, *seq, update),
+            Relayed::Presence { key, frame } => (2u8, key, 0, frame),
+        };
+        let mut out = Vec::with_capacity(11 + key.len() + payload.len());
+        out.push(kind);
+        out.extend_from_slice(&(key.len() as u16).to_be_bytes());
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// Reads a message; None if it is not one.
+    pub fn decode(bytes: &[u8]) -> Option<Relayed> {
+        let (&kind, rest) = bytes.split_first()?;
+        let len = u16::from_be_bytes(rest.get(..2)?.try_into().ok()?) as usize;
+        let key = std::str::from_utf8(rest.get(2..2 + len)?).ok()?.to_owned();
+        let rest = rest.get(2 + len..)?;
+        let seq = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
+        let payload = rest[8..].to_vec();
+        match kind {
+            1 => Some(Relayed::Update {
+                key,
+                seq,
+                update: payload,
+            }),
+            2 => Some(Relayed::Presence {
+                key,
+                frame: payload,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The channel of the room's meeting.
+    fn channel(&self) -> String {
+        let key = match self {
+            Relayed::Update { key, .. } | Relayed::Presence { key, .. } => key,
+        };
+        format!("{PREFIX}{}", key.split('/').next().unwrap_or(""))
+    }
+}
+
+/// Publishes what this process's meetings commit; hands the messages to a
+/// task so that the store's writer never waits for Redis.
+pub struct Publisher {
+    queue: mpsc::Sender<Relayed>,
+}
+
+impl Publisher {
+    /// Starts publishing to the Redis at `url`.
+    pub fn start(url: &str) -> Result<Arc<Publisher>, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let (queue, rx) = mpsc::channel(BACKLOG);
+        tokio::spawn(publish(client, rx));
+        Ok(Arc::new(Publisher { queue }))
+    }
+
+    fn send(&self, message: Relayed) {
+        // Full: Redis is slow or down; the copies read the database.
+        let _ = self.queue.try_send(message);
+    }
+}
+
+impl Announce for Publisher {
+    fn committed(&self, key: &str, seq: u64, update: &Arc<[u8]>) {
+        self.send(Relayed::Update {
+            key: key.to_owned(),
+            seq,
+            update: update.to_vec(),
+        });
+    }
+
+    fn presence(&self, key: &str, frame: &[u8]) {
+        self.send(Relayed::Presence {
+            key: key.to_owned(),
+            frame: frame.to_vec(),
+        });
+    }
+}
+
+/// The publishing task: one connection, each message published with a
+/// deadline; on a failure the connection is made again, and what queued
+/// meanwhile is dropped (it is in the database).
+async fn publish(client: redis::Client, mut rx: mpsc::Receiver<Relayed>) {
+    let mut conn: Option<redis::aio::MultiplexedConnection> = None;
+    while let Some(message) = rx.recv().await {
+        if conn.is_none() {
+            match tokio::time::timeout(REDIS_TIMEOUT, client.get_multiplexed_async_connection())
+                .await
+            {
+                Ok(Ok(c)) => conn = Some(c),
+                _ => {
+                    drain(&mut rx);
+                    tokio::time::sleep(RECONNECT_AFTER).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let sent = tokio::time::timeout(
+            REDIS_TIMEOUT,
+            redis::cmd("PUBLISH")
+                .arg(message.channel())
+                .arg(message.encode())
+                .query_async::<i64>(c),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(_))) {
+            tracing::warn!(
+                "Redis does not take messages; the other processes read the database until it does"
+            );
+            conn = None;
+            drain(&mut rx);
+        }
+    }
+}
+
+/// Drops what waits: it is durable already, and copies catch up from the
+/// database.
+fn drain(rx: &mut mpsc::Receiver<Relayed>) {
+    while rx.try_recv().is_ok() {}
+}
+
+/// What the relay hears.
+#[derive(Debug)]
+pub enum Heard {
+    /// A message of another process.
+    Message(Relayed),
+    /// Subscribed (again): what was missed meanwhile is in the database.
+    Subscribed,
+}
+
+/// Follows every meeting's channel, connecting again whenever the
+/// subscription ends; answers what it hears.
+pub fn follow(url: &str) -> Result<mpsc::Receiver<Heard>, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let (tx, rx) = mpsc::channel(BACKLOG);
+    tokio::spawn(async move {
+        loop {
+            let subscribed = tokio::time::timeout(REDIS_TIMEOUT, async {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.psubscribe(format!("{PREFIX}*")).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            })
+            .await;
+            let Ok(Ok(pubsub)) = subscribed else {
+                tokio::time::sleep(RECONNECT_AFTER).await;
+                continue;
+            };
+            tracing::info!("following the other processes' meetings through Redis");
+            if tx.send(Heard::Subscribed).await.is_err() {
+                return;
+            }
+            let mut messages = pubsub.into_on_message();
+            while let Some(msg) = messages.next().await {
+                match Relayed::decode(msg.get_payload_bytes()) {
+                    Some(m) => {
+                        if tx.send(Heard::Message(m)).await.is_err() {
+                            return;
+                        }
+                    }
+                    None => tracing::debug!("a message on the relay that is not one"),
+                }
+            }
+            tracing::warn!("the Redis subscription ended; following the database until it is back");
+            tokio::time::sleep(RECONNECT_AFTER).await;
+        }
+    });
+    Ok(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_reads_back_as_written_and_garbage_reads_as_nothing() {
+        for m in [
+            Relayed::Update {
+                key: "7c1b1f7e-0000-4000-8000-000000000001/draft".into(),
+                seq: 42,
+                update: vec![1, 2, 3],
+            },
+            Relayed::Presence {
+                key: "7c1b1f7e-0000-4000-8000-000000000001/amendment/x".into(),
+                frame: vec![],
+            },
+        ] {
+            assert_eq!(Relayed::decode(&m.encode()), Some(m.clone()));
+            assert_eq!(
+                m.channel(),
+                "draftroom:7c1b1f7e-0000-4000-8000-000000000001"
+            );
+        }
+        for garbage in [
+            &[][..],
+            &[1],
+            &[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[1, 0, 9, b'a'],
+        ] {
+            assert_eq!(Relayed::decode(garbage), None, "{garbage:?}");
+        }
+    }
+}

@@ -58,16 +58,17 @@ export async function waitUntil (condition, { timeout = 10000, interval = 20, me
  * for its `listening on http://ADDR` line.
  *
  * Returns `{ url, wsUrl, dataDir, child, output(), stop() }`; `stop()` kills the
- * child (SIGTERM, then SIGKILL) and removes the data directory.
+ * child (SIGTERM, then SIGKILL) and removes the data directory. `args` go
+ * after `--data` (e.g. `--postgres URL`).
  */
-export async function startServer ({ timeout = 20000, listen = '127.0.0.1:0', dataDir, keepData = false, env = {} } = {}) {
+export async function startServer ({ timeout = 20000, listen = '127.0.0.1:0', dataDir, keepData = false, env = {}, args = [] } = {}) {
   const bin = serverBinary()
   if (!existsSync(bin)) {
     throw new Error(`server binary not found at ${bin} (build it with \`cargo build -p draftroom-server\` or set DRAFTROOM_BIN)`)
   }
   dataDir ??= mkdtempSync(pathJoin(tmpdir(), 'draftroom-js-'))
   const removeData = () => { if (!keepData) rmSync(dataDir, { recursive: true, force: true }) }
-  const child = spawn(bin, ['serve', '--listen', listen, '--data', dataDir], {
+  const child = spawn(bin, ['serve', '--listen', listen, '--data', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...env }
   })

@@ -15,6 +15,15 @@ use yrs::{Text, Transact, Update};
 
 use crate::Start;
 
+/// A fresh database, `n` processes on it with leases of 1 s, and a
+/// meeting made through the first (which owns it).
+async fn meeting_on(n: usize) -> anyhow::Result<(String, Vec<Server>, Meeting)> {
+    let url = fresh_database();
+    let servers = processes(n, &url, 1000);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    Ok((url, servers, meeting))
+}
+
 /// `n` processes on the database at `url`, each with leases of `lease_ms`.
 fn processes(n: usize, url: &str, lease_ms: u64) -> Vec<Server> {
     let lease = lease_ms.to_string();
@@ -128,9 +137,7 @@ async fn writers_and_followers_on_three_processes_converge_on_what_postgres_hold
 
 #[tokio::test]
 async fn a_meeting_is_run_by_one_process_and_the_others_forward_to_it() -> anyhow::Result<()> {
-    let url = fresh_database();
-    let servers = processes(2, &url, 1000);
-    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let (url, servers, meeting) = meeting_on(2).await?;
     let owners = query_texts(
         &url,
         &format!(
@@ -333,9 +340,7 @@ async fn five_kills_of_the_owner_while_people_type_lose_no_word() -> anyhow::Res
 #[tokio::test]
 async fn an_owner_paused_past_its_lease_commits_nothing_and_closes_its_sockets()
 -> anyhow::Result<()> {
-    let url = fresh_database();
-    let servers = processes(3, &url, 1000);
-    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let (url, servers, meeting) = meeting_on(3).await?;
     let id = meeting.id();
     // A writer and a follower straight on the owner; another writer
     // through the second process.
@@ -415,9 +420,7 @@ async fn an_owner_paused_past_its_lease_commits_nothing_and_closes_its_sockets()
 #[tokio::test]
 async fn a_freeze_through_one_process_refuses_writes_through_every_process_at_once()
 -> anyhow::Result<()> {
-    let url = fresh_database();
-    let servers = processes(3, &url, 1000);
-    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let (url, servers, meeting) = meeting_on(3).await?;
     let id = meeting.id();
     let mut writers = Vec::new();
     for (i, s) in servers.iter().enumerate() {
@@ -463,9 +466,7 @@ async fn a_freeze_through_one_process_refuses_writes_through_every_process_at_on
 #[tokio::test]
 async fn one_client_id_written_by_two_members_through_two_processes_binds_once()
 -> anyhow::Result<()> {
-    let url = fresh_database();
-    let servers = processes(3, &url, 1000);
-    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let (url, servers, meeting) = meeting_on(3).await?;
     let id = meeting.id();
     let shared_id = draftroom_tests::random_client_id();
     let first = YClient::connect_as(

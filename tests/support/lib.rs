@@ -15,6 +15,7 @@ pub mod random;
 pub mod redis;
 pub mod rooms;
 pub mod server;
+pub mod services;
 pub mod yclient;
 
 pub use commands::{assert_error, assert_refused, assert_wrong_stage, utf16_len};

@@ -35,10 +35,11 @@ fn with_database(url: &str, db: &str) -> String {
     format!("{base}/{db}")
 }
 
-/// Runs `sql` on the `postgres` database of the cluster at `url`, on a
-/// runtime of its own (callers may or may not be inside one).
-fn admin(url: &str, sql: String) {
-    let url = url.to_owned();
+/// Runs `sql` (one or more statements) on the database at `url`, on a
+/// thread and runtime of its own (callers may or may not be inside one);
+/// answers the first column of every row, as text.
+pub fn query_texts(url: &str, sql: &str) -> Vec<Option<String>> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -52,44 +53,6 @@ fn admin(url: &str, sql: String) {
             .await
             .expect("PostgreSQL answers within 10 s")
             .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-            let driver = tokio::spawn(conn);
-            client
-                .batch_execute(&sql)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            drop(client);
-            let _ = driver.await;
-        });
-    })
-    .join()
-    .expect("the admin statement ran");
-}
-
-/// A new empty database on the test cluster; answers its URL.
-pub fn fresh_database() -> String {
-    fresh_database_on(&cluster_url())
-}
-
-/// A new empty database on the cluster at `url`; answers its URL.
-pub fn fresh_database_on(url: &str) -> String {
-    let name = format!("draftroom_{}", uuid::Uuid::new_v4().simple());
-    admin(url, format!("CREATE DATABASE {name}"));
-    with_database(url, &name)
-}
-
-/// Runs one query on `url` and answers the first column of every row as
-/// text, for tests that compare what PostgreSQL holds.
-pub fn query_texts(url: &str, sql: &str) -> Vec<Option<String>> {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&url, NoTls)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
             let driver = tokio::spawn(conn);
             let rows = client
                 .simple_query(&sql)
@@ -109,6 +72,18 @@ pub fn query_texts(url: &str, sql: &str) -> Vec<Option<String>> {
     .expect("the query ran")
 }
 
+/// A new empty database on the test cluster; answers its URL.
+pub fn fresh_database() -> String {
+    fresh_database_on(&cluster_url())
+}
+
+/// A new empty database on the cluster at `url`; answers its URL.
+pub fn fresh_database_on(url: &str) -> String {
+    let name = format!("draftroom_{}", uuid::Uuid::new_v4().simple());
+    query_texts(url, &format!("CREATE DATABASE {name}"));
+    with_database(url, &name)
+}
+
 /// A PostgreSQL server of one test's own (started by `tests/services.sh`),
 /// for tests that stop or kill it while the others keep the shared one;
 /// stopped and removed on drop.
@@ -124,30 +99,18 @@ pub struct OwnPostgres {
 impl OwnPostgres {
     /// Starts one on a free loopback port.
     pub fn start() -> OwnPostgres {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/services.sh");
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "source {script} && services_start && \
-                 echo \"$DRAFTROOM_TEST_POSTGRES\" && echo \"$DRAFTROOM_TEST_SERVICES_DIR\" && \
-                 echo \"$DRAFTROOM_TEST_PG_DATA\""
-            ))
-            .env_remove(URL_VAR)
-            .env("DRAFTROOM_TEST_SERVICES", "postgres")
-            .output()
-            .expect("run tests/services.sh");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert!(
-            out.status.success() && lines.len() >= 3,
-            "PostgreSQL of the test's own did not start:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let [url, dir, data] = crate::services::start_alone(
+            "postgres",
+            [
+                "DRAFTROOM_TEST_POSTGRES",
+                "DRAFTROOM_TEST_SERVICES_DIR",
+                "DRAFTROOM_TEST_PG_DATA",
+            ],
         );
-        let n = lines.len();
         OwnPostgres {
-            url: lines[n - 3].to_owned(),
-            dir: lines[n - 2].into(),
-            data: lines[n - 1].into(),
+            url,
+            dir: dir.into(),
+            data: data.into(),
         }
     }
 

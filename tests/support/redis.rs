@@ -24,32 +24,22 @@ pub struct OwnRedis {
 impl OwnRedis {
     /// Starts one (installing `redis-server` with apt if missing).
     pub fn start() -> OwnRedis {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/services.sh");
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "source {script} && services_start && \
-                 printf '%s\\n' \"$DRAFTROOM_TEST_REDIS\" \"$DRAFTROOM_TEST_SERVICES_DIR\" \
-                 \"$DRAFTROOM_TEST_REDIS_BIN\" \"$DRAFTROOM_TEST_REDIS_CONF\" \"$DRAFTROOM_TEST_REDIS_PID\""
-            ))
-            .env_remove("DRAFTROOM_TEST_REDIS")
-            .env("DRAFTROOM_TEST_SERVICES", "redis")
-            .output()
-            .expect("run tests/services.sh");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert!(
-            out.status.success() && lines.len() >= 5,
-            "Redis of the test's own did not start:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let [url, dir, bin, conf, pid] = crate::services::start_alone(
+            "redis",
+            [
+                "DRAFTROOM_TEST_REDIS",
+                "DRAFTROOM_TEST_SERVICES_DIR",
+                "DRAFTROOM_TEST_REDIS_BIN",
+                "DRAFTROOM_TEST_REDIS_CONF",
+                "DRAFTROOM_TEST_REDIS_PID",
+            ],
         );
-        let n = lines.len();
         OwnRedis {
-            url: lines[n - 5].to_owned(),
-            dir: lines[n - 4].into(),
-            bin: lines[n - 3].to_owned(),
-            conf: lines[n - 2].to_owned(),
-            first: lines[n - 1].parse().ok(),
+            url,
+            dir: dir.into(),
+            bin,
+            conf,
+            first: pid.parse().ok(),
             again: None,
         }
     }

@@ -314,16 +314,7 @@ impl LiveRoom {
             tracing::error!(room = %self.key, seq, error = %e, "a relayed update does not apply");
             return Err(Gap { have: doc.seq() });
         }
-        let frame: Bytes = Message::Sync(SyncMessage::Update(update.to_vec()))
-            .encode_v1()
-            .into();
-        let _ = self.relay.send(Relay::Update(Relayed {
-            origin: 0,
-            seq,
-            update,
-            frame,
-        }));
-        self.durable.send_replace(seq);
+        self.relay_state(seq, update);
         Ok(true)
     }
 
@@ -349,7 +340,8 @@ impl LiveRoom {
         taken
     }
 
-    /// Relays a whole state taken in a copy (clients merge it).
+    /// Relays update (or whole state) `seq` taken in a copy, as the
+    /// server's own: every connection gets it (clients merge a state).
     fn relay_state(&self, seq: u64, update: Arc<[u8]>) {
         let frame: Bytes = Message::Sync(SyncMessage::Update(update.to_vec()))
             .encode_v1()

@@ -108,7 +108,7 @@ pub async fn serve(
         cluster_tasks.push(tokio::spawn(catch_up_copies(state.clone())));
         if let Some(url) = &state.config.redis {
             match (
-                cluster::relay::Publisher::start(url),
+                cluster::relay::Publisher::start(url, cluster.process()),
                 cluster::relay::follow(url),
             ) {
                 (Ok(publisher), Ok(heard)) => {
@@ -179,6 +179,7 @@ async fn keep_leases(state: Arc<AppState>) {
         if !lost.is_empty() {
             state.hub.give_up(&lost).await;
         }
+        state.hub.expire_remote_audiences();
     }
 }
 
@@ -193,6 +194,11 @@ async fn take_relayed(state: Arc<AppState>, mut heard: tokio::sync::mpsc::Receiv
             Heard::Message(Relayed::Presence { key, frame }) => {
                 state.hub.presence(&key, frame).await;
             }
+            Heard::Message(Relayed::Audience {
+                key,
+                process,
+                count,
+            }) => state.hub.remote_audience(&key, process, count as usize),
             // What was missed while not subscribed is in the database.
             Heard::Subscribed => state.hub.catch_up_replicas().await,
         }

@@ -754,3 +754,32 @@ async fn observers_on_other_processes_follow_copies_through_redis_outages_and_ow
     let _ = &mut near;
     Ok(())
 }
+
+#[tokio::test]
+async fn observers_on_every_process_count_in_the_meetings_audience() -> anyhow::Result<()> {
+    let redis = OwnRedis::start();
+    let url = fresh_database();
+    let servers = relaying(2, &url, &redis.url, 1000);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    let room =
+        YClient::connect(&servers[0].ws_url(id, "meeting", meeting.moderator_token())).await?;
+    room.wait_synced().await?;
+    let count = |n: u64| move |d: &yrs::Doc| draftroom_tests::observers(d) == Some(n);
+    // One observer on the owner, two connections of another on the copy.
+    let here = YClient::connect(&servers[0].ws_url(id, "draft", &meeting.observer.token)).await?;
+    room.wait_until("one observer", WAIT, count(1)).await?;
+    let second = servers[1]
+        .join(id, &meeting.created.observer_invite, "Zdalna")
+        .await?;
+    let there = YClient::connect(&servers[1].ws_url(id, "draft", &second.token)).await?;
+    let again = YClient::connect(&servers[1].ws_url(id, "meeting", &second.token)).await?;
+    room.wait_until("the copy's observer counted once", WAIT, count(2))
+        .await?;
+    drop((there, again));
+    room.wait_until("the copy's observer gone", WAIT, count(1))
+        .await?;
+    drop(here);
+    room.wait_until("nobody", WAIT, count(0)).await?;
+    Ok(())
+}

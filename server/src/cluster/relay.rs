@@ -54,15 +54,34 @@ pub enum Relayed {
         /// The message.
         frame: Vec<u8>,
     },
+    /// How many observers `process`'s copy of a meeting serves (`key` is
+    /// the meeting's id), for its owner to show the whole audience.
+    Audience {
+        /// The meeting.
+        key: String,
+        /// The process with the copy.
+        process: uuid::Uuid,
+        /// Its observers.
+        count: u64,
+    },
 }
 
 impl Relayed {
     /// `kind (1: update, 2: presence) | key length (u16) | key | seq (u64)
     /// | payload`, integers big-endian.
     pub fn encode(&self) -> Vec<u8> {
+        let process;
         let (kind, key, seq, payload) = match self {
-            Relayed::Update { key, seq, update } => (1u8, key, *seq, update),
-            Relayed::Presence { key, frame } => (2u8, key, 0, frame),
+            Relayed::Update { key, seq, update } => (1u8, key, *seq, update.as_slice()),
+            Relayed::Presence { key, frame } => (2u8, key, 0, frame.as_slice()),
+            Relayed::Audience {
+                key,
+                process: p,
+                count,
+            } => {
+                process = *p.as_bytes();
+                (3u8, key, *count, &process[..])
+            }
         };
         let mut out = Vec::with_capacity(11 + key.len() + payload.len());
         out.push(kind);
@@ -91,6 +110,11 @@ impl Relayed {
                 key,
                 frame: payload,
             }),
+            3 => Some(Relayed::Audience {
+                key,
+                process: uuid::Uuid::from_slice(&payload).ok()?,
+                count: seq,
+            }),
             _ => None,
         }
     }
@@ -98,7 +122,9 @@ impl Relayed {
     /// The channel of the room's meeting.
     fn channel(&self) -> String {
         let key = match self {
-            Relayed::Update { key, .. } | Relayed::Presence { key, .. } => key,
+            Relayed::Update { key, .. }
+            | Relayed::Presence { key, .. }
+            | Relayed::Audience { key, .. } => key,
         };
         format!("{PREFIX}{}", key.split('/').next().unwrap_or(""))
     }
@@ -108,15 +134,17 @@ impl Relayed {
 /// task so that the store's writer never waits for Redis.
 pub struct Publisher {
     queue: mpsc::Sender<Relayed>,
+    /// This process, named in its audience counts.
+    process: uuid::Uuid,
 }
 
 impl Publisher {
-    /// Starts publishing to the Redis at `url`.
-    pub fn start(url: &str) -> Result<Arc<Publisher>, redis::RedisError> {
+    /// Starts publishing to the Redis at `url` for `process`.
+    pub fn start(url: &str, process: uuid::Uuid) -> Result<Arc<Publisher>, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let (queue, rx) = mpsc::channel(BACKLOG);
         tokio::spawn(publish(client, rx));
-        Ok(Arc::new(Publisher { queue }))
+        Ok(Arc::new(Publisher { queue, process }))
     }
 
     fn send(&self, message: Relayed) {
@@ -138,6 +166,14 @@ impl Announce for Publisher {
         self.send(Relayed::Presence {
             key: key.to_owned(),
             frame: frame.to_vec(),
+        });
+    }
+
+    fn audience(&self, meeting: uuid::Uuid, count: usize) {
+        self.send(Relayed::Audience {
+            key: meeting.to_string(),
+            process: self.process,
+            count: count as u64,
         });
     }
 }
@@ -248,6 +284,11 @@ mod tests {
             Relayed::Presence {
                 key: "7c1b1f7e-0000-4000-8000-000000000001/amendment/x".into(),
                 frame: vec![],
+            },
+            Relayed::Audience {
+                key: "7c1b1f7e-0000-4000-8000-000000000001".into(),
+                process: uuid::Uuid::from_u128(9),
+                count: 5000,
             },
         ] {
             assert_eq!(Relayed::decode(&m.encode()), Some(m.clone()));

@@ -63,6 +63,12 @@ impl Audience {
     }
 
     /// Observers connected now.
+    /// Something else the shown count adds changed (the observers of
+    /// other processes): when to write it, if a write is due.
+    pub(crate) fn changed(&self) -> Option<Duration> {
+        self.lock().schedule()
+    }
+
     pub(crate) fn count(&self) -> usize {
         self.lock().connected.len()
     }

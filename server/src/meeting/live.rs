@@ -20,6 +20,10 @@ use crate::meeting::state::{Amendment, MeetingState, Member};
 use crate::room::{Kind, RoomDoc};
 use crate::store::{self, Store};
 
+/// How long another process's count of observers stands without being
+/// heard again.
+const REMOTE_AUDIENCE_FOR: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A meeting with its state and loaded rooms.
 pub struct Meeting {
     /// Its id.
@@ -39,6 +43,10 @@ pub struct Meeting {
     commands: tokio::sync::Mutex<()>,
     /// The observers connected now, shown in the `meeting` room as a count.
     audience: Audience,
+    /// The observers other processes' copies of this meeting serve, by
+    /// process, with when each count was heard (a count not heard again
+    /// for [`REMOTE_AUDIENCE_FOR`] is dropped: its process is gone).
+    remote_audience: Mutex<HashMap<Uuid, (usize, std::time::Instant)>>,
     /// Whether this is a read-only copy of a meeting another process of
     /// the cluster owns: it takes the owner's committed updates (see
     /// [`LiveRoom::take_relayed`]), serves observers, and writes nothing.
@@ -104,6 +112,7 @@ impl Meeting {
             last_used: AtomicI64::new(now_ms()),
             commands: tokio::sync::Mutex::new(()),
             audience: Audience::default(),
+            remote_audience: Mutex::default(),
             replica: false,
         })
     }
@@ -285,6 +294,56 @@ impl Meeting {
         }
     }
 
+    /// A copy tells the owner how many observers it serves (again now and
+    /// then, so the owner knows the copy is still there).
+    pub fn announce_audience(&self, count: usize) {
+        if let Some(announce) = self.store.announce() {
+            announce.audience(self.id, count);
+        }
+    }
+
+    /// The owner hears how many observers `process`'s copy serves.
+    pub fn remote_audience(self: &Arc<Self>, process: Uuid, count: usize) {
+        let changed = {
+            let mut remote = self
+                .remote_audience
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let before = remote.insert(process, (count, std::time::Instant::now()));
+            before.is_none_or(|(n, _)| n != count)
+        };
+        if changed {
+            self.show_audience_in(self.audience.changed());
+        }
+    }
+
+    /// Drops the counts of copies not heard from lately (their process is
+    /// gone), showing the audience again if one was dropped.
+    pub fn expire_remote_audience(self: &Arc<Self>) {
+        let dropped = {
+            let mut remote = self
+                .remote_audience
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let before = remote.len();
+            remote.retain(|_, (_, at)| at.elapsed() < REMOTE_AUDIENCE_FOR);
+            remote.len() != before
+        };
+        if dropped {
+            self.show_audience_in(self.audience.changed());
+        }
+    }
+
+    /// The observers of other processes' copies still heard from.
+    fn remote_count(&self) -> usize {
+        let mut remote = self
+            .remote_audience
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        remote.retain(|_, (_, at)| at.elapsed() < REMOTE_AUDIENCE_FOR);
+        remote.values().map(|(n, _)| n).sum()
+    }
+
     /// Observers connected now.
     pub fn audience(&self) -> usize {
         self.audience.count()
@@ -294,14 +353,16 @@ impl Meeting {
     /// a write is due: the changes meanwhile go out together.
     fn show_audience_in(self: &Arc<Self>, due: Option<std::time::Duration>) {
         let Some(due) = due else { return };
-        if self.replica {
-            // The owner counts its own audience; a copy writes nothing.
-            return;
-        }
         let meeting = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(due).await;
             let count = meeting.audience.take();
+            if meeting.replica {
+                // A copy writes nothing: its owner adds its count.
+                meeting.announce_audience(count);
+                return;
+            }
+            let count = count + meeting.remote_count();
             meeting.server_write(|txn| shown::show_observers(txn, count));
         });
     }

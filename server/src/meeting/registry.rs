@@ -125,6 +125,24 @@ impl Hub {
         }
     }
 
+    /// Forgets the audience counts of copies whose process is gone.
+    pub fn expire_remote_audiences(&self) {
+        let owned: Vec<Arc<Meeting>> = self.lock_meetings().values().cloned().collect();
+        for meeting in owned {
+            meeting.expire_remote_audience();
+        }
+    }
+
+    /// How many observers `process`'s copy of meeting `key` serves, for
+    /// the meeting's count if this process owns it.
+    pub fn remote_audience(&self, key: &str, process: Uuid, count: usize) {
+        let Ok(id) = Uuid::parse_str(key) else { return };
+        let owned = self.lock_meetings().get(&id).cloned();
+        if let Some(meeting) = owned {
+            meeting.remote_audience(process, count);
+        }
+    }
+
     /// A presence change in room `key` on its owner's process.
     pub async fn presence(&self, key: &str, frame: Vec<u8>) {
         let Some(room) = self.replica_room(key).await else {
@@ -167,6 +185,7 @@ impl Hub {
     pub async fn catch_up_replicas(&self) {
         let replicas: Vec<Arc<Meeting>> = self.lock_replicas().values().cloned().collect();
         for replica in replicas {
+            replica.announce_audience(replica.audience());
             for room in replica.loaded_rooms().await {
                 self.catch_up_room(&room).await;
             }
@@ -438,7 +457,7 @@ impl Hub {
                 id,
                 state,
                 doc,
-                self.store.clone(),
+                self.store_for(None),
                 self.sizes,
             ));
         }

@@ -47,6 +47,8 @@ pub trait Announce: Send + Sync {
     fn committed(&self, key: &str, seq: u64, update: &Arc<[u8]>);
     /// A presence change in room `key` (never stored).
     fn presence(&self, key: &str, frame: &[u8]);
+    /// How many observers this process's copy of `meeting` serves now.
+    fn audience(&self, meeting: uuid::Uuid, count: usize);
 }
 
 /// Stops the writer thread once every job queued before has been committed.

@@ -783,3 +783,44 @@ async fn observers_on_every_process_count_in_the_meetings_audience() -> anyhow::
     room.wait_until("nobody", WAIT, count(0)).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_observer_who_joins_after_a_copy_was_loaded_is_served_by_the_copy() -> anyhow::Result<()>
+{
+    let redis = OwnRedis::start();
+    let url = fresh_database();
+    // A long lease: while the owner is paused below, nobody takes over.
+    let servers = relaying(2, &url, &redis.url, 20_000);
+    let meeting = Meeting::set_up(&servers[0], "Misja").await?;
+    let id = meeting.id();
+    let moderator =
+        YClient::connect(&servers[0].ws_url(id, "draft", meeting.moderator_token())).await?;
+    moderator.wait_synced().await?;
+    moderator.add_clause("Kraków dla wszystkich");
+    // The copy is loaded for a first observer.
+    let first = YClient::connect(&servers[1].ws_url(id, "draft", &meeting.observer.token)).await?;
+    first.wait_for_text("Kraków dla wszystkich").await?;
+    // A second joins afterwards (through the copy's process, forwarded to
+    // the owner), then the owner stops answering: the copy, which did not
+    // know this member when it was loaded, serves the socket itself.
+    let late = servers[1]
+        .join(id, &meeting.created.observer_invite, "Spóźniona")
+        .await?;
+    servers[0].signal("STOP");
+    let follower = YClient::connect(&servers[1].ws_url(id, "draft", &late.token)).await?;
+    let served = follower
+        .wait_until("the draft from the copy", Duration::from_secs(3), |d| {
+            draft_text(d) == "Kraków dla wszystkich"
+        })
+        .await;
+    servers[0].signal("CONT");
+    served?;
+    // And the owner counts it among the audience.
+    let room =
+        YClient::connect(&servers[0].ws_url(id, "meeting", meeting.moderator_token())).await?;
+    room.wait_until("two observers on the copy", WAIT, |d| {
+        draftroom_tests::observers(d) == Some(2)
+    })
+    .await?;
+    Ok(())
+}

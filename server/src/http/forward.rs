@@ -99,18 +99,14 @@ fn observer_socket_token(req: &Request) -> Option<String> {
     query.remove("token")
 }
 
-/// This process's copy of `meeting`, if `token` is an observer's that the
-/// copy knows.
+/// This process's copy of `meeting`, if `token` is an observer's.
 async fn copy_for_observer(
     app: &AppState,
     meeting: Uuid,
     token: Option<String>,
 ) -> Option<Arc<Meeting>> {
-    let token = token?;
-    let copy = app.hub.replica(meeting).await.ok()?;
-    copy.member_by_token(&token)
-        .is_some_and(|m| m.role == Role::Observer)
-        .then_some(copy)
+    let (copy, member) = app.hub.replica_member(meeting, &token?).await.ok()??;
+    (member.role == Role::Observer).then_some(copy)
 }
 
 /// The refusal when the owner cannot be reached: retried by clients, as

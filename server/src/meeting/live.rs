@@ -18,6 +18,7 @@ use crate::meeting::rights::{self, Command};
 use crate::meeting::shown;
 use crate::meeting::state::{Amendment, MeetingState, Member};
 use crate::room::{Kind, RoomDoc};
+use crate::secrets::SecretHash;
 use crate::store::{self, Store};
 
 /// How long another process's count of observers stands without being
@@ -145,6 +146,14 @@ impl Meeting {
         rooms
     }
 
+    /// Room `name` if it is loaded (the `meeting` room always is).
+    pub async fn loaded_room(&self, name: RoomName) -> Option<Arc<LiveRoom>> {
+        match name {
+            RoomName::Meeting => Some(self.meeting_room.clone()),
+            _ => self.rooms.lock().await.get(&name).cloned(),
+        }
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
@@ -171,6 +180,14 @@ impl Meeting {
         let st = self.state();
         let id = st.by_token.get(&crate::secrets::hash(token))?;
         st.members.get(id).cloned()
+    }
+
+    /// Adds a member this copy of the meeting did not know yet: one who
+    /// joined on the owner after the copy was loaded.
+    pub fn learn_member(&self, member: Member, token_hash: SecretHash) {
+        let mut st = self.state();
+        st.by_token.insert(token_hash, member.id);
+        st.members.entry(member.id).or_insert(member);
     }
 
     /// Opens a room for a new connection (loading it if needed) and counts

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use draftroom_shared::{CodeOpens, Invited, Joined, Language, MeetingCreated, Role, Stage};
+use draftroom_shared::{
+    CodeOpens, Invited, Joined, Language, MeetingCreated, Role, RoomName, Stage,
+};
 use uuid::Uuid;
 
 use crate::clock::now_ms;
@@ -102,15 +104,37 @@ impl Hub {
         Ok(replica)
     }
 
+    /// The copy of meeting `id` and the member holding `token` there. A
+    /// member the copy does not know (who joined on the owner after it was
+    /// loaded) is looked up in the store and learnt.
+    pub async fn replica_member(
+        &self,
+        id: Uuid,
+        token: &str,
+    ) -> Result<Option<(Arc<Meeting>, Member)>, MeetingError> {
+        let copy = self.replica(id).await?;
+        if let Some(m) = copy.member_by_token(token) {
+            return Ok(Some((copy, m)));
+        }
+        let hash = secrets::hash(token);
+        let found = self
+            .store
+            .call(move |c| store::user_by_token(c, id, &hash))
+            .await?;
+        Ok(found.map(|u| {
+            let member = Member::stored(u);
+            copy.learn_member(member.clone(), hash);
+            (copy, member)
+        }))
+    }
+
     /// The loaded room `key` (`{meeting}/{room}`) of a copy, if any.
     async fn replica_room(&self, key: &str) -> Option<Arc<LiveRoom>> {
-        let id = Uuid::parse_str(key.split('/').next()?).ok()?;
+        let (id, name) = key.split_once('/')?;
+        let id = Uuid::parse_str(id).ok()?;
+        let name: RoomName = name.parse().ok()?;
         let replica = self.lock_replicas().get(&id).cloned();
-        replica?
-            .loaded_rooms()
-            .await
-            .into_iter()
-            .find(|r| r.key() == key)
+        replica?.loaded_room(name).await
     }
 
     /// Update `seq` of room `key`, committed by its owner on another

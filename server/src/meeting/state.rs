@@ -11,7 +11,7 @@ use rand::Rng;
 
 use crate::room::RoomDoc;
 use crate::secrets::SecretHash;
-use crate::store::{AmendmentRecord, LoadedMeeting, VersionRecord};
+use crate::store::{AmendmentRecord, LoadedMeeting, UserRecord, VersionRecord};
 
 /// The member a character is credited to when its client ID is bound to
 /// nobody. The copy of such a character is written by a client ID bound to
@@ -210,6 +210,20 @@ pub(crate) fn stored_hash(stored: &[u8]) -> Option<SecretHash> {
     stored.try_into().ok()
 }
 
+impl Member {
+    /// A member as stored; a role this server does not know reads as the
+    /// least.
+    pub fn stored(u: UserRecord) -> Member {
+        Member {
+            id: u.id,
+            name: u.name,
+            role: u.role.parse::<Role>().unwrap_or(Role::Observer),
+            colour: u.colour,
+            joined_at: u.joined_at,
+        }
+    }
+}
+
 impl MeetingState {
     /// The state of a meeting as stored, without its amendments and
     /// versions (read apart). A role or language tag this server does not
@@ -220,14 +234,7 @@ impl MeetingState {
         let mut by_token = HashMap::new();
         for u in loaded.users {
             by_token.insert(stored_hash(&u.token_hash).unwrap_or([0; 32]), u.id);
-            let member = Member {
-                id: u.id,
-                name: u.name,
-                role: u.role.parse::<Role>().unwrap_or(Role::Observer),
-                colour: u.colour,
-                joined_at: u.joined_at,
-            };
-            members.insert(u.id, member);
+            members.insert(u.id, Member::stored(u));
         }
         let m = loaded.meeting;
         MeetingState {

@@ -155,6 +155,31 @@ pub(super) fn uuid_at(r: &Row<'_>, i: usize) -> WriteResult<Uuid> {
     parse_uuid(r.get(i)?, i)
 }
 
+/// A `users` row selected as `id, name, role, colour, token_hash, joined_at`.
+fn user_row(r: &Row<'_>) -> WriteResult<UserRecord> {
+    Ok(UserRecord {
+        id: uuid_at(r, 0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        colour: r.get(3)?,
+        token_hash: r.get(4)?,
+        joined_at: r.get(5)?,
+    })
+}
+
+/// The member of `meeting` whose token hashes to `token_hash`, if any.
+pub fn user_by_token(
+    txn: &Txn,
+    meeting: Uuid,
+    token_hash: &[u8],
+) -> WriteResult<Option<UserRecord>> {
+    txn.query_opt(
+        "SELECT id, name, role, colour, token_hash, joined_at FROM users WHERE token_hash = ?1 AND meeting_id = ?2",
+        args![token_hash.to_vec(), meeting.to_string()],
+        user_row,
+    )
+}
+
 /// Loads a meeting with its members and bindings; `None` if it does not exist.
 pub fn load_meeting(txn: &Txn, id: Uuid) -> WriteResult<Option<LoadedMeeting>> {
     let key = id.to_string();
@@ -180,16 +205,7 @@ pub fn load_meeting(txn: &Txn, id: Uuid) -> WriteResult<Option<LoadedMeeting>> {
     let users = txn.query(
         "SELECT id, name, role, colour, token_hash, joined_at FROM users WHERE meeting_id = ?1 ORDER BY joined_at, rowid",
         args![key],
-        |r| {
-            Ok(UserRecord {
-                id: uuid_at(r, 0)?,
-                name: r.get(1)?,
-                role: r.get(2)?,
-                colour: r.get(3)?,
-                token_hash: r.get(4)?,
-                joined_at: r.get(5)?,
-            })
-        },
+        user_row,
     )?;
     let bindings = txn.query(
         "SELECT client_id, user_id FROM client_bindings WHERE meeting_id = ?1",

@@ -10,6 +10,8 @@
 #   bench/run.sh saturation             # the raw send() ceiling, then 1,000 followers at 1,000 keystrokes/s
 #   bench/run.sh soak [CYCLES]          # connect/type/disconnect cycles over 100 meetings in 20 rounds, rooms unloading between; default 20000
 #   bench/run.sh audience [OBSERVERS] [LABEL]  # observers join over HTTP and open meeting and draft; default 1000,5000,10000
+#   bench/run.sh cluster [OBSERVERS]    # 3 processes on PostgreSQL + Redis, N observers joining at each, then typing;
+#                                       # beside Hocuspocus 4.7 on 3 processes with its Redis extension; default 1000,5000
 #   bench/run.sh smoke                  # a short fan-out and audience against Draftroom only (CI)
 #
 # DRAFTROOM_BIN=path runs the scenarios against that server binary (another
@@ -36,7 +38,12 @@ load=$target_dir/release/draftroom-load
 data=$(mktemp -d)
 servers=0
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
+services=0
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if ((services)); then services_stop; fi
+  rm -rf "$data"
+}
 trap cleanup EXIT
 
 start_draftroom() {
@@ -76,7 +83,68 @@ start_peer() {
   peer_url="ws://127.0.0.1:$port"
 }
 
+# Three processes of Draftroom on one fresh PostgreSQL database and one
+# Redis (both started by tests/services.sh); their URLs and PIDs.
+start_draftroom_cluster() {
+  local db="bench_$servers$RANDOM"
+  "$DRAFTROOM_TEST_PG_BIN/psql" -q "$DRAFTROOM_TEST_POSTGRES" -c "CREATE DATABASE $db" >/dev/null
+  local url=${DRAFTROOM_TEST_POSTGRES%/*}/$db
+  cluster_urls=() cluster_pids=()
+  for _ in 1 2 3; do
+    start_draftroom --postgres "$url" --redis "$DRAFTROOM_TEST_REDIS"
+    cluster_urls+=("$draftroom_url") cluster_pids+=("$draftroom_pid")
+  done
+}
+
+# Three Hocuspocus processes sharing the same Redis.
+start_hocuspocus_cluster() {
+  cluster_urls=() cluster_pids=()
+  for i in 1 2 3; do
+    local port=$((20000 + RANDOM % 20000))
+    bench/peer/hocuspocus.sh "$port" "$DRAFTROOM_TEST_REDIS" >"$data/hocuspocus-$i.out" 2>&1 &
+    pids+=($!)
+    cluster_urls+=("ws://127.0.0.1:$port") cluster_pids+=($!)
+    for _ in $(seq 600); do
+      grep -q 'running at' "$data/hocuspocus-$i.out" 2>/dev/null && break
+      sleep 0.1
+    done
+  done
+}
+
+stop_cluster() {
+  for p in "${cluster_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${cluster_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+
+joined() { local IFS=,; echo "$*"; }
+
 case "$scenario" in
+  cluster)
+    observers=${2:-1000,5000}
+    # shellcheck source=../tests/services.sh
+    source tests/services.sh
+    services=1
+    services_start >&2
+    # Each observer holds two sockets in its server process and two in its
+    # part of the generator (Hocuspocus: one, both documents on it).
+    fit=$(( ($(ulimit -n) - 200) / 2 ))
+    for n in ${observers//,/ }; do
+      if (( n > fit )); then
+        echo "$n observers need $((2 * n)) sockets in each process; the descriptor limit is $(ulimit -n): running $fit" >&2
+        n=$fit
+      fi
+      start_draftroom_cluster
+      "$load" cluster --servers "draftroom=$(joined "${cluster_urls[@]}")" \
+        --server-pids "$(joined "${cluster_pids[@]}")" --redis-pid "$DRAFTROOM_TEST_REDIS_PID" \
+        --observers "$n" --json "$results/cluster-draftroom-$n.json" || true
+      stop_cluster
+      start_hocuspocus_cluster
+      "$load" cluster --servers "hocuspocus=$(joined "${cluster_urls[@]}")" \
+        --server-pids "$(joined "${cluster_pids[@]}")" --redis-pid "$DRAFTROOM_TEST_REDIS_PID" \
+        --observers "$n" --json "$results/cluster-hocuspocus-$n.json" || true
+      stop_cluster
+    done
+    ;;
   smoke)
     start_draftroom
     "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
@@ -169,7 +237,7 @@ case "$scenario" in
       --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
     ;;
   *)
-    echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, soak, audience, smoke)" >&2
+    echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, soak, audience, cluster, smoke)" >&2
     exit 2
     ;;
 esac

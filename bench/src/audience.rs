@@ -245,8 +245,9 @@ struct Kept {
     meeting: Option<Doc>,
 }
 
-/// The draft as the moderator writes it: its first update and its text.
-fn draft(client_id: u64) -> anyhow::Result<(Vec<u8>, String)> {
+/// The draft as the moderator writes it: the moderator's document, its
+/// first update and its text.
+pub(crate) fn draft(client_id: u64) -> anyhow::Result<(Doc, Vec<u8>, String)> {
     let doc = client::doc(Some(client_id));
     let update = {
         let mut txn = doc.transact_mut();
@@ -266,11 +267,11 @@ fn draft(client_id: u64) -> anyhow::Result<(Vec<u8>, String)> {
     if text.is_empty() {
         bail!("the draft did not come out");
     }
-    Ok((update, text))
+    Ok((doc, update, text))
 }
 
 /// The draft's text: the clauses' texts in order, joined by a blank line.
-fn draft_text(doc: &Doc) -> String {
+pub(crate) fn draft_text(doc: &Doc) -> String {
     let txn = doc.transact();
     let Some(clauses) = txn.get_array("clauses") else {
         return String::new();
@@ -299,7 +300,7 @@ fn presence(client_id: u64, json: &str) -> Vec<u8> {
 
 /// The stock client's answer to the server's sync step 1: what it has that
 /// the server lacks. Its writes were sent as updates already, so: nothing.
-fn empty_step2() -> Vec<u8> {
+pub(crate) fn empty_step2() -> Vec<u8> {
     Message::Sync(SyncMessage::SyncStep2(Update::new().encode_v1())).encode_v1()
 }
 
@@ -461,14 +462,14 @@ async fn late_joiner(base: &str, meeting: &str, invite: &str) -> anyhow::Result<
     }
 }
 
-fn percentile_ms(sorted: &[u64], p: f64) -> f64 {
+pub(crate) fn percentile_ms(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize] as f64 / 1e3
 }
 
-fn mib(kib: u64) -> f64 {
+pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
@@ -493,7 +494,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let observer_invite = field("observer_invite")?;
     let participant_invite = field("participant_invite")?;
     let moderator_id = u64::from(crate::fanout::rand_u32());
-    let (update, text) = draft(moderator_id)?;
+    let (_, update, text) = draft(moderator_id)?;
     let expected = Arc::new(text);
     let (stop_tx, stop) = watch::channel(false);
 

@@ -33,6 +33,14 @@ const SOURCES: u32 = 8;
 /// Connects to `url` from the next loopback source address, with small
 /// buffers, and sends sync step 1 (empty state).
 pub async fn connect(url: &str) -> anyhow::Result<Ws> {
+    let mut ws = connect_quiet(url).await?;
+    let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+    ws.send(WsMessage::Binary(step1.into())).await?;
+    Ok(ws)
+}
+
+/// Connects as [`connect`] does, and sends nothing.
+pub async fn connect_quiet(url: &str) -> anyhow::Result<Ws> {
     let rest = url.strip_prefix("ws://").context("ws:// URL")?;
     let hostport = rest.split('/').next().context("host")?;
     let addr: SocketAddr = tokio::net::lookup_host(hostport)
@@ -53,10 +61,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Ws> {
         .read_buffer_size(4096)
         .write_buffer_size(0)
         .max_message_size(Some(64 << 20));
-    let (mut ws, _) =
-        tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
-    let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
-    ws.send(WsMessage::Binary(step1.into())).await?;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
     Ok(ws)
 }
 

@@ -13,6 +13,7 @@
 mod audience;
 mod ceiling;
 mod client;
+mod cluster;
 mod common;
 mod fanout;
 mod history;
@@ -51,6 +52,9 @@ enum Scenario {
     Soak(soak::Args),
     Audience(audience::Args),
     Ceiling(ceiling::Args),
+    Cluster(cluster::Args),
+    #[command(hide = true)]
+    ClusterPart(cluster::Part),
     #[command(hide = true)]
     RawServer(ceiling::RawServer),
 }
@@ -64,6 +68,8 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Soak(args) => args.run().await,
         Scenario::Audience(args) => args.run().await,
         Scenario::Ceiling(args) => args.run().await,
+        Scenario::Cluster(args) => args.run().await,
+        Scenario::ClusterPart(args) => args.run().await,
         Scenario::RawServer(args) => args.run(),
     }
 }

@@ -10,8 +10,9 @@
 #   bench/run.sh saturation             # the raw send() ceiling, then 1,000 followers at 1,000 keystrokes/s
 #   bench/run.sh soak [CYCLES]          # connect/type/disconnect cycles over 100 meetings in 20 rounds, rooms unloading between; default 20000
 #   bench/run.sh audience [OBSERVERS] [LABEL]  # observers join over HTTP and open meeting and draft; default 1000,5000,10000
-#   bench/run.sh cluster [OBSERVERS]    # 3 processes on PostgreSQL + Redis, N observers joining at each, then typing;
-#                                       # beside Hocuspocus 4.7 on 3 processes with its Redis extension; default 1000,5000
+#   bench/run.sh cluster [OBSERVERS] [SERVERS]  # 3 processes on PostgreSQL + Redis, N observers joining at each, then
+#                                       # typing; beside Hocuspocus 4.7 on 3 processes with its Redis extension;
+#                                       # default 1000,5000 and draftroom,hocuspocus
 #   bench/run.sh smoke                  # a short fan-out and audience against Draftroom only (CI)
 #
 # DRAFTROOM_BIN=path runs the scenarios against that server binary (another
@@ -121,6 +122,7 @@ joined() { local IFS=,; echo "$*"; }
 case "$scenario" in
   cluster)
     observers=${2:-1000,5000}
+    set -- "$1" "$observers" "${3:-draftroom,hocuspocus}"
     # shellcheck source=../tests/services.sh
     source tests/services.sh
     services=1
@@ -133,16 +135,13 @@ case "$scenario" in
         echo "$n observers need $((2 * n)) sockets in each process; the descriptor limit is $(ulimit -n): running $fit" >&2
         n=$fit
       fi
-      start_draftroom_cluster
-      "$load" cluster --servers "draftroom=$(joined "${cluster_urls[@]}")" \
-        --server-pids "$(joined "${cluster_pids[@]}")" --redis-pid "$DRAFTROOM_TEST_REDIS_PID" \
-        --observers "$n" --json "$results/cluster-draftroom-$n.json" || true
-      stop_cluster
-      start_hocuspocus_cluster
-      "$load" cluster --servers "hocuspocus=$(joined "${cluster_urls[@]}")" \
-        --server-pids "$(joined "${cluster_pids[@]}")" --redis-pid "$DRAFTROOM_TEST_REDIS_PID" \
-        --observers "$n" --json "$results/cluster-hocuspocus-$n.json" || true
-      stop_cluster
+      for kind in ${3//,/ }; do
+        "start_${kind}_cluster"
+        "$load" cluster --servers "$kind=$(joined "${cluster_urls[@]}")" \
+          --server-pids "$(joined "${cluster_pids[@]}")" --redis-pid "$DRAFTROOM_TEST_REDIS_PID" \
+          --observers "$n" --json "$results/cluster-$kind-$n.json" || true
+        stop_cluster
+      done
     done
     ;;
   smoke)

@@ -436,7 +436,10 @@ async fn observe(
                     answer
                 };
                 let ws = if socket == 0 { &mut first } else { &mut second };
-                ws.as_mut().unwrap().send(WsMessage::Binary(out.into())).await?;
+                ws.as_mut()
+                    .unwrap()
+                    .send(WsMessage::Binary(out.into()))
+                    .await?;
             }
             (Some(0), Some(step @ (1 | 2))) => {
                 if synced_us > 0 {
@@ -458,9 +461,7 @@ async fn observe(
                 if stepped == [true, true] && draft_text(&doc) == shared.expected {
                     synced_us = start.elapsed().as_micros().max(1) as u64;
                     shared.synced.fetch_add(1, Ordering::AcqRel);
-                    shared
-                        .last_synced_us
-                        .fetch_max(now_us(), Ordering::AcqRel);
+                    shared.last_synced_us.fetch_max(now_us(), Ordering::AcqRel);
                     permit = None;
                 }
             }
@@ -818,7 +819,10 @@ impl Sampler {
 
     fn stop(self) -> Vec<u64> {
         self.task.abort();
-        self.peaks.iter().map(|p| p.load(Ordering::Relaxed)).collect()
+        self.peaks
+            .iter()
+            .map(|p| p.load(Ordering::Relaxed))
+            .collect()
     }
 }
 
@@ -986,7 +990,9 @@ impl Args {
                 r.processes,
                 n,
                 r.all_synced_s
-                    .map_or("NOT within the cap".to_owned(), |s| format!("after {s:.2} s")),
+                    .map_or("NOT within the cap".to_owned(), |s| format!(
+                        "after {s:.2} s"
+                    )),
                 r.rss_peak_total_mib,
                 r.cpu_storm_total_s,
                 r.cpu_typing_total_s,
@@ -995,7 +1001,17 @@ impl Args {
             );
             println!(
                 "  {:<8} {:>7} {:>8} {:>12} {:>16} {:>9} {:>9} {:>9} {:>5} {:>8} {:>12}",
-                "process", "writer", "synced", "all synced s", "sync p50/max ms", "p50 ms", "p99 ms", "max ms", "all", "RSS MiB", "CPU s"
+                "process",
+                "writer",
+                "synced",
+                "all synced s",
+                "sync p50/max ms",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "all",
+                "RSS MiB",
+                "CPU s"
             );
             for p in &r.per_process {
                 let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
@@ -1014,7 +1030,8 @@ impl Args {
                     format!("{:.1}+{:.1}", p.cpu_storm_s, p.cpu_typing_s),
                 );
             }
-            if let (Some(a), Some(b)) = (r.other_process_extra_p50_ms, r.other_process_extra_p99_ms) {
+            if let (Some(a), Some(b)) = (r.other_process_extra_p50_ms, r.other_process_extra_p99_ms)
+            {
                 println!(
                     "  a follower on another process than the writer's: {a:+.1} ms at the median, {b:+.1} ms at p99"
                 );

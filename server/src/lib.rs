@@ -199,6 +199,7 @@ async fn take_relayed(state: Arc<AppState>, mut heard: tokio::sync::mpsc::Receiv
                 process,
                 count,
             }) => state.hub.remote_audience(&key, process, count as usize),
+            Heard::Message(Relayed::Member { key, user }) => state.hub.relayed_member(&key, user),
             // What was missed while not subscribed is in the database.
             Heard::Subscribed => state.hub.catch_up_replicas().await,
         }

@@ -63,6 +63,9 @@ pub struct Cluster {
     publisher: OnceLock<Arc<relay::Publisher>>,
     /// Owners' addresses last seen taking connections, and when.
     alive: Mutex<HashMap<String, std::time::Instant>>,
+    /// Other processes' meetings as last read from the lease table, and
+    /// when: asked again after [`Cluster::owner_ttl`].
+    seen: Mutex<HashMap<Uuid, (String, i64, std::time::Instant)>>,
 }
 
 impl Cluster {
@@ -82,6 +85,7 @@ impl Cluster {
             owned: Mutex::default(),
             publisher: OnceLock::new(),
             alive: Mutex::default(),
+            seen: Mutex::default(),
         }
     }
 
@@ -155,6 +159,16 @@ impl Cluster {
         if let Some(fence) = self.fence(meeting) {
             return Ok(Owner::Here(fence));
         }
+        if let Some((address, epoch, _)) = self
+            .seen()
+            .get(&meeting)
+            .filter(|(_, _, at)| at.elapsed() < self.owner_ttl())
+        {
+            return Ok(Owner::There {
+                address: address.clone(),
+                epoch: *epoch,
+            });
+        }
         let (process, address) = (self.process, self.address().to_owned());
         let lease_ms = self.lease.as_millis() as i64;
         let claimed = self
@@ -171,9 +185,31 @@ impl Cluster {
                     epoch,
                 })
             }
-            Ownership::Theirs { address, epoch, .. } => Owner::There { address, epoch },
+            Ownership::Theirs { address, epoch, .. } => {
+                self.seen()
+                    .insert(meeting, (address.clone(), epoch, std::time::Instant::now()));
+                Owner::There { address, epoch }
+            }
             Ownership::NoSuchMeeting => Owner::Unknown,
         })
+    }
+
+    /// How long another process's lease, once read, is taken as it was: a
+    /// third of a lease, at most a second. A meeting taken over meanwhile
+    /// is found when its old owner refuses connections or turns a
+    /// forwarded request away; nothing commits under a stale lease anyway.
+    fn owner_ttl(&self) -> Duration {
+        (self.lease / 3).min(Duration::from_secs(1))
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (String, i64, std::time::Instant)>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets where `meeting` was last seen run: the next request reads
+    /// the lease table again.
+    pub fn forget_owner(&self, meeting: Uuid) {
+        self.seen().remove(&meeting);
     }
 
     /// [`Cluster::owner`], taking the meeting over at once if its owner's
@@ -220,6 +256,7 @@ impl Cluster {
     /// refuses connections (the process is gone), without waiting for its
     /// lease to expire; answers where the meeting runs now.
     pub async fn take_over(&self, meeting: Uuid, epoch: i64) -> Result<Owner, StoreError> {
+        self.forget_owner(meeting);
         let (process, address) = (self.process, self.address().to_owned());
         let lease_ms = self.lease.as_millis() as i64;
         let taken = self

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::store::Announce;
+use crate::store::{Announce, UserRecord};
 
 /// The deadline of every call to Redis.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -64,13 +64,26 @@ pub enum Relayed {
         /// Its observers.
         count: u64,
     },
+    /// A member stored by the owner of meeting `key` (its id), for the
+    /// copies to know its token.
+    Member {
+        /// The meeting.
+        key: String,
+        /// The member as stored (with its token's hash, never the token).
+        user: UserRecord,
+    },
 }
 
 impl Relayed {
     /// `kind (1: update, 2: presence) | key length (u16) | key | seq (u64)
     /// | payload`, integers big-endian.
+    ///
+    /// A member's payload: id (16 bytes) | token hash (32) | role length
+    /// (u8) | role | colour length (u8) | colour | name; its seq is when it
+    /// joined.
     pub fn encode(&self) -> Vec<u8> {
         let process;
+        let member;
         let (kind, key, seq, payload) = match self {
             Relayed::Update { key, seq, update } => (1u8, key, *seq, update.as_slice()),
             Relayed::Presence { key, frame } => (2u8, key, 0, frame.as_slice()),
@@ -81,6 +94,18 @@ impl Relayed {
             } => {
                 process = *p.as_bytes();
                 (3u8, key, *count, &process[..])
+            }
+            Relayed::Member { key, user } => {
+                let mut out = Vec::with_capacity(64 + user.name.len());
+                out.extend_from_slice(user.id.as_bytes());
+                out.extend_from_slice(&user.token_hash);
+                for short in [&user.role, &user.colour] {
+                    out.push(short.len().min(255) as u8);
+                    out.extend_from_slice(&short.as_bytes()[..short.len().min(255)]);
+                }
+                out.extend_from_slice(user.name.as_bytes());
+                member = out;
+                (4u8, key, user.joined_at as u64, member.as_slice())
             }
         };
         let mut out = Vec::with_capacity(11 + key.len() + payload.len());
@@ -115,6 +140,10 @@ impl Relayed {
                 process: uuid::Uuid::from_slice(&payload).ok()?,
                 count: seq,
             }),
+            4 => Some(Relayed::Member {
+                key,
+                user: decode_member(&payload, seq as i64)?,
+            }),
             _ => None,
         }
     }
@@ -124,10 +153,37 @@ impl Relayed {
         let key = match self {
             Relayed::Update { key, .. }
             | Relayed::Presence { key, .. }
-            | Relayed::Audience { key, .. } => key,
+            | Relayed::Audience { key, .. }
+            | Relayed::Member { key, .. } => key,
         };
         format!("{PREFIX}{}", key.split('/').next().unwrap_or(""))
     }
+}
+
+/// A member's payload (see [`Relayed::encode`]); None if it is not one.
+fn decode_member(payload: &[u8], joined_at: i64) -> Option<UserRecord> {
+    let id = uuid::Uuid::from_slice(payload.get(..16)?).ok()?;
+    let token_hash = payload.get(16..48)?.to_vec();
+    let mut rest = payload.get(48..)?;
+    let mut short = || {
+        let (&len, tail) = rest.split_first()?;
+        let text = std::str::from_utf8(tail.get(..len as usize)?)
+            .ok()?
+            .to_owned();
+        rest = &tail[len as usize..];
+        Some(text)
+    };
+    let role = short()?;
+    let colour = short()?;
+    let name = std::str::from_utf8(rest).ok()?.to_owned();
+    Some(UserRecord {
+        id,
+        name,
+        role,
+        colour,
+        token_hash,
+        joined_at,
+    })
 }
 
 /// Publishes what this process's meetings commit; hands the messages to a
@@ -174,6 +230,13 @@ impl Announce for Publisher {
             key: meeting.to_string(),
             process: self.process,
             count: count as u64,
+        });
+    }
+
+    fn member(&self, meeting: uuid::Uuid, user: &UserRecord) {
+        self.send(Relayed::Member {
+            key: meeting.to_string(),
+            user: user.clone(),
         });
     }
 }
@@ -290,6 +353,17 @@ mod tests {
                 process: uuid::Uuid::from_u128(9),
                 count: 5000,
             },
+            Relayed::Member {
+                key: "7c1b1f7e-0000-4000-8000-000000000001".into(),
+                user: UserRecord {
+                    id: uuid::Uuid::from_u128(7),
+                    name: "Zażółć gęślą jaźń 🏛️".into(),
+                    role: "observer".into(),
+                    colour: "#1b6f5c".into(),
+                    token_hash: (0..32).collect(),
+                    joined_at: 1_764_000_000_000,
+                },
+            },
         ] {
             assert_eq!(Relayed::decode(&m.encode()), Some(m.clone()));
             assert_eq!(
@@ -302,6 +376,8 @@ mod tests {
             &[1],
             &[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             &[1, 0, 9, b'a'],
+            // A member cut short of its token hash.
+            &[4, 0, 1, b'm', 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3],
         ] {
             assert_eq!(Relayed::decode(garbage), None, "{garbage:?}");
         }

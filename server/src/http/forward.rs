@@ -69,7 +69,15 @@ pub(crate) async fn to_owner(
                 return next.run(req).await;
             }
             match connect(&address).await {
-                Ok(stream) => forward_on(stream, cluster, req, &address, client).await,
+                Ok(stream) => {
+                    let response = forward_on(stream, cluster, req, &address, client).await;
+                    // The owner gone quiet or no longer the owner: where
+                    // the meeting runs is read again next time.
+                    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                        cluster.forget_owner(meeting);
+                    }
+                    response
+                }
                 // Nothing listens there: the owner is gone. Its meeting is
                 // taken over now rather than when its lease expires (its
                 // epoch rises, so nothing more of it would commit).
@@ -79,7 +87,10 @@ pub(crate) async fn to_owner(
                         _ => owner_unreachable(&address, e),
                     }
                 }
-                Err(e) => owner_unreachable(&address, e),
+                Err(e) => {
+                    cluster.forget_owner(meeting);
+                    owner_unreachable(&address, e)
+                }
             }
         }
         Err(e) => AppError::from(e).into_response(),

@@ -22,7 +22,7 @@ use crate::meeting::{
 use crate::room::{Kind, RoomDoc};
 use crate::secrets::{self, join_code};
 use crate::store::owners::{self, Ownership};
-use crate::store::{self, Fence, MeetingRecord, Store};
+use crate::store::{self, Fence, MeetingRecord, Store, UserRecord};
 
 /// All meetings the server has loaded, and the store behind them.
 pub struct Hub {
@@ -126,6 +126,20 @@ impl Hub {
             copy.learn_member(member.clone(), hash);
             (copy, member)
         }))
+    }
+
+    /// A member stored by the owner of meeting `key` on another process:
+    /// this process's copy of it, if it has one, learns the member.
+    pub fn relayed_member(&self, key: &str, user: UserRecord) {
+        let Ok(id) = Uuid::parse_str(key) else {
+            return;
+        };
+        let Some(hash) = stored_hash(&user.token_hash) else {
+            return;
+        };
+        if let Some(copy) = self.lock_replicas().get(&id).cloned() {
+            copy.learn_member(Member::stored(user), hash);
+        }
     }
 
     /// The loaded room `key` (`{meeting}/{room}`) of a copy, if any.

@@ -29,7 +29,7 @@ pub struct MeetingRecord {
 }
 
 /// One member of a meeting, as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// The member's id.
     pub id: Uuid,

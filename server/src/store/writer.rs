@@ -49,6 +49,9 @@ pub trait Announce: Send + Sync {
     fn presence(&self, key: &str, frame: &[u8]);
     /// How many observers this process's copy of `meeting` serves now.
     fn audience(&self, meeting: uuid::Uuid, count: usize);
+    /// Member `user` of `meeting` is stored (copies of the meeting learn
+    /// its token before the member's sockets arrive).
+    fn member(&self, meeting: uuid::Uuid, user: &crate::store::UserRecord);
 }
 
 /// Stops the writer thread once every job queued before has been committed.

@@ -65,10 +65,14 @@ impl Meeting {
             joined_at: now_ms(),
         };
         let record = user_record(&member, &token);
+        let stored = record.clone();
         let id = self.id;
         self.store()
-            .call(move |c| store::insert_user(c, id, &record))
+            .call(move |c| store::insert_user(c, id, &stored))
             .await?;
+        if let Some(announce) = self.store().announce() {
+            announce.member(id, &record);
+        }
         // An observer is not shown by name: the audience is a count of
         // those connected (see `audience`), so this join costs the clients
         // in the room nothing.

@@ -101,7 +101,9 @@ start_draftroom_cluster() {
 start_hocuspocus_cluster() {
   cluster_urls=() cluster_pids=()
   for i in 1 2 3; do
-    local port=$((20000 + RANDOM % 20000))
+    # A port nothing listens on now (the kernel's choice, given back).
+    local port
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     bench/peer/hocuspocus.sh "$port" "$DRAFTROOM_TEST_REDIS" >"$data/hocuspocus-$i.out" 2>&1 &
     pids+=($!)
     cluster_urls+=("ws://127.0.0.1:$port") cluster_pids+=($!)
@@ -109,6 +111,11 @@ start_hocuspocus_cluster() {
       grep -q 'running at' "$data/hocuspocus-$i.out" 2>/dev/null && break
       sleep 0.1
     done
+    if ! grep -q 'running at' "$data/hocuspocus-$i.out"; then
+      echo "Hocuspocus $i did not start:" >&2
+      cat "$data/hocuspocus-$i.out" >&2
+      exit 1
+    fi
   done
 }
 

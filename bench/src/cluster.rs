@@ -207,6 +207,9 @@ pub struct ProcessRow {
     /// One observer's arrival to its being synced, median and worst, ms.
     pub sync_p50_ms: f64,
     pub sync_max_ms: f64,
+    /// Draftroom: its `POST …/join`, median and worst, ms (0 for Hocuspocus).
+    pub join_p50_ms: f64,
+    pub join_max_ms: f64,
     /// Keystroke latency to its observers, ms.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
@@ -324,6 +327,16 @@ fn hocuspocus_docs(suffix: &str) -> [String; 2] {
     [format!("meeting-{suffix}"), format!("draft-{suffix}")]
 }
 
+/// What one observer saw.
+struct Observed {
+    /// Draft frames received after it synced, stamped (µs since the epoch).
+    frames: Vec<(u64, Bytes)>,
+    /// Microseconds from its arrival to its being synced.
+    synced_us: u64,
+    /// Microseconds its join over HTTP took (0: none, Hocuspocus).
+    joined_us: u64,
+}
+
 /// What a part's observers share.
 struct Shared {
     kind: String,
@@ -347,13 +360,14 @@ async fn observe(
     index: usize,
     gate: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<(Vec<(u64, Bytes)>, u64)> {
+) -> anyhow::Result<Observed> {
     let permit = gate.acquire_owned().await?;
     let start = Instant::now();
     // Sockets, and the document names each frame may carry (Hocuspocus).
     let hocuspocus = shared.kind == "hocuspocus";
     let names = hocuspocus_docs(&shared.room);
     let mut sockets = Vec::new();
+    let mut joined_us = 0;
     if hocuspocus {
         let mut ws = client::connect_quiet(&shared.url).await?;
         for name in &names {
@@ -373,6 +387,7 @@ async fn observe(
         )
         .await?;
         let token = joined["token"].as_str().context("token")?;
+        joined_us = start.elapsed().as_micros().max(1) as u64;
         let ws = shared.url.replacen("http", "ws", 1);
         let room = &shared.room;
         let meeting_url = format!("{ws}/ws/{room}/meeting?token={token}");
@@ -453,10 +468,10 @@ async fn observe(
                 if *step == 1 {
                     stepped[room] = true;
                 }
-                if room == 1 {
-                    if let Some(u) = client::update_of(&body) {
-                        doc.transact_mut().apply_update(Update::decode_v1(&u)?)?;
-                    }
+                if room == 1
+                    && let Some(u) = client::update_of(&body)
+                {
+                    doc.transact_mut().apply_update(Update::decode_v1(&u)?)?;
                 }
                 if stepped == [true, true] && draft_text(&doc) == shared.expected {
                     synced_us = start.elapsed().as_micros().max(1) as u64;
@@ -471,7 +486,11 @@ async fn observe(
         }
     }
     drop(permit);
-    Ok((kept, synced_us))
+    Ok(Observed {
+        frames: kept,
+        synced_us,
+        joined_us,
+    })
 }
 
 impl Part {
@@ -556,10 +575,15 @@ impl Part {
         stop_tx.send_replace(true);
         let mut latencies: Vec<u64> = Vec::new();
         let mut syncs: Vec<u64> = Vec::new();
+        let mut joins: Vec<u64> = Vec::new();
         let mut delivered_all = true;
         let mut failed = 0;
         for t in tasks {
-            let (frames, synced_us) = match t.await? {
+            let Observed {
+                frames,
+                synced_us,
+                joined_us,
+            } = match t.await? {
                 Ok(r) => r,
                 Err(_) => {
                     failed += 1;
@@ -568,6 +592,7 @@ impl Part {
                 }
             };
             syncs.push(synced_us);
+            joins.push(joined_us);
             let Some(sent) = &sent else { continue };
             let mut k = 0;
             let mut last = 0u32;
@@ -590,6 +615,7 @@ impl Part {
         }
         latencies.sort_unstable();
         syncs.sort_unstable();
+        joins.sort_unstable();
         let typed = Typed {
             p50_ms: percentile_ms(&latencies, 0.50),
             p99_ms: percentile_ms(&latencies, 0.99),
@@ -602,6 +628,8 @@ impl Part {
             "typed": typed,
             "sync_p50_ms": percentile_ms(&syncs, 0.5),
             "sync_max_ms": percentile_ms(&syncs, 1.0),
+            "join_p50_ms": percentile_ms(&joins, 0.5),
+            "join_max_ms": percentile_ms(&joins, 1.0),
         });
         out.write_all((report.to_string() + "\n").as_bytes())
             .await?;
@@ -888,17 +916,22 @@ async fn run(args: &Args, n: usize) -> anyhow::Result<Row> {
     } else {
         false
     };
-    let mut typed: Vec<(Option<Typed>, f64, f64)> = Vec::new();
+    let mut typed: Vec<(Option<Typed>, [f64; 4])> = Vec::new();
     for p in &mut parts {
         if typing {
             let v: serde_json::Value = p.hear().await?;
+            let ms = |k: &str| v[k].as_f64().unwrap_or(0.0);
             typed.push((
                 serde_json::from_value(v["typed"].clone()).ok(),
-                v["sync_p50_ms"].as_f64().unwrap_or(0.0),
-                v["sync_max_ms"].as_f64().unwrap_or(0.0),
+                [
+                    ms("sync_p50_ms"),
+                    ms("sync_max_ms"),
+                    ms("join_p50_ms"),
+                    ms("join_max_ms"),
+                ],
             ));
         } else {
-            typed.push((None, 0.0, 0.0));
+            typed.push((None, [0.0; 4]));
         }
     }
     let cpu2 = cpu(&args.server_pids);
@@ -917,23 +950,27 @@ async fn run(args: &Args, n: usize) -> anyhow::Result<Row> {
         .iter()
         .zip(&typed)
         .enumerate()
-        .map(|(i, (s, (t, sync_p50, sync_max)))| ProcessRow {
-            process: i,
-            writer_here: i == 0,
-            synced: s.synced,
-            failed: s.failed + t.as_ref().map_or(0, |t| t.failed),
-            all_synced_s: (s.synced == n)
-                .then(|| s.last_synced_unix_us.saturating_sub(go) as f64 / 1e6),
-            sync_p50_ms: *sync_p50,
-            sync_max_ms: *sync_max,
-            p50_ms: t.as_ref().map(|t| t.p50_ms),
-            p99_ms: t.as_ref().map(|t| t.p99_ms),
-            max_ms: t.as_ref().map(|t| t.max_ms),
-            delivered_all: t.as_ref().is_some_and(|t| t.delivered_all),
-            rss_peak_mib: peaks.get(i).copied().map_or(0.0, mib),
-            cpu_storm_s: cpu1.get(i).zip(cpu0.get(i)).map_or(0.0, |(b, a)| b - a),
-            cpu_typing_s: cpu2.get(i).zip(cpu1.get(i)).map_or(0.0, |(b, a)| b - a),
-        })
+        .map(
+            |(i, (s, (t, [sync_p50, sync_max, join_p50, join_max])))| ProcessRow {
+                process: i,
+                writer_here: i == 0,
+                synced: s.synced,
+                failed: s.failed + t.as_ref().map_or(0, |t| t.failed),
+                all_synced_s: (s.synced == n)
+                    .then(|| s.last_synced_unix_us.saturating_sub(go) as f64 / 1e6),
+                sync_p50_ms: *sync_p50,
+                sync_max_ms: *sync_max,
+                join_p50_ms: *join_p50,
+                join_max_ms: *join_max,
+                p50_ms: t.as_ref().map(|t| t.p50_ms),
+                p99_ms: t.as_ref().map(|t| t.p99_ms),
+                max_ms: t.as_ref().map(|t| t.max_ms),
+                delivered_all: t.as_ref().is_some_and(|t| t.delivered_all),
+                rss_peak_mib: peaks.get(i).copied().map_or(0.0, mib),
+                cpu_storm_s: cpu1.get(i).zip(cpu0.get(i)).map_or(0.0, |(b, a)| b - a),
+                cpu_typing_s: cpu2.get(i).zip(cpu1.get(i)).map_or(0.0, |(b, a)| b - a),
+            },
+        )
         .collect();
     let extra = |f: fn(&ProcessRow) -> Option<f64>| -> Option<f64> {
         let own = f(per_process.first()?)?;
@@ -1000,11 +1037,12 @@ impl Args {
                     .map_or(String::new(), |c| format!("; Redis CPU {c:.1} s")),
             );
             println!(
-                "  {:<8} {:>7} {:>8} {:>12} {:>16} {:>9} {:>9} {:>9} {:>5} {:>8} {:>12}",
+                "  {:<8} {:>7} {:>8} {:>12} {:>16} {:>16} {:>9} {:>9} {:>9} {:>5} {:>8} {:>12}",
                 "process",
                 "writer",
                 "synced",
                 "all synced s",
+                "join p50/max ms",
                 "sync p50/max ms",
                 "p50 ms",
                 "p99 ms",
@@ -1016,11 +1054,12 @@ impl Args {
             for p in &r.per_process {
                 let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
                 println!(
-                    "  {:<8} {:>7} {:>8} {:>12} {:>16} {:>9} {:>9} {:>9} {:>5} {:>8.0} {:>12}",
+                    "  {:<8} {:>7} {:>8} {:>12} {:>16} {:>16} {:>9} {:>9} {:>9} {:>5} {:>8.0} {:>12}",
                     p.process,
                     if p.writer_here { "yes" } else { "" },
                     p.synced,
                     p.all_synced_s.map_or("-".to_owned(), |s| format!("{s:.2}")),
+                    format!("{:.0}/{:.0}", p.join_p50_ms, p.join_max_ms),
                     format!("{:.0}/{:.0}", p.sync_p50_ms, p.sync_max_ms),
                     ms(p.p50_ms),
                     ms(p.p99_ms),

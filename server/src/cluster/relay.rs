@@ -32,6 +32,9 @@ pub const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
 /// take them from the database).
 const BACKLOG: usize = 65_536;
 
+/// At most this many messages are published in one round trip.
+const PIPELINE: usize = 512;
+
 /// The channels' prefix; a meeting's channel is `draftroom:{meeting}`.
 const PREFIX: &str = "draftroom:";
 
@@ -260,14 +263,20 @@ async fn publish(client: redis::Client, mut rx: mpsc::Receiver<Relayed>) {
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let sent = tokio::time::timeout(
-            REDIS_TIMEOUT,
-            redis::cmd("PUBLISH")
-                .arg(message.channel())
-                .arg(message.encode())
-                .query_async::<i64>(c),
-        )
-        .await;
+        // What queued meanwhile goes in the same round trip, in order.
+        let mut pipe = redis::pipe();
+        pipe.cmd("PUBLISH")
+            .arg(message.channel())
+            .arg(message.encode())
+            .ignore();
+        for _ in 1..PIPELINE {
+            let Ok(next) = rx.try_recv() else { break };
+            pipe.cmd("PUBLISH")
+                .arg(next.channel())
+                .arg(next.encode())
+                .ignore();
+        }
+        let sent = tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<()>(c)).await;
         if !matches!(sent, Ok(Ok(_))) {
             tracing::warn!(
                 "Redis does not take messages; the other processes read the database until it does"

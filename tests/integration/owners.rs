@@ -147,3 +147,32 @@ async fn every_process_of_a_database_gets_the_same_secret() {
         (&b"first"[..], &b"first"[..])
     );
 }
+
+/// A job that fails (here: a sequence number taken) fails alone, whether it
+/// is its batch's only job or shares the batch with others, and the store
+/// goes on writing after it.
+#[tokio::test]
+async fn a_failing_job_fails_alone_on_postgres_alone_or_in_a_batch() {
+    let url = fresh_database();
+    let (s, _close) = open(&url);
+    append(&s, 1).await.unwrap();
+    // On its own.
+    let dup = append(&s, 1).await.unwrap_err();
+    assert!(
+        dup.to_string().contains("room_updates"),
+        "the duplicate is refused as such: {dup}"
+    );
+    append(&s, 2).await.unwrap();
+    // Beside others, submitted together.
+    let (a, b, c) = tokio::join!(append(&s, 3), append(&s, 2), append(&s, 4));
+    assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+    assert!(b.is_err());
+    append(&s, 5).await.unwrap();
+    let room = s.call(|c| store::load_room(c, "m/draft")).await.unwrap();
+    let seqs: Vec<u64> = room.updates.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        query_texts(&url, "SELECT count(*) FROM room_updates"),
+        vec![Some("5".to_owned())]
+    );
+}

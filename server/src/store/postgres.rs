@@ -120,6 +120,11 @@ impl Backend for Postgres {
             let session = self.session(false)?;
             session.batch("BEGIN")?;
             let lost = lost_leases(session, batch)?;
+            // A batch of one job (a keystroke, as a rule) needs no
+            // savepoint: if the job fails, nothing else is rolled back with
+            // it. Each round trip saved is latency before the relay.
+            let solo = batch.iter().filter(|j| j.write.is_some()).count() == 1;
+            let mut release = false;
             for job in batch.iter_mut() {
                 let Some(write) = job.write.take() else {
                     continue;
@@ -128,16 +133,28 @@ impl Backend for Postgres {
                     job_results.push(Err(DbError::Fenced));
                     continue;
                 }
-                session.batch("SAVEPOINT job")?;
+                if !solo {
+                    session.batch(if release {
+                        "RELEASE SAVEPOINT job; SAVEPOINT job"
+                    } else {
+                        "SAVEPOINT job"
+                    })?;
+                }
                 let r = write(&Txn::Postgres(session));
+                release = false;
                 match &r {
-                    Ok(()) => session.batch("RELEASE SAVEPOINT job")?,
+                    Ok(()) => release = !solo,
                     Err(e) if e.is_storage_failure() => return Err(r.unwrap_err()),
+                    Err(_) if solo => session.batch("ROLLBACK; BEGIN")?,
                     Err(_) => session.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?,
                 }
                 job_results.push(r);
             }
-            session.batch("COMMIT")
+            session.batch(if release {
+                "RELEASE SAVEPOINT job; COMMIT"
+            } else {
+                "COMMIT"
+            })
         })();
         match outcome {
             Ok(()) => {

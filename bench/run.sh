@@ -12,8 +12,9 @@
 #   bench/run.sh audience [OBSERVERS] [LABEL]  # observers join over HTTP and open meeting and draft; default 1000,5000,10000
 #   bench/run.sh cluster [OBSERVERS] [SERVERS]  # 3 processes on PostgreSQL + Redis, N observers joining at each, then
 #                                       # typing; beside Hocuspocus 4.7 on 3 processes with its Redis extension;
-#                                       # default 1000,5000 and draftroom,hocuspocus
-#   bench/run.sh smoke                  # a short fan-out and audience against Draftroom only (CI)
+#                                       # default 1000,5000 and "draftroom hocuspocus"
+#   bench/run.sh smoke                  # a short fan-out and audience against Draftroom, a short cluster run
+#                                       # of both (CI)
 #
 # DRAFTROOM_BIN=path runs the scenarios against that server binary (another
 # build, e.g. an older commit's) instead of building this checkout's.
@@ -126,14 +127,34 @@ stop_cluster() {
 
 joined() { local IFS=,; echo "$*"; }
 
+# PostgreSQL and Redis (tests/services.sh: throwaway servers, or the ones
+# DRAFTROOM_TEST_POSTGRES and DRAFTROOM_TEST_REDIS name).
+start_services() {
+  # shellcheck source=../tests/services.sh
+  source tests/services.sh
+  services=1
+  services_start >&2
+}
+
+# The cluster scenario on three processes of KIND, with the generator's
+# further options.
+run_cluster() {
+  local kind=$1
+  shift
+  "start_${kind}_cluster"
+  local redis_pid=()
+  [[ -n ${DRAFTROOM_TEST_REDIS_PID:-} ]] && redis_pid=(--redis-pid "$DRAFTROOM_TEST_REDIS_PID")
+  local status=0
+  "$load" cluster --servers "$kind=$(joined "${cluster_urls[@]}")" \
+    --server-pids "$(joined "${cluster_pids[@]}")" "${redis_pid[@]}" "$@" || status=$?
+  stop_cluster
+  return "$status"
+}
+
 case "$scenario" in
   cluster)
     observers=${2:-1000,5000}
-    set -- "$1" "$observers" "${3:-draftroom,hocuspocus}"
-    # shellcheck source=../tests/services.sh
-    source tests/services.sh
-    services=1
-    services_start >&2
+    start_services
     # Each observer holds two sockets in its server process and two in its
     # part of the generator (Hocuspocus: one, both documents on it).
     fit=$(( ($(ulimit -n) - 200) / 2 ))
@@ -142,14 +163,11 @@ case "$scenario" in
         echo "$n observers need $((2 * n)) sockets in each process; the descriptor limit is $(ulimit -n): running $fit" >&2
         n=$fit
       fi
-      for kind in ${3//,/ }; do
-        "start_${kind}_cluster"
-        "$load" cluster --servers "$kind=$(joined "${cluster_urls[@]}")" \
-          --server-pids "$(joined "${cluster_pids[@]}")" --redis-pid "$DRAFTROOM_TEST_REDIS_PID" \
-          --observers "$n" --json "$results/cluster-$kind-$n.json" || true
-        stop_cluster
+      for kind in ${3:-draftroom hocuspocus}; do
+        run_cluster "$kind" --observers "$n" --json "$results/cluster-$kind-$n.json" || status=1
       done
     done
+    exit "${status:-0}"
     ;;
   smoke)
     start_draftroom
@@ -157,6 +175,12 @@ case "$scenario" in
       --followers 50 --keystrokes 40 --rate 20
     "$load" audience --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
       --observers 50 --time-cap-secs 30
+    stop_draftroom
+    # Several processes, and the Hocuspocus peer beside them.
+    start_services
+    for kind in draftroom hocuspocus; do
+      run_cluster "$kind" --observers 20 --keystrokes 20 --time-cap-secs 60
+    done
     ;;
   audience)
     observers=${2:-1000,5000,10000}

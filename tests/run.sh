@@ -46,7 +46,7 @@ DRAFTROOM_TEST_STORE=postgres cargo test -p draftroom-server --test integration 
 step "microbenchmarks build and run once (divan --test)"
 cargo bench -q -p draftroom-server --bench hot_paths -- --test
 
-step "load generator smoke run (release build, 50 followers)"
+step "load generator smoke run (release build: 50 followers; three processes of Draftroom and of Hocuspocus, 20 observers each)"
 bash bench/run.sh smoke
 
 step "web app: npm ci, unit tests, type-check and build; the committed web/dist must match"

@@ -37,6 +37,9 @@ pub enum DbError {
     /// repeated for each of its jobs, or the client failing to start.
     #[error("{0}")]
     Failed(String),
+    /// A query that must answer one row answered none.
+    #[error("the query returned no rows")]
+    NoRow,
     /// A stored value is not what the column should hold.
     #[error("column {col}: {why}")]
     Decode {
@@ -76,9 +79,11 @@ impl DbError {
                     | C::FileLockingProtocolFailed
                     | C::NoLargeFileSupport
             ),
-            DbError::Sqlite(_) | DbError::Decode { .. } | DbError::Fenced | DbError::Failed(_) => {
-                false
-            }
+            DbError::Sqlite(_)
+            | DbError::Decode { .. }
+            | DbError::NoRow
+            | DbError::Fenced
+            | DbError::Failed(_) => false,
             DbError::TimedOut(_) | DbError::Unreachable => true,
             DbError::Postgres(e) => match e.as_db_error() {
                 // No answer from the server: the connection broke.

@@ -78,8 +78,7 @@ impl<'a> Txn<'a> {
         args: &[Arg<'_>],
         f: impl FnOnce(&Row<'_>) -> WriteResult<T>,
     ) -> WriteResult<T> {
-        self.query_opt(sql, args, f)?
-            .ok_or(DbError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        self.query_opt(sql, args, f)?.ok_or(DbError::NoRow)
     }
 }
 

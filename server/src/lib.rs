@@ -108,8 +108,12 @@ pub async fn serve(
         cluster_tasks.push(tokio::spawn(catch_up_copies(state.clone())));
         if let Some(url) = &state.config.redis {
             match (
-                cluster::relay::Publisher::start(url, cluster.process()),
-                cluster::relay::follow(url),
+                cluster::relay::Publisher::start(
+                    url,
+                    cluster.process(),
+                    cluster.secret().as_bytes().to_vec(),
+                ),
+                cluster::relay::follow(url, cluster.secret().as_bytes().to_vec()),
             ) {
                 (Ok(publisher), Ok(heard)) => {
                     cluster.relay_through(publisher);

@@ -159,15 +159,16 @@ impl Cluster {
         if let Some(fence) = self.fence(meeting) {
             return Ok(Owner::Here(fence));
         }
-        if let Some((address, epoch, _)) = self
-            .seen()
-            .get(&meeting)
-            .filter(|(_, _, at)| at.elapsed() < self.owner_ttl())
         {
-            return Ok(Owner::There {
-                address: address.clone(),
-                epoch: *epoch,
-            });
+            let ttl = self.owner_ttl();
+            let mut seen = self.seen();
+            seen.retain(|_, (_, _, at)| at.elapsed() < ttl);
+            if let Some((address, epoch, _)) = seen.get(&meeting) {
+                return Ok(Owner::There {
+                    address: address.clone(),
+                    epoch: *epoch,
+                });
+            }
         }
         let (process, address) = (self.process, self.address().to_owned());
         let lease_ms = self.lease.as_millis() as i64;
@@ -186,8 +187,11 @@ impl Cluster {
                 })
             }
             Ownership::Theirs { address, epoch, .. } => {
-                self.seen()
-                    .insert(meeting, (address.clone(), epoch, std::time::Instant::now()));
+                // An older read finishing late does not replace a newer one.
+                let mut seen = self.seen();
+                if seen.get(&meeting).is_none_or(|(_, e, _)| *e <= epoch) {
+                    seen.insert(meeting, (address.clone(), epoch, std::time::Instant::now()));
+                }
                 Owner::There { address, epoch }
             }
             Ownership::NoSuchMeeting => Owner::Unknown,

@@ -32,8 +32,54 @@ pub const CATCH_UP_EVERY: Duration = Duration::from_millis(500);
 /// take them from the database).
 const BACKLOG: usize = 65_536;
 
-/// At most this many messages are published in one round trip.
+/// At most this many messages are published in one round trip...
 const PIPELINE: usize = 512;
+
+/// ... and at most about this many bytes, so that one deadline covers it.
+const PIPELINE_BYTES: usize = 1 << 20;
+
+/// The length of a message's tag (HMAC-SHA-256).
+const TAG: usize = 32;
+
+/// HMAC-SHA-256 of `message` under `key` (RFC 2104).
+fn tag(key: &[u8], message: &[u8]) -> [u8; TAG] {
+    use sha2::{Digest, Sha256};
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// A message as published: its bytes, then their tag under the cluster's
+/// secret, so that only the cluster's processes can make one.
+pub fn sign(key: &[u8], message: &Relayed) -> Vec<u8> {
+    let mut out = message.encode();
+    let t = tag(key, &out);
+    out.extend_from_slice(&t);
+    out
+}
+
+/// A published message whose tag is right under `key`; None otherwise.
+pub fn verify(key: &[u8], signed: &[u8]) -> Option<Relayed> {
+    use subtle::ConstantTimeEq;
+    let (message, t) = signed.split_at_checked(signed.len().checked_sub(TAG)?)?;
+    if !bool::from(tag(key, message).ct_eq(t)) {
+        return None;
+    }
+    Relayed::decode(message)
+}
 
 /// The channels' prefix; a meeting's channel is `draftroom:{meeting}`.
 const PREFIX: &str = "draftroom:";
@@ -99,12 +145,13 @@ impl Relayed {
                 (3u8, key, *count, &process[..])
             }
             Relayed::Member { key, user } => {
+                // Sent only when it fits (see `Publisher::member`).
                 let mut out = Vec::with_capacity(64 + user.name.len());
                 out.extend_from_slice(user.id.as_bytes());
                 out.extend_from_slice(&user.token_hash);
                 for short in [&user.role, &user.colour] {
-                    out.push(short.len().min(255) as u8);
-                    out.extend_from_slice(&short.as_bytes()[..short.len().min(255)]);
+                    out.push(short.len() as u8);
+                    out.extend_from_slice(short.as_bytes());
                 }
                 out.extend_from_slice(user.name.as_bytes());
                 member = out;
@@ -199,10 +246,15 @@ pub struct Publisher {
 
 impl Publisher {
     /// Starts publishing to the Redis at `url` for `process`.
-    pub fn start(url: &str, process: uuid::Uuid) -> Result<Arc<Publisher>, redis::RedisError> {
+    /// Its messages are signed with `key` (the cluster's secret).
+    pub fn start(
+        url: &str,
+        process: uuid::Uuid,
+        key: Vec<u8>,
+    ) -> Result<Arc<Publisher>, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let (queue, rx) = mpsc::channel(BACKLOG);
-        tokio::spawn(publish(client, rx));
+        tokio::spawn(publish(client, rx, key));
         Ok(Arc::new(Publisher { queue, process }))
     }
 
@@ -237,6 +289,11 @@ impl Announce for Publisher {
     }
 
     fn member(&self, meeting: uuid::Uuid, user: &UserRecord) {
+        // A member whose fields do not fit the message's encoding is left
+        // to the copies' lookup in the database.
+        if user.token_hash.len() != 32 || user.role.len() > 255 || user.colour.len() > 255 {
+            return;
+        }
         self.send(Relayed::Member {
             key: meeting.to_string(),
             user: user.clone(),
@@ -247,9 +304,18 @@ impl Announce for Publisher {
 /// The publishing task: one connection, each message published with a
 /// deadline; on a failure the connection is made again, and what queued
 /// meanwhile is dropped (it is in the database).
-async fn publish(client: redis::Client, mut rx: mpsc::Receiver<Relayed>) {
+async fn publish(client: redis::Client, mut rx: mpsc::Receiver<Relayed>, key: Vec<u8>) {
     let mut conn: Option<redis::aio::MultiplexedConnection> = None;
-    while let Some(message) = rx.recv().await {
+    // A message taken from the queue that did not fit the last round trip.
+    let mut left: Option<Relayed> = None;
+    loop {
+        let message = match left.take() {
+            Some(m) => m,
+            None => match rx.recv().await {
+                Some(m) => m,
+                None => return,
+            },
+        };
         if conn.is_none() {
             match tokio::time::timeout(REDIS_TIMEOUT, client.get_multiplexed_async_connection())
                 .await
@@ -263,18 +329,24 @@ async fn publish(client: redis::Client, mut rx: mpsc::Receiver<Relayed>) {
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        // What queued meanwhile goes in the same round trip, in order.
+        // What queued meanwhile goes in the same round trip, in order, up
+        // to a count and a size that one deadline covers.
         let mut pipe = redis::pipe();
-        pipe.cmd("PUBLISH")
-            .arg(message.channel())
-            .arg(message.encode())
-            .ignore();
-        for _ in 1..PIPELINE {
-            let Ok(next) = rx.try_recv() else { break };
+        let (mut count, mut bytes) = (0, 0);
+        let mut next = Some(message);
+        while let Some(message) = next.take() {
+            let signed = sign(&key, &message);
+            if count > 0 && (count == PIPELINE || bytes + signed.len() > PIPELINE_BYTES) {
+                left = Some(message);
+                break;
+            }
+            count += 1;
+            bytes += signed.len();
             pipe.cmd("PUBLISH")
-                .arg(next.channel())
-                .arg(next.encode())
+                .arg(message.channel())
+                .arg(signed)
                 .ignore();
+            next = rx.try_recv().ok();
         }
         let sent = tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<()>(c)).await;
         if !matches!(sent, Ok(Ok(_))) {
@@ -282,6 +354,7 @@ async fn publish(client: redis::Client, mut rx: mpsc::Receiver<Relayed>) {
                 "Redis does not take messages; the other processes read the database until it does"
             );
             conn = None;
+            left = None;
             drain(&mut rx);
         }
     }
@@ -304,7 +377,7 @@ pub enum Heard {
 
 /// Follows every meeting's channel, connecting again whenever the
 /// subscription ends; answers what it hears.
-pub fn follow(url: &str) -> Result<mpsc::Receiver<Heard>, redis::RedisError> {
+pub fn follow(url: &str, key: Vec<u8>) -> Result<mpsc::Receiver<Heard>, redis::RedisError> {
     let client = redis::Client::open(url)?;
     let (tx, rx) = mpsc::channel(BACKLOG);
     tokio::spawn(async move {
@@ -325,13 +398,16 @@ pub fn follow(url: &str) -> Result<mpsc::Receiver<Heard>, redis::RedisError> {
             }
             let mut messages = pubsub.into_on_message();
             while let Some(msg) = messages.next().await {
-                match Relayed::decode(msg.get_payload_bytes()) {
+                match verify(&key, msg.get_payload_bytes()) {
                     Some(m) => {
                         if tx.send(Heard::Message(m)).await.is_err() {
                             return;
                         }
                     }
-                    None => tracing::debug!("a message on the relay that is not one"),
+                    None => tracing::warn!(
+                        channel = msg.get_channel_name(),
+                        "a message on the relay not signed by the cluster, or not one: ignored"
+                    ),
                 }
             }
             tracing::warn!("the Redis subscription ended; following the database until it is back");
@@ -344,6 +420,27 @@ pub fn follow(url: &str) -> Result<mpsc::Receiver<Heard>, redis::RedisError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 4231, test case 2.
+    #[test]
+    fn the_tag_is_hmac_sha256() {
+        let t = tag(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = t.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // A key longer than a block is hashed first (test case 6).
+        let t = tag(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+        );
+        let hex: String = t.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
 
     #[test]
     fn a_message_reads_back_as_written_and_garbage_reads_as_nothing() {
@@ -375,6 +472,13 @@ mod tests {
             },
         ] {
             assert_eq!(Relayed::decode(&m.encode()), Some(m.clone()));
+            let signed = sign(b"sekret klastra", &m);
+            assert_eq!(verify(b"sekret klastra", &signed), Some(m.clone()));
+            assert_eq!(verify(b"inny sekret", &signed), None, "another key");
+            let mut forged = signed.clone();
+            forged[3] ^= 1;
+            assert_eq!(verify(b"sekret klastra", &forged), None, "altered");
+            assert_eq!(verify(b"sekret klastra", &m.encode()), None, "unsigned");
             assert_eq!(
                 m.channel(),
                 "draftroom:7c1b1f7e-0000-4000-8000-000000000001"

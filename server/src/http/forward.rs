@@ -63,7 +63,7 @@ pub(crate) async fn to_owner(
             // An observer's socket is served here, from this process's
             // copy of the meeting; everything else goes to the owner.
             let token = observer_socket_token(&req);
-            if let Some(copy) = copy_for_observer(&app, meeting, token).await {
+            if let Some(copy) = copy_for_observer(&app, client, meeting, token).await {
                 let mut req = req;
                 req.extensions_mut().insert(FollowCopy(copy));
                 return next.run(req).await;
@@ -110,13 +110,29 @@ fn observer_socket_token(req: &Request) -> Option<String> {
     query.remove("token")
 }
 
-/// This process's copy of `meeting`, if `token` is an observer's.
+/// This process's copy of `meeting`, if `token` is an observer's. A token
+/// the copy does not know is looked up in the database only for an address
+/// not refused sign-ins for failing too often, and counts as a failure if
+/// it is nobody's (the owner then answers it as usual).
 async fn copy_for_observer(
     app: &AppState,
+    client: IpAddr,
     meeting: Uuid,
     token: Option<String>,
 ) -> Option<Arc<Meeting>> {
-    let (copy, member) = app.hub.replica_member(meeting, &token?).await.ok()??;
+    let token = token?;
+    let copy = app.hub.replica(meeting).await.ok()?;
+    let member = match copy.member_by_token(&token) {
+        Some(m) => m,
+        None => {
+            app.abuse.failed_sign_ins.check(client).ok()?;
+            let found = app.hub.replica_member(meeting, &token).await.ok()?;
+            if found.is_none() {
+                let _ = app.abuse.failed_sign_ins.take(client);
+            }
+            found?.1
+        }
+    };
     (member.role == Role::Observer).then_some(copy)
 }
 

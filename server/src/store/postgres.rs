@@ -150,10 +150,13 @@ impl Backend for Postgres {
                 }
                 job_results.push(r);
             }
+            // COMMIT in a transaction a failed statement aborted rolls back
+            // without an error; the statement before it errs instead, so a
+            // job that swallowed a failure cannot pass as committed.
             session.batch(if release {
                 "RELEASE SAVEPOINT job; COMMIT"
             } else {
-                "COMMIT"
+                "SELECT 1; COMMIT"
             })
         })();
         match outcome {

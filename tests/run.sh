@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts (minutes:seconds since the start), so a
+# slow step shows in the log.
+step() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 # PostgreSQL and Redis on free loopback ports, for the tests of the
 # PostgreSQL store and of several processes; stopped however this ends.
@@ -70,3 +72,5 @@ bash tests/browser/install-chromium.sh
 
 step "fuzzing smoke run: regressions, then each target 40 s (cargo-fuzz, libFuzzer)"
 bash fuzz/run.sh smoke 40
+
+step "all done"

@@ -11,6 +11,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::store::batch::{Backend, Fence, Health, Job};
 use crate::store::error::{StoreError, WriteResult};
+use crate::store::meetings::UserRecord;
 use crate::store::postgres::{Postgres, PostgresOptions};
 use crate::store::sqlite::Sqlite;
 use crate::store::txn::Txn;
@@ -51,7 +52,7 @@ pub trait Announce: Send + Sync {
     fn audience(&self, meeting: uuid::Uuid, count: usize);
     /// Member `user` of `meeting` is stored (copies of the meeting learn
     /// its token before the member's sockets arrive).
-    fn member(&self, meeting: uuid::Uuid, user: &crate::store::UserRecord);
+    fn member(&self, meeting: uuid::Uuid, user: &UserRecord);
 }
 
 /// Stops the writer thread once every job queued before has been committed.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 
 import { Server, launch, person, createMeeting, join, waitUntil, waitForStatus, clauseTexts, sleep } from './harness.mjs'
 
-const LONE_SECONDS = 90
+const LONE_SECONDS = 45
 
 describe('connection and outages', () => {
   let server, loneServer, browser, lone, loneOpened, loneStatuses, loneStart
@@ -15,9 +15,10 @@ describe('connection and outages', () => {
   before(async () => {
     server = await new Server().start()
     browser = await launch()
-    // The lone moderator: alone in a meeting of their own for 90 s while the
+    // The lone moderator: alone in a meeting of their own for 45 s while the
     // other tests run. The stock client drops a socket that hears nothing for
-    // 30 s; the server's heartbeat must keep it from reconnecting.
+    // 30 s; the server's heartbeat must keep it from reconnecting through
+    // one whole such window and half another.
     lone = await person(browser, { name: 'lone' })
     loneOpened = []
     loneStatuses = []

@@ -126,11 +126,11 @@ async fn copy_for_observer(
         Some(m) => m,
         None => {
             app.abuse.failed_sign_ins.check(client).ok()?;
-            let found = app.hub.replica_member(meeting, &token).await.ok()?;
+            let found = app.hub.look_up_member(&copy, meeting, &token).await.ok()?;
             if found.is_none() {
                 let _ = app.abuse.failed_sign_ins.take(client);
             }
-            found?.1
+            found?
         }
     };
     (member.role == Role::Observer).then_some(copy)

@@ -16,10 +16,10 @@ use crate::meeting::error::MeetingError;
 use crate::meeting::live_room::{LiveRoom, RoomSizes, Write};
 use crate::meeting::rights::{self, Command};
 use crate::meeting::shown;
-use crate::meeting::state::{Amendment, MeetingState, Member};
+use crate::meeting::state::{Amendment, MeetingState, Member, stored_hash};
 use crate::room::{Kind, RoomDoc};
-use crate::secrets::SecretHash;
-use crate::store::{self, Store};
+
+use crate::store::{self, Store, UserRecord};
 
 /// How long another process's count of observers stands without being
 /// heard again.
@@ -182,12 +182,20 @@ impl Meeting {
         st.members.get(id).cloned()
     }
 
-    /// Adds a member this copy of the meeting did not know yet: one who
-    /// joined on the owner after the copy was loaded.
-    pub fn learn_member(&self, member: Member, token_hash: SecretHash) {
+    /// Adds a member this copy of the meeting did not know yet (one who
+    /// joined on the owner after the copy was loaded), as stored; answers
+    /// the member as the copy knows it now. None if the stored token hash
+    /// is not one.
+    pub fn learn_member(&self, user: UserRecord) -> Option<Member> {
+        let hash = stored_hash(&user.token_hash)?;
         let mut st = self.state();
-        st.by_token.insert(token_hash, member.id);
-        st.members.entry(member.id).or_insert(member);
+        st.by_token.insert(hash, user.id);
+        Some(
+            st.members
+                .entry(user.id)
+                .or_insert_with(|| Member::stored(user))
+                .clone(),
+        )
     }
 
     /// Opens a room for a new connection (loading it if needed) and counts

@@ -104,28 +104,21 @@ impl Hub {
         Ok(replica)
     }
 
-    /// The copy of meeting `id` and the member holding `token` there. A
-    /// member the copy does not know (who joined on the owner after it was
-    /// loaded) is looked up in the store and learnt.
-    pub async fn replica_member(
+    /// The member holding `token` whom `copy` (of meeting `id`) does not
+    /// know yet, one who joined on the owner after it was loaded: looked up
+    /// in the store and learnt.
+    pub async fn look_up_member(
         &self,
+        copy: &Meeting,
         id: Uuid,
         token: &str,
-    ) -> Result<Option<(Arc<Meeting>, Member)>, MeetingError> {
-        let copy = self.replica(id).await?;
-        if let Some(m) = copy.member_by_token(token) {
-            return Ok(Some((copy, m)));
-        }
+    ) -> Result<Option<Member>, MeetingError> {
         let hash = secrets::hash(token);
         let found = self
             .store
             .call(move |c| store::user_by_token(c, id, &hash))
             .await?;
-        Ok(found.map(|u| {
-            let member = Member::stored(u);
-            copy.learn_member(member.clone(), hash);
-            (copy, member)
-        }))
+        Ok(found.and_then(|u| copy.learn_member(u)))
     }
 
     /// A member stored by the owner of meeting `key` on another process:
@@ -134,11 +127,8 @@ impl Hub {
         let Ok(id) = Uuid::parse_str(key) else {
             return;
         };
-        let Some(hash) = stored_hash(&user.token_hash) else {
-            return;
-        };
         if let Some(copy) = self.lock_replicas().get(&id).cloned() {
-            copy.learn_member(Member::stored(user), hash);
+            copy.learn_member(user);
         }
     }
 

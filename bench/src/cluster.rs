@@ -163,9 +163,6 @@ struct Synced {
     failed: usize,
     /// When the last observer synced, µs since the Unix epoch.
     last_synced_unix_us: u64,
-    /// From one observer's arrival (its join) to its being synced.
-    sync_p50_ms: f64,
-    sync_max_ms: f64,
     /// The first failure, if any.
     error: Option<String>,
 }
@@ -177,9 +174,16 @@ struct Sent {
     sent: Vec<(u32, u64)>,
 }
 
-/// A part's report once the typing reached its observers.
+/// A part's last report, once the typing reached its observers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Typed {
+    /// From one observer's arrival to its being synced, ms.
+    sync_p50_ms: f64,
+    sync_max_ms: f64,
+    /// One observer's join over HTTP, ms (0 for Hocuspocus).
+    join_p50_ms: f64,
+    join_max_ms: f64,
+    /// Keystroke latency, ms.
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
@@ -546,12 +550,10 @@ impl Part {
             synced: shared.synced.load(Ordering::Acquire),
             failed: shared.failed.load(Ordering::Acquire),
             last_synced_unix_us: shared.last_synced_us.load(Ordering::Acquire),
-            sync_p50_ms: 0.0,
-            sync_max_ms: 0.0,
             error: shared.first_error.lock().unwrap().clone(),
         };
-        // The sync times are read from the tasks at the end; the storm's
-        // report goes now, the generator is waiting for it.
+        // Each observer's sync and join times are read from its task at the
+        // end; the storm's report goes now, the generator is waiting for it.
         let line = serde_json::to_string(&synced_report)? + "\n";
         out.write_all(line.as_bytes()).await?;
         out.flush().await?;
@@ -617,6 +619,10 @@ impl Part {
         syncs.sort_unstable();
         joins.sort_unstable();
         let typed = Typed {
+            sync_p50_ms: percentile_ms(&syncs, 0.5),
+            sync_max_ms: percentile_ms(&syncs, 1.0),
+            join_p50_ms: percentile_ms(&joins, 0.5),
+            join_max_ms: percentile_ms(&joins, 1.0),
             p50_ms: percentile_ms(&latencies, 0.50),
             p99_ms: percentile_ms(&latencies, 0.99),
             max_ms: percentile_ms(&latencies, 1.0),
@@ -624,15 +630,8 @@ impl Part {
             delivered_all: delivered_all && sent.is_some(),
             failed,
         };
-        let report = serde_json::json!({
-            "typed": typed,
-            "sync_p50_ms": percentile_ms(&syncs, 0.5),
-            "sync_max_ms": percentile_ms(&syncs, 1.0),
-            "join_p50_ms": percentile_ms(&joins, 0.5),
-            "join_max_ms": percentile_ms(&joins, 1.0),
-        });
-        out.write_all((report.to_string() + "\n").as_bytes())
-            .await?;
+        let line = serde_json::to_string(&typed)? + "\n";
+        out.write_all(line.as_bytes()).await?;
         out.flush().await?;
         Ok(())
     }
@@ -916,23 +915,9 @@ async fn run(args: &Args, n: usize) -> anyhow::Result<Row> {
     } else {
         false
     };
-    let mut typed: Vec<(Option<Typed>, [f64; 4])> = Vec::new();
+    let mut typed: Vec<Option<Typed>> = Vec::new();
     for p in &mut parts {
-        if typing {
-            let v: serde_json::Value = p.hear().await?;
-            let ms = |k: &str| v[k].as_f64().unwrap_or(0.0);
-            typed.push((
-                serde_json::from_value(v["typed"].clone()).ok(),
-                [
-                    ms("sync_p50_ms"),
-                    ms("sync_max_ms"),
-                    ms("join_p50_ms"),
-                    ms("join_max_ms"),
-                ],
-            ));
-        } else {
-            typed.push((None, [0.0; 4]));
-        }
+        typed.push(if typing { Some(p.hear().await?) } else { None });
     }
     let cpu2 = cpu(&args.server_pids);
     let redis_cpu = args
@@ -950,18 +935,19 @@ async fn run(args: &Args, n: usize) -> anyhow::Result<Row> {
         .iter()
         .zip(&typed)
         .enumerate()
-        .map(
-            |(i, (s, (t, [sync_p50, sync_max, join_p50, join_max])))| ProcessRow {
+        .map(|(i, (s, t))| {
+            let ms = |f: fn(&Typed) -> f64| t.as_ref().map_or(0.0, f);
+            ProcessRow {
                 process: i,
                 writer_here: i == 0,
                 synced: s.synced,
                 failed: s.failed + t.as_ref().map_or(0, |t| t.failed),
                 all_synced_s: (s.synced == n)
                     .then(|| s.last_synced_unix_us.saturating_sub(go) as f64 / 1e6),
-                sync_p50_ms: *sync_p50,
-                sync_max_ms: *sync_max,
-                join_p50_ms: *join_p50,
-                join_max_ms: *join_max,
+                sync_p50_ms: ms(|t| t.sync_p50_ms),
+                sync_max_ms: ms(|t| t.sync_max_ms),
+                join_p50_ms: ms(|t| t.join_p50_ms),
+                join_max_ms: ms(|t| t.join_max_ms),
                 p50_ms: t.as_ref().map(|t| t.p50_ms),
                 p99_ms: t.as_ref().map(|t| t.p99_ms),
                 max_ms: t.as_ref().map(|t| t.max_ms),
@@ -969,8 +955,8 @@ async fn run(args: &Args, n: usize) -> anyhow::Result<Row> {
                 rss_peak_mib: peaks.get(i).copied().map_or(0.0, mib),
                 cpu_storm_s: cpu1.get(i).zip(cpu0.get(i)).map_or(0.0, |(b, a)| b - a),
                 cpu_typing_s: cpu2.get(i).zip(cpu1.get(i)).map_or(0.0, |(b, a)| b - a),
-            },
-        )
+            }
+        })
         .collect();
     let extra = |f: fn(&ProcessRow) -> Option<f64>| -> Option<f64> {
         let own = f(per_process.first()?)?;

@@ -32,6 +32,18 @@ fn processes(n: usize, url: &str, lease_ms: u64) -> Vec<Server> {
         .collect()
 }
 
+/// Freezes `meeting` through `server`, as its moderator: the status and
+/// the answer.
+async fn freeze(server: &Server, meeting: &Meeting) -> anyhow::Result<(u16, serde_json::Value)> {
+    server
+        .post_json(
+            &format!("/api/meetings/{}/freeze", meeting.id()),
+            Some(meeting.moderator_token()),
+            &serde_json::json!({}),
+        )
+        .await
+}
+
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -115,13 +127,7 @@ async fn writers_and_followers_on_three_processes_converge_on_what_postgres_hold
     assert_eq!(stored_draft(&url, id), text);
 
     // Commands through any process: a freeze through the third.
-    let (status, body) = servers[2]
-        .post_json(
-            &format!("/api/meetings/{id}/freeze"),
-            Some(meeting.moderator_token()),
-            &serde_json::json!({}),
-        )
-        .await?;
+    let (status, body) = freeze(&servers[2], &meeting).await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["text"], text.as_str(), "{body}");
     let (status, versions) = servers[0]
@@ -365,13 +371,7 @@ async fn an_owner_paused_past_its_lease_commits_nothing_and_closes_its_sockets()
     // old owner holds its lease's row until PostgreSQL ends its session:
     // meanwhile the freeze is refused as one to retry.)
     let (status, frozen) = loop {
-        let (status, body) = servers[2]
-            .post_json(
-                &format!("/api/meetings/{id}/freeze"),
-                Some(meeting.moderator_token()),
-                &serde_json::json!({}),
-            )
-            .await?;
+        let (status, body) = freeze(&servers[2], &meeting).await?;
         if status != 503 {
             break (status, body);
         }
@@ -438,13 +438,7 @@ async fn a_freeze_through_one_process_refuses_writes_through_every_process_at_on
     for w in &writers {
         w.wait_for_text("Misja ").await?;
     }
-    let (status, frozen) = servers[1]
-        .post_json(
-            &format!("/api/meetings/{id}/freeze"),
-            Some(meeting.moderator_token()),
-            &serde_json::json!({}),
-        )
-        .await?;
+    let (status, frozen) = freeze(&servers[1], &meeting).await?;
     assert_eq!(status, 200, "{frozen}");
     let rows = query_texts(&url, "SELECT count(*) FROM room_updates");
     for (i, w) in writers.iter().enumerate() {

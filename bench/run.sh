@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a benchmark scenario against Draftroom and, side by side in the same
-# run, against the stock y-websocket server; writes JSON and a chart to
-# bench/results/.
+# run, against its peers (the stock y-websocket server, y-sweet and
+# Hocuspocus, each installed from its registry on first use, one server at
+# a time); writes JSON and a chart to bench/results/.
 #
 #   bench/run.sh fanout [FOLLOWERS]     # default 100,1000,5000,10000
 #   bench/run.sh history [JOINERS]      # long history, first sync, join storm; default 1000
@@ -18,6 +19,7 @@
 #
 # DRAFTROOM_BIN=path runs the scenarios against that server binary (another
 # build, e.g. an older commit's) instead of building this checkout's.
+# PEERS="y-sweet hocuspocus" runs only those peers beside it (PEERS="" none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-fanout}
@@ -73,16 +75,71 @@ stop_draftroom() {
   wait "$draftroom_pid" 2>/dev/null || true
 }
 
-start_peer() {
-  local port=$((20000 + RANDOM % 20000))
-  bench/peer/start.sh "$port" >"$data/peer.out" 2>&1 &
-  pids+=($!)
-  peer_pid=$!
+# A port nothing listens on now (the kernel's choice, given back).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until something listens on 127.0.0.1:PORT (at most a minute).
+wait_listening() {
   for _ in $(seq 600); do
-    grep -q 'running at' "$data/peer.out" 2>/dev/null && break
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return 0
     sleep 0.1
   done
-  peer_url="ws://127.0.0.1:$port"
+  return 1
+}
+
+# Starts a fresh peer of KIND (y-websocket, y-sweet, hocuspocus); sets
+# peer_url (as the generator's --target wants it) and peer_pid.
+start_peer() {
+  local kind=$1 port
+  port=$(free_port)
+  local start=(bench/peer/start.sh "$port")
+  case "$kind" in
+    y-sweet) start=(bench/peer/y-sweet.sh "$port" "$data/y-sweet-$port") ;;
+    hocuspocus) start=(bench/peer/hocuspocus.sh "$port") ;;
+  esac
+  # Each script execs its server: $! is the server's own PID.
+  "${start[@]}" >"$data/$kind.out" 2>&1 &
+  pids+=($!)
+  peer_pid=$!
+  if ! wait_listening "$port"; then
+    echo "$kind did not start:" >&2
+    cat "$data/$kind.out" >&2
+    exit 1
+  fi
+  case "$kind" in
+    y-sweet) peer_url="http://127.0.0.1:$port" ;;
+    *) peer_url="ws://127.0.0.1:$port" ;;
+  esac
+}
+
+stop_peer() {
+  kill "$peer_pid" 2>/dev/null || true
+  wait "$peer_pid" 2>/dev/null || true
+}
+
+# The peers every side-by-side scenario runs beside Draftroom, each in the
+# same run on a server of its own (PEERS="…" picks some).
+peers=${PEERS-y-websocket y-sweet hocuspocus}
+
+# Runs the generator's SCENARIO with its further options against Draftroom
+# (started with DRAFTROOM_OPTS) and then each peer, one server at a time,
+# the figures of each in $results/NAME-SERVER.json.
+side_by_side() {
+  local scenario=$1 name=$2
+  shift 2
+  # shellcheck disable=SC2086
+  start_draftroom ${DRAFTROOM_OPTS:-}
+  "$load" "$scenario" --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
+    "$@" --json "$results/$name-draftroom.json"
+  stop_draftroom
+  for kind in $peers; do
+    start_peer "$kind"
+    "$load" "$scenario" --target "$kind=$peer_url" --server-pid "$peer_pid" \
+      "$@" --json "$results/$name-$kind.json"
+    stop_peer
+  done
 }
 
 # Three processes of Draftroom on one fresh PostgreSQL database and one
@@ -102,9 +159,8 @@ start_draftroom_cluster() {
 start_hocuspocus_cluster() {
   cluster_urls=() cluster_pids=()
   for i in 1 2 3; do
-    # A port nothing listens on now (the kernel's choice, given back).
     local port
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     bench/peer/hocuspocus.sh "$port" "$DRAFTROOM_TEST_REDIS" >"$data/hocuspocus-$i.out" 2>&1 &
     pids+=($!)
     cluster_urls+=("ws://127.0.0.1:$port") cluster_pids+=($!)
@@ -204,22 +260,15 @@ case "$scenario" in
     done
     ;;
   fanout)
-    start_draftroom
-    "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
-      --followers "$followers" --json "$results/fanout-draftroom.json"
-    start_peer
-    "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
-      --followers "$followers" --json "$results/fanout-y-websocket.json"
+    side_by_side fanout fanout --followers "$followers"
     python3 bench/chart.py "$results"/fanout-*.json --out "$results/fanout.svg"
     ;;
   saturation)
+    # The ceiling first, then each server asked for a million deliveries a
+    # second (each server's rate limit lifted for the writer).
     "$load" ceiling --followers 1000
-    start_draftroom --messages-per-sec 100000 --message-burst 100000
-    "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
-      --followers 1000 --keystrokes 5000 --rate 1000 --json "$results/saturation-draftroom.json"
-    start_peer
-    "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
-      --followers 1000 --keystrokes 5000 --rate 1000 --json "$results/saturation-y-websocket.json"
+    DRAFTROOM_OPTS="--messages-per-sec 100000 --message-burst 100000" \
+      side_by_side fanout saturation --followers 1000 --keystrokes 5000 --rate 1000
     ;;
   soak)
     cycles=${2:-20000}
@@ -230,41 +279,22 @@ case "$scenario" in
     python3 bench/soak_chart.py "$results/soak-draftroom.json" --out docs/soak.svg
     ;;
   meetings)
-    start_draftroom
-    "$load" meetings --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
-      --meetings 200 --keystrokes 50 --rate 5 --json "$results/meetings-draftroom.json"
-    start_peer
-    "$load" meetings --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
-      --meetings 200 --keystrokes 50 --rate 5 --json "$results/meetings-y-websocket.json"
+    side_by_side meetings meetings --meetings 200 --keystrokes 50 --rate 5
     ;;
   slow)
-    start_draftroom
     for pct in 0 1; do
-      "$load" fanout --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
-        --followers 1000 --keystrokes 2000 --rate 100 --slow-percent "$pct" \
-        --json "$results/slow-$pct-draftroom.json"
-    done
-    start_peer
-    for pct in 0 1; do
-      "$load" fanout --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
-        --followers 1000 --keystrokes 2000 --rate 100 --slow-percent "$pct" \
-        --json "$results/slow-$pct-y-websocket.json"
+      side_by_side fanout "slow-$pct" --followers 1000 --keystrokes 2000 --rate 100 --slow-percent "$pct"
     done
     ;;
   history)
     joiners=${2:-1000}
     # The automerge-paper trace, kept in the repository (credit and license
-    # in bench/traces/README.md).
-    trace=bench/traces/automerge-paper.json.gz
-    # The replay sends one writer's 259,778 edits as fast as it can: lift
-    # the per-connection rate limit, and unload idle rooms after a second
-    # so that the first sync afterwards is a cold load from the store.
-    start_draftroom --messages-per-sec 100000000 --message-burst 100000000 --room-idle-secs 1
-    "$load" history --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
-      --trace "$trace" --joiners "$joiners" --json "$results/history-draftroom.json"
-    start_peer
-    "$load" history --target "y-websocket=$peer_url" --server-pid "$peer_pid" \
-      --trace "$trace" --joiners "$joiners" --json "$results/history-y-websocket.json"
+    # in bench/traces/README.md). The replay sends one writer's 259,778
+    # edits as fast as it can: Draftroom's per-connection rate limit is
+    # lifted, and idle rooms unload after a second so that its first sync
+    # afterwards is a cold load from the store.
+    DRAFTROOM_OPTS="--messages-per-sec 100000000 --message-burst 100000000 --room-idle-secs 1" \
+      side_by_side history history --trace bench/traces/automerge-paper.json.gz --joiners "$joiners"
     ;;
   *)
     echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, soak, audience, cluster, smoke)" >&2

@@ -298,12 +298,6 @@ fn presence(client_id: u64, json: &str) -> Vec<u8> {
     .encode_v1()
 }
 
-/// The stock client's answer to the server's sync step 1: what it has that
-/// the server lacks. Its writes were sent as updates already, so: nothing.
-pub(crate) fn empty_step2() -> Vec<u8> {
-    Message::Sync(SyncMessage::SyncStep2(Update::new().encode_v1())).encode_v1()
-}
-
 /// One client, from its join (if it joins) to the storm's end: it opens
 /// both rooms and answers as the stock client does, counting what it
 /// receives, until `stop`.
@@ -373,7 +367,7 @@ async fn attend(
         tally.bytes.fetch_add(frame.len() as u64, Ordering::Relaxed);
         let ws = if room == 0 { &mut rooms } else { &mut draft_ws };
         match (frame.first(), frame.get(1)) {
-            (Some(0), Some(0)) => ws.send(WsMessage::Binary(empty_step2().into())).await?,
+            (Some(0), Some(0)) => ws.send(WsMessage::Binary(client::empty_step2().into())).await?,
             (Some(0), Some(step)) => {
                 let doc = if room == 0 {
                     meeting_doc.as_ref()

@@ -28,10 +28,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{ClientID, ReadTxn, Text, Transact, Update};
 
-use crate::audience::{draft, draft_text, empty_step2, mib, percentile_ms};
-use crate::client;
+use crate::audience::{draft, draft_text, mib, percentile_ms};
+use crate::client::{self, addressed, empty_step2, hocuspocus_auth, split_address, sync_step1};
 use crate::common;
 use crate::proc;
 use crate::target::post;
@@ -264,66 +264,11 @@ pub struct Row {
 /// How long an observer waits for a frame while syncing.
 const WAIT: Duration = Duration::from_secs(120);
 
-/// How often a Hocuspocus observer says it is there: its server closes a
-/// connection that sent nothing for 60 s (its provider renews its presence
-/// every 15 s; an empty stateless message is the least that keeps it).
-const KEEP_ALIVE: Duration = Duration::from_secs(20);
-
 /// Microseconds since the Unix epoch.
 fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
-}
-
-/// Appends a lib0 variable-length unsigned integer.
-fn write_var_uint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// A Hocuspocus message: the document's name, then the message.
-fn addressed(name: &str, message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(name.len() + message.len() + 2);
-    write_var_uint(&mut out, name.len() as u64);
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(message);
-    out
-}
-
-/// A Hocuspocus message split into its document's name and the message.
-fn split_address(frame: &[u8]) -> Option<(&str, usize)> {
-    let (mut len, mut shift, mut i) = (0u64, 0, 0);
-    loop {
-        let b = *frame.get(i)?;
-        len |= u64::from(b & 0x7f) << shift;
-        i += 1;
-        if b < 0x80 {
-            break;
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
-    }
-    let end = i.checked_add(len as usize)?;
-    let name = std::str::from_utf8(frame.get(i..end)?).ok()?;
-    Some((name, end))
-}
-
-/// Hocuspocus's token message: type Auth (2), subtype Token (0), the token.
-fn hocuspocus_auth(token: &str) -> Vec<u8> {
-    let mut out = vec![2, 0];
-    write_var_uint(&mut out, token.len() as u64);
-    out.extend_from_slice(token.as_bytes());
-    out
-}
-
-fn sync_step1() -> Vec<u8> {
-    Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1()
 }
 
 /// The names of a run's two Hocuspocus documents.
@@ -410,7 +355,7 @@ async fn observe(
     let mut synced_us = 0u64;
     let mut permit = Some(permit);
     let mut kept: Vec<(u64, Bytes)> = Vec::new();
-    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    let mut keep_alive = tokio::time::interval(client::KEEP_ALIVE);
     keep_alive.tick().await;
     loop {
         let (socket, next) = tokio::select! {
@@ -1073,20 +1018,5 @@ impl Args {
             std::process::exit(1);
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{addressed, split_address};
-
-    #[test]
-    fn a_hocuspocus_address_reads_back() {
-        let name = "draft-ż".repeat(30);
-        let frame = addressed(&name, &[0, 2, 1]);
-        let (read, at) = split_address(&frame).unwrap();
-        assert_eq!(read, name);
-        assert_eq!(&frame[at..], &[0, 2, 1]);
-        assert_eq!(split_address(&[5, b'a']), None);
     }
 }

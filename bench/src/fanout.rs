@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -20,7 +18,7 @@ use yrs::{
     Update, WriteTxn,
 };
 
-use crate::client;
+use crate::client::{self, Endpoint, Link};
 use crate::common::{self, Common};
 use crate::proc;
 use crate::target::Target;
@@ -127,18 +125,18 @@ struct Seen {
 /// and keeps them, so that a follower costs the generator next to nothing
 /// while latency is measured; everything is decoded afterwards.
 async fn follow(
-    url: String,
+    url: Endpoint,
     writer: u64,
     synced_at: u32,
     mut goal: tokio::sync::watch::Receiver<u32>,
     synced: Arc<AtomicUsize>,
     check: bool,
 ) -> anyhow::Result<Seen> {
-    let mut ws = client::connect(&url).await?;
+    let mut ws = Link::open(&url).await?;
     let mut initial: Vec<Vec<u8>> = Vec::new();
     let mut reached = 0u32;
     while reached < synced_at {
-        let frame = client::next_frame(&mut ws, WAIT).await?;
+        let frame = ws.next_frame(WAIT).await?;
         if let Some(update) = client::update_of(&frame) {
             reached = reached.max(client::reach(&Update::decode_v1(&update)?, writer));
             initial.push(update);
@@ -152,7 +150,7 @@ async fn follow(
     loop {
         if goal_now == u32::MAX {
             tokio::select! {
-                frame = client::next_frame(&mut ws, WAIT) => raw.push((Instant::now(), frame?)),
+                frame = ws.next_frame(WAIT) => raw.push((Instant::now(), frame?)),
                 changed = goal.changed() => {
                     changed?;
                     goal_now = *goal.borrow();
@@ -167,14 +165,14 @@ async fn follow(
             if reached >= goal_now {
                 break;
             }
-            let frame = client::next_frame(&mut ws, WAIT).await?;
+            let frame = ws.next_frame(WAIT).await?;
             if let Some(u) = client::update_of(&frame) {
                 reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
             }
             raw.push((Instant::now(), frame));
         }
     }
-    let _ = ws.close(None).await;
+    ws.close().await;
     let mut seen = Seen {
         arrivals: Vec::new(),
         frames: 0,
@@ -214,13 +212,13 @@ async fn follow(
 /// A follower that syncs, then stops reading until released, as a phone
 /// whose browser went to the background does.
 async fn stall(
-    url: String,
+    url: Endpoint,
     writer: u64,
     synced_at: u32,
     mut release: tokio::sync::watch::Receiver<bool>,
     synced: Arc<AtomicUsize>,
 ) -> anyhow::Result<()> {
-    let mut ws = client::connect(&url).await?;
+    let mut ws = Link::open(&url).await?;
     client::read_until(&mut ws, writer, synced_at, WAIT).await?;
     synced.fetch_add(1, Ordering::AcqRel);
     let _ = release.wait_for(|r| *r).await;
@@ -241,7 +239,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         .await?;
     let client_id = u64::from(rand_u32());
     let doc = client::doc(Some(client_id));
-    let mut writer = client::connect(&urls.writer).await?;
+    let mut writer = Link::open(&urls.writer).await?;
     let (text, first) = {
         let mut txn = doc.transact_mut();
         let clauses = txn.get_or_insert_array("clauses");
@@ -260,14 +258,11 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         (text, txn.encode_update_v1())
     };
     writer
-        .send(WsMessage::Binary(
-            Message::Sync(SyncMessage::Update(first)).encode_v1().into(),
-        ))
+        .send(&Message::Sync(SyncMessage::Update(first)).encode_v1())
         .await?;
     let base_clock = doc.transact().state_vector().get(&ClientID::new(client_id));
-    let (mut sink, mut stream) = writer.split();
     // The writer reads everything it is sent, as a browser would.
-    let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+    let (sink, drain) = writer.split_draining();
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let pid = plan.server_pid;
@@ -347,12 +342,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
             )
         };
         sent.push((clock, Instant::now()));
-        sink.send(WsMessage::Binary(
-            Message::Sync(SyncMessage::Update(update))
-                .encode_v1()
-                .into(),
-        ))
-        .await?;
+        sink.send(&Message::Sync(SyncMessage::Update(update)).encode_v1())
+            .await?;
     }
     let final_clock = sent.last().map_or(base_clock, |(c, _)| *c);
     goal_tx.send_replace(final_clock);

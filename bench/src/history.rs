@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -20,7 +18,7 @@ use yrs::{
     Update, WriteTxn,
 };
 
-use crate::client::{self, Ws};
+use crate::client::{self, Endpoint, Link};
 use crate::common::Common;
 use crate::proc;
 use crate::target::Target;
@@ -105,21 +103,13 @@ pub struct Row {
 }
 
 /// Connects and waits for the first sync step 2; its bytes and the time.
-async fn first_sync(url: &str) -> anyhow::Result<(Ws, Vec<u8>, Duration)> {
+async fn first_sync(url: &Endpoint) -> anyhow::Result<(Link, Vec<u8>, Duration)> {
     let start = Instant::now();
-    let mut ws = client::connect(url).await?;
+    let mut ws = Link::open(url).await?;
     loop {
-        match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
-            Ok(Some(Ok(WsMessage::Binary(b)))) => {
-                if let Ok(Message::Sync(SyncMessage::SyncStep2(u))) = Message::decode_v1(&b) {
-                    return Ok((ws, u, start.elapsed()));
-                }
-            }
-            Ok(Some(Ok(WsMessage::Close(c)))) => bail!("closed by the server: {c:?}"),
-            Ok(Some(Ok(_))) => {}
-            Ok(Some(Err(e))) => bail!("connection lost: {e}"),
-            Ok(None) => bail!("connection ended"),
-            Err(_) => bail!("no sync step 2 within 60 s"),
+        let frame = ws.next_frame(Duration::from_secs(60)).await?;
+        if let Ok(Message::Sync(SyncMessage::SyncStep2(u))) = Message::decode_v1(&frame) {
+            return Ok((ws, u, start.elapsed()));
         }
     }
 }
@@ -131,8 +121,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let urls = target.new_room("history").await?;
     let client_id = u64::from(crate::fanout::rand_u32());
     let doc = client::doc(Some(client_id));
-    let mut writer = client::connect(&urls.writer).await?;
-    let mut checker = client::connect(&urls.follower).await?;
+    let mut writer = Link::open(&urls.writer).await?;
+    let mut checker = Link::open(&urls.follower).await?;
     let (text, first) = {
         let mut txn = doc.transact_mut();
         let clauses = txn.get_or_insert_array("clauses");
@@ -154,12 +144,9 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         (text, txn.encode_update_v1())
     };
     writer
-        .send(WsMessage::Binary(
-            Message::Sync(SyncMessage::Update(first)).encode_v1().into(),
-        ))
+        .send(&Message::Sync(SyncMessage::Update(first)).encode_v1())
         .await?;
-    let (mut sink, mut stream) = writer.split();
-    let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+    let (sink, drain) = writer.split_draining();
 
     // Replay: every edit is one update, sent as fast as the socket takes them.
     let start = Instant::now();
@@ -195,12 +182,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         if !ascii {
             mirror.splice(p.pos..p.pos + p.del, p.ins.chars());
         }
-        sink.feed(WsMessage::Binary(
-            Message::Sync(SyncMessage::Update(update))
-                .encode_v1()
-                .into(),
-        ))
-        .await?;
+        sink.feed(&Message::Sync(SyncMessage::Update(update)).encode_v1())
+            .await?;
         if i % 256 == 255 {
             sink.flush().await?;
         }
@@ -219,8 +202,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let cold = matches!(target, Target::Draftroom(_));
     let keeper = if cold {
         drain.abort();
-        let _ = sink.close().await;
-        let _ = checker.close(None).await;
+        sink.close().await;
+        checker.close().await;
         tokio::time::sleep(plan.unload_wait).await;
         None
     } else {

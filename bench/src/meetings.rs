@@ -7,15 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Array, Doc, MapPrelim, Text, TextPrelim, Transact, Update, WriteTxn};
 
-use crate::client;
+use crate::client::{self, Endpoint, Link, LinkSink};
 use crate::common::Common;
 use crate::proc;
 use crate::target::Target;
@@ -97,25 +95,20 @@ type Reader = tokio::task::JoinHandle<anyhow::Result<()>>;
 /// A connection whose document follows the room in the background.
 struct Member {
     doc: Arc<Mutex<Doc>>,
-    sink: futures_util::stream::SplitSink<client::Ws, WsMessage>,
+    sink: LinkSink,
     reader: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn join(url: &str, client_id: u64) -> anyhow::Result<Member> {
-    let ws = client::connect(url).await?;
-    let (sink, mut stream) = ws.split();
+async fn join(url: &Endpoint, client_id: u64) -> anyhow::Result<Member> {
+    let link = Link::open(url).await?;
     let doc = Arc::new(Mutex::new(client::doc(Some(client_id))));
     let d = doc.clone();
-    let reader = tokio::spawn(async move {
-        while let Some(msg) = stream.next().await {
-            if let WsMessage::Binary(b) = msg?
-                && let Some(u) = client::update_of(&b)
-            {
-                let update = Update::decode_v1(&u)?;
-                d.lock().expect("doc").transact_mut().apply_update(update)?;
-            }
+    let (sink, reader) = link.split_reading(move |frame| {
+        if let Some(u) = client::update_of(frame) {
+            let update = Update::decode_v1(&u)?;
+            d.lock().expect("doc").transact_mut().apply_update(update)?;
         }
-        anyhow::Ok(())
+        Ok(())
     });
     Ok(Member { doc, sink, reader })
 }
@@ -166,9 +159,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         };
         writers[0]
             .sink
-            .send(WsMessage::Binary(
-                Message::Sync(SyncMessage::Update(first)).encode_v1().into(),
-            ))
+            .send(&Message::Sync(SyncMessage::Update(first)).encode_v1())
             .await?;
         let mut followers = Vec::with_capacity(plan.followers);
         for _ in 0..plan.followers {
@@ -205,7 +196,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
             docs.push(member.doc);
             readers.push(member.reader);
         }
-        for (k, mut member) in writers.into_iter().enumerate() {
+        for (k, member) in writers.into_iter().enumerate() {
             docs.push(member.doc.clone());
             readers.push(member.reader);
             let keystrokes = plan.keystrokes;
@@ -227,11 +218,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
                     };
                     member
                         .sink
-                        .send(WsMessage::Binary(
-                            Message::Sync(SyncMessage::Update(update))
-                                .encode_v1()
-                                .into(),
-                        ))
+                        .send(&Message::Sync(SyncMessage::Update(update)).encode_v1())
                         .await?;
                 }
                 anyhow::Ok(member.sink)

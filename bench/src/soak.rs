@@ -252,7 +252,7 @@ async fn draft_len(url: &str) -> anyhow::Result<u64> {
 pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let mut urls = Vec::with_capacity(plan.meetings);
     for i in 0..plan.meetings {
-        urls.push(target.new_room(&format!("soak {i}")).await?.writer);
+        urls.push(target.new_room(&format!("soak {i}")).await?.writer.url);
     }
     let urls = Arc::new(urls);
     let typed: Arc<Vec<AtomicU64>> =

@@ -1,9 +1,14 @@
 //! The server under test: Draftroom (a meeting is created, the writer is its
-//! moderator, followers use one observer token) or any plain y-websocket
-//! server such as the stock Node one (a room is just a URL path).
+//! moderator, followers use one observer token), any plain y-websocket
+//! server such as the stock Node one (a room is just a URL path), y-sweet
+//! (a document made over HTTP, its socket's address asked for) or
+//! Hocuspocus (a document named in every message; the writer's token may
+//! write, the followers' is read-only).
 
 use anyhow::{Context, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::client::{Endpoint, Hocuspocus};
 
 /// Which kind of server, and where.
 #[derive(Debug, Clone)]
@@ -12,15 +17,19 @@ pub enum Target {
     Draftroom(String),
     /// A y-websocket server at this `ws://host:port`.
     YWebsocket(String),
+    /// y-sweet at this `http://host:port`.
+    YSweet(String),
+    /// Hocuspocus (`bench/peer/hocuspocus.mjs`) at this `ws://host:port`.
+    Hocuspocus(String),
 }
 
 /// URLs for one room: the writer's and the followers'.
 #[derive(Debug, Clone)]
 pub struct RoomUrls {
     /// Where the writer connects (may write).
-    pub writer: String,
-    /// Where followers connect (read-only on Draftroom).
-    pub follower: String,
+    pub writer: Endpoint,
+    /// Where followers connect (read-only on Draftroom and Hocuspocus).
+    pub follower: Endpoint,
     /// The server's name for reports.
     pub server: &'static str,
 }
@@ -49,13 +58,20 @@ pub async fn post(
 }
 
 impl Target {
-    /// Parses `draftroom=http://…` or `y-websocket=ws://…`.
+    /// Parses `draftroom=http://…`, `y-websocket=ws://…`,
+    /// `y-sweet=http://…` or `hocuspocus=ws://…`.
     pub fn parse(s: &str) -> anyhow::Result<Target> {
-        match s.split_once('=') {
-            Some(("draftroom", url)) => Ok(Target::Draftroom(url.trim_end_matches('/').into())),
-            Some(("y-websocket", url)) => Ok(Target::YWebsocket(url.trim_end_matches('/').into())),
-            _ => bail!("expected draftroom=http://HOST:PORT or y-websocket=ws://HOST:PORT"),
-        }
+        let (kind, url) = s.split_once('=').unwrap_or(("", ""));
+        let url = url.trim_end_matches('/').to_owned();
+        Ok(match kind {
+            "draftroom" => Target::Draftroom(url),
+            "y-websocket" => Target::YWebsocket(url),
+            "y-sweet" => Target::YSweet(url),
+            "hocuspocus" => Target::Hocuspocus(url),
+            _ => bail!(
+                "expected draftroom=http://HOST:PORT, y-websocket=ws://HOST:PORT, y-sweet=http://HOST:PORT or hocuspocus=ws://HOST:PORT"
+            ),
+        })
     }
 
     /// The name used in reports.
@@ -63,6 +79,8 @@ impl Target {
         match self {
             Target::Draftroom(_) => "draftroom",
             Target::YWebsocket(_) => "y-websocket",
+            Target::YSweet(_) => "y-sweet",
+            Target::Hocuspocus(_) => "hocuspocus",
         }
     }
 
@@ -84,23 +102,58 @@ impl Target {
                 )
                 .await?;
                 let ws = base.replacen("http", "ws", 1);
+                let url = |token: &serde_json::Value| -> anyhow::Result<Endpoint> {
+                    let token = token.as_str().context("token")?;
+                    Ok(Endpoint::plain(format!("{ws}/ws/{id}/draft?token={token}")))
+                };
                 Ok(RoomUrls {
-                    writer: format!(
-                        "{ws}/ws/{id}/draft?token={}",
-                        created["moderator_token"].as_str().context("token")?
-                    ),
-                    follower: format!(
-                        "{ws}/ws/{id}/draft?token={}",
-                        joined["token"].as_str().context("token")?
-                    ),
+                    writer: url(&created["moderator_token"])?,
+                    follower: url(&joined["token"])?,
                     server: self.name(),
                 })
             }
             Target::YWebsocket(base) => {
                 let room = format!("{label}-{}", std::process::id());
+                let url = Endpoint::plain(format!("{base}/{room}"));
                 Ok(RoomUrls {
-                    writer: format!("{base}/{room}"),
-                    follower: format!("{base}/{room}"),
+                    writer: url.clone(),
+                    follower: url,
+                    server: self.name(),
+                })
+            }
+            Target::YSweet(base) => {
+                let created = post(base, "/doc/new", serde_json::json!({})).await?;
+                let id = created["docId"].as_str().context("docId")?;
+                // The socket's address for a full or a read-only client;
+                // the client appends the document's id to it, as y-sweet's
+                // own provider does.
+                let endpoint = |authorization: &str| {
+                    let body = serde_json::json!({ "authorization": authorization });
+                    async move {
+                        let auth = post(base, &format!("/doc/{id}/auth"), body).await?;
+                        let url = auth["url"].as_str().context("url")?;
+                        anyhow::Ok(Endpoint::plain(format!("{url}/{id}")))
+                    }
+                };
+                Ok(RoomUrls {
+                    writer: endpoint("full").await?,
+                    follower: endpoint("read-only").await?,
+                    server: self.name(),
+                })
+            }
+            Target::Hocuspocus(base) => {
+                let document: std::sync::Arc<str> =
+                    format!("{label}-{}-{}", std::process::id(), crate::fanout::rand_u32()).into();
+                let with = |token| Endpoint {
+                    url: base.clone(),
+                    hocuspocus: Some(Hocuspocus {
+                        document: document.clone(),
+                        token,
+                    }),
+                };
+                Ok(RoomUrls {
+                    writer: with("writer"),
+                    follower: with("observer"),
                     server: self.name(),
                 })
             }

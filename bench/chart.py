@@ -11,8 +11,8 @@ rows such as
      "p50_ms": 1.2, "p99_ms": 4.8, "max_ms": 9.1, "frames_per_s": 20000,
      "server_cpu_pct": 35.0, "rss_per_conn_kib": 21.5, "delivered_all": true}
 
-`server` is "draftroom" or "y-websocket" (any other name gets a line of its
-own). Rows of other scenarios are ignored. A point that is missing, or whose
+`server` is "draftroom", "y-websocket", "y-sweet" or "hocuspocus" (any other
+name gets a line of its own). Rows of other scenarios are ignored. A point that is missing, or whose
 value is null, is left out of its line. When several rows give the same
 server and N (repeated runs), the chart shows their median. A point from a
 run in which not every follower received every update is drawn hollow.
@@ -52,11 +52,22 @@ STYLES = {
         "dash": "10 6",
         "marker": "square",
     },
+    "y-sweet": {
+        "label": "y-sweet 0.9 (Rust)",
+        "color": "#2a8c3a",
+        "dash": "3 4",
+        "marker": "triangle",
+    },
+    "hocuspocus": {
+        "label": "Hocuspocus 4.7 (Node)",
+        "color": "#8e2a8c",
+        "dash": "12 4 3 4",
+        "marker": "diamond",
+    },
 }
 EXTRA_STYLES = [
-    {"color": "#2a8c3a", "dash": "3 4", "marker": "triangle"},
-    {"color": "#8e2a8c", "dash": "12 4 3 4", "marker": "diamond"},
     {"color": "#555555", "dash": "2 2", "marker": "circle"},
+    {"color": "#b03030", "dash": "1 3", "marker": "square"},
 ]
 
 METRICS = (
@@ -344,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--title", default="Fan-out: one writer, N read-only followers")
     ap.add_argument(
         "--subtitle",
-        default="Draftroom vs the stock Node y-websocket server, same load, same machine",
+        default="Draftroom vs y-sweet, Hocuspocus and the stock y-websocket server, same load, same machine",
     )
     ap.add_argument(
         "--latency-scale", choices=("log", "linear"), default="log", help="y scale of the latency chart"

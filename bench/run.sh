@@ -14,8 +14,9 @@
 #   bench/run.sh cluster [OBSERVERS] [SERVERS]  # 3 processes on PostgreSQL + Redis, N observers joining at each, then
 #                                       # typing; beside Hocuspocus 4.7 on 3 processes with its Redis extension;
 #                                       # default 1000,5000 and "draftroom hocuspocus"
-#   bench/run.sh smoke                  # a short fan-out and audience against Draftroom, a short cluster run
-#                                       # of both (CI)
+#   bench/run.sh smoke                  # a short fan-out and audience against Draftroom, a short fan-out
+#                                       # against Hocuspocus, a short cluster run of both (CI; y-sweet's
+#                                       # build takes minutes, so CI leaves it out)
 #
 # DRAFTROOM_BIN=path runs the scenarios against that server binary (another
 # build, e.g. an older commit's) instead of building this checkout's.
@@ -232,6 +233,11 @@ case "$scenario" in
     "$load" audience --target "draftroom=$draftroom_url" --server-pid "$draftroom_pid" \
       --observers 50 --time-cap-secs 30
     stop_draftroom
+    # The load generator's Hocuspocus framing, against one process of it.
+    start_peer hocuspocus
+    "$load" fanout --target "hocuspocus=$peer_url" --server-pid "$peer_pid" \
+      --followers 50 --keystrokes 40 --rate 20
+    stop_peer
     # Several processes, and the Hocuspocus peer beside them.
     start_services
     for kind in draftroom hocuspocus; do

@@ -117,8 +117,10 @@ pub fn first_clause_text(doc: &Doc) -> String {
 
 /// The next binary frame, or why there is none within `wait`.
 pub async fn next_frame(ws: &mut Ws, wait: Duration) -> anyhow::Result<bytes::Bytes> {
+    // One deadline for the whole wait: pings do not extend it.
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let Ok(next) = tokio::time::timeout(wait, ws.next()).await else {
+        let Ok(next) = tokio::time::timeout_at(deadline, ws.next()).await else {
             bail!("no frame within {wait:?}");
         };
         if let Some(frame) = binary(next)? {

@@ -100,6 +100,9 @@ pub struct Row {
     pub connect_s: f64,
     /// Every follower got every keystroke in order, and the sampled texts match.
     pub delivered_all: bool,
+    /// Followers that did not get every keystroke (the server stopped
+    /// sending to them, or they failed).
+    pub followers_missing_keystrokes: usize,
     /// Followers that stopped reading during the run.
     pub slow_followers: usize,
     /// Server resident memory right after the typing, MiB.
@@ -117,6 +120,9 @@ struct Seen {
     frames: usize,
     /// Whether clocks only ever grew (nothing reordered).
     in_order: bool,
+    /// Why it stopped before the writer's last keystroke (it waited
+    /// [`WAIT`] for a frame that did not come), if it did.
+    cut_short: Option<String>,
     /// The text, for checkers.
     text: Option<String>,
 }
@@ -147,6 +153,7 @@ async fn follow(
     // Frames are kept undecoded while the writer types; once it says how far
     // it went, what came so far is looked at, and reading stops at the goal.
     let mut goal_now = u32::MAX;
+    let mut cut_short = None;
     loop {
         if goal_now == u32::MAX {
             tokio::select! {
@@ -165,7 +172,14 @@ async fn follow(
             if reached >= goal_now {
                 break;
             }
-            let frame = ws.next_frame(WAIT).await?;
+            // A follower the server stopped sending to keeps what it got.
+            let frame = match ws.next_frame(WAIT).await {
+                Ok(frame) => frame,
+                Err(e) => {
+                    cut_short = Some(format!("{e:#}"));
+                    break;
+                }
+            };
             if let Some(u) = client::update_of(&frame) {
                 reached = reached.max(client::reach(&Update::decode_v1(&u)?, writer));
             }
@@ -177,6 +191,7 @@ async fn follow(
         arrivals: Vec::new(),
         frames: 0,
         in_order: true,
+        cut_short,
         text: None,
     };
     let doc = check.then(|| client::doc(None));
@@ -354,11 +369,15 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let mut last_arrival = start;
     let mut delivered_all = true;
     let mut failures = 0;
+    let mut short = 0;
+    // Followers that did not get every keystroke, or failed.
+    let mut missing = 0;
     for t in tasks {
         let seen = match t.await? {
             Ok(s) => s,
             Err(e) => {
                 failures += 1;
+                missing += 1;
                 if failures <= 3 {
                     eprintln!("follower failed: {e:#}");
                 }
@@ -368,6 +387,12 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         };
         frames += seen.frames;
         delivered_all &= seen.in_order;
+        if let Some(why) = &seen.cut_short {
+            short += 1;
+            if short <= 3 {
+                eprintln!("a follower did not get every keystroke: {why}");
+            }
+        }
         if let Some(text) = &seen.text {
             delivered_all &= *text == written;
         }
@@ -380,6 +405,9 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
             last_arrival = last_arrival.max(*at);
         }
         delivered_all &= k == sent.len();
+        if k != sent.len() {
+            missing += 1;
+        }
     }
     let elapsed = last_arrival.duration_since(start).as_secs_f64().max(1e-9);
     let cpu1 = pid.map_or(0.0, proc::cpu_seconds);
@@ -406,6 +434,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         server_rss_mib: rss_idle as f64 / 1024.0,
         connect_s,
         delivered_all,
+        followers_missing_keystrokes: missing,
         slow_followers,
         server_rss_after_mib: rss_after as f64 / 1024.0,
     })

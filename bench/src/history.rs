@@ -14,8 +14,8 @@ use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Array, ClientID, GetString, Map, MapPrelim, ReadTxn, Text, TextPrelim, TextRef, Transact,
-    Update, WriteTxn,
+    Array, ClientID, GetString, Map, MapPrelim, ReadTxn, StateVector, Text, TextPrelim, TextRef,
+    Transact, Update, WriteTxn,
 };
 
 use crate::client::{self, Endpoint, Link};
@@ -50,6 +50,12 @@ pub struct Args {
     /// `--room-idle-secs`).
     #[arg(long = "unload-wait-secs", value_name = "SECS", default_value_t = 3.0)]
     pub unload_wait_secs: f64,
+    /// Seconds after which the replay stops sending edits one by one: the
+    /// rate is then over the edits sent so far, and the rest of the
+    /// document goes to the server as one update, so that the first sync
+    /// and the join storm still meet the whole document.
+    #[arg(long = "ingest-cap-secs", value_name = "SECS", default_value_t = 60.0)]
+    pub ingest_cap_secs: f64,
     /// The server under test and where the figures go.
     #[command(flatten)]
     pub common: Common,
@@ -66,6 +72,8 @@ pub struct Plan {
     pub server_pid: Option<u32>,
     /// How long to wait, everyone gone, for the room to unload (Draftroom).
     pub unload_wait: Duration,
+    /// When the replay stops sending edits one by one.
+    pub ingest_cap: Duration,
 }
 
 /// One row of results.
@@ -75,11 +83,16 @@ pub struct Row {
     pub scenario: &'static str,
     /// The server measured.
     pub server: &'static str,
-    /// Edits replayed.
+    /// Edits in the trace.
     pub edits: usize,
-    /// Seconds from the first edit sent to the last one relayed.
+    /// Edits sent one by one before the cap (all of them unless the server
+    /// was too slow); the rest went as one update.
+    pub edits_ingested: usize,
+    /// Seconds from the first edit sent to the last one sent one by one
+    /// relayed.
     pub ingest_s: f64,
-    /// Edits per second the server took (durably, for Draftroom).
+    /// Edits per second the server took (durably, for Draftroom), over the
+    /// edits sent one by one.
     pub edits_per_s: f64,
     /// Milliseconds from connecting to holding the document, first client
     /// after the room was unloaded (cold) or, for a server that keeps
@@ -148,8 +161,11 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         .await?;
     let (sink, drain) = writer.split_draining();
 
-    // Replay: every edit is one update, sent as fast as the socket takes them.
+    // Replay: every edit is one update, sent as fast as the socket takes
+    // them, until the cap; the writer's document takes every edit.
     let start = Instant::now();
+    let clock = || doc.transact().state_vector().get(&ClientID::new(client_id));
+    let mut capped: Option<(usize, u32)> = None;
     let mut mirror: Vec<char> = if ascii {
         Vec::new()
     } else {
@@ -182,16 +198,30 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         if !ascii {
             mirror.splice(p.pos..p.pos + p.del, p.ins.chars());
         }
+        if capped.is_some() {
+            continue;
+        }
         sink.feed(&Message::Sync(SyncMessage::Update(update)).encode_v1())
             .await?;
         if i % 256 == 255 {
             sink.flush().await?;
+            if start.elapsed() > plan.ingest_cap {
+                capped = Some((i + 1, clock()));
+            }
         }
     }
     sink.flush().await?;
-    let goal = doc.transact().state_vector().get(&ClientID::new(client_id));
-    client::read_until(&mut checker, client_id, goal, Duration::from_secs(120)).await?;
+    let goal = clock();
+    let (ingested, ingested_goal) = capped.unwrap_or((trace.patches.len(), goal));
+    let wait = Duration::from_secs(600);
+    client::read_until(&mut checker, client_id, ingested_goal, wait).await?;
     let ingest_s = start.elapsed().as_secs_f64();
+    if capped.is_some() {
+        let rest = doc.transact().encode_state_as_update_v1(&StateVector::default());
+        sink.send(&Message::Sync(SyncMessage::Update(rest)).encode_v1())
+            .await?;
+        client::read_until(&mut checker, client_id, goal, wait).await?;
+    }
     let written = text.get_string(&doc.transact());
     if written != trace.end {
         bail!("the writer's replay does not end at the trace's end text");
@@ -267,8 +297,9 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         scenario: "history",
         server: urls.server,
         edits: trace.patches.len(),
+        edits_ingested: ingested,
         ingest_s,
-        edits_per_s: trace.patches.len() as f64 / ingest_s,
+        edits_per_s: ingested as f64 / ingest_s,
         first_sync_ms: first_sync_time.as_secs_f64() * 1e3,
         cold,
         first_sync_bytes: state.len(),
@@ -288,13 +319,23 @@ impl Args {
             joiners: self.joiners,
             server_pid: self.common.server_pid,
             unload_wait: Duration::from_secs_f64(self.unload_wait_secs),
+            ingest_cap: Duration::from_secs_f64(self.ingest_cap_secs),
         };
         let row = run(&self.common.target, &plan).await?;
         println!("server             {}", row.server);
         println!("edits replayed     {}", row.edits);
         println!(
-            "ingest             {:.2} s, {:.0} edits/s",
-            row.ingest_s, row.edits_per_s
+            "ingest             {:.2} s, {:.0} edits/s{}",
+            row.ingest_s,
+            row.edits_per_s,
+            if row.edits_ingested < row.edits {
+                format!(
+                    " (over the first {} edits, sent one by one before the cap; the rest as one update)",
+                    row.edits_ingested
+                )
+            } else {
+                String::new()
+            }
         );
         println!(
             "first sync         {:.1} ms ({}), {} bytes, text {}",

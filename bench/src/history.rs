@@ -127,6 +127,25 @@ async fn first_sync(url: &Endpoint) -> anyhow::Result<(Link, Vec<u8>, Duration)>
     }
 }
 
+/// Edits the replay has in flight at most: sent, not yet seen relayed.
+const WINDOW: usize = 32_768;
+
+/// How long the replay waits for the server to relay what it sent.
+const WAIT: Duration = Duration::from_secs(600);
+
+/// Waits until the checker has seen the writer's clock reach `goal`.
+async fn reached_by(
+    reached: &mut tokio::sync::watch::Receiver<u32>,
+    goal: u32,
+    wait: Duration,
+) -> anyhow::Result<()> {
+    match tokio::time::timeout(wait, reached.wait_for(|r| *r >= goal)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(_)) => bail!("the checker's connection ended"),
+        Err(_) => bail!("the server did not relay the replay within {wait:?}"),
+    }
+}
+
 /// Runs the long-history replay, the first sync and the join storm.
 pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let trace = trace::load(&plan.trace)?;
@@ -135,7 +154,20 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let client_id = u64::from(crate::fanout::rand_u32());
     let doc = client::doc(Some(client_id));
     let mut writer = Link::open(&urls.writer).await?;
-    let mut checker = Link::open(&urls.follower).await?;
+    let checker = Link::open(&urls.follower).await?;
+    // The checker follows how far the server has relayed the replay.
+    let (reached_tx, mut reached) = tokio::sync::watch::channel(0u32);
+    let (checker_sink, checker_reader) = checker.split_reading(move |frame| {
+        if let Some(u) = client::update_of(frame) {
+            let clock = client::reach(&Update::decode_v1(&u)?, client_id);
+            reached_tx.send_if_modified(|now| {
+                let further = clock > *now;
+                *now = (*now).max(clock);
+                further
+            });
+        }
+        Ok(())
+    });
     let (text, first) = {
         let mut txn = doc.transact_mut();
         let clauses = txn.get_or_insert_array("clauses");
@@ -165,7 +197,9 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     // them, until the cap; the writer's document takes every edit.
     let start = Instant::now();
     let clock = || doc.transact().state_vector().get(&ClientID::new(client_id));
-    let mut capped: Option<(usize, u32)> = None;
+    // The writer's clock after each edit sent.
+    let mut clocks: Vec<u32> = Vec::with_capacity(trace.patches.len());
+    let mut capped = false;
     let mut mirror: Vec<char> = if ascii {
         Vec::new()
     } else {
@@ -198,29 +232,34 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         if !ascii {
             mirror.splice(p.pos..p.pos + p.del, p.ins.chars());
         }
-        if capped.is_some() {
+        if capped {
             continue;
+        }
+        // At most WINDOW edits in flight: a server that reads faster than
+        // it applies does not queue the whole trace.
+        if i >= WINDOW && *reached.borrow() < clocks[i - WINDOW] {
+            sink.flush().await?;
+            let need = clocks[i - WINDOW];
+            reached_by(&mut reached, need, WAIT).await?;
         }
         sink.feed(&Message::Sync(SyncMessage::Update(update)).encode_v1())
             .await?;
+        clocks.push(clock());
         if i % 256 == 255 {
             sink.flush().await?;
-            if start.elapsed() > plan.ingest_cap {
-                capped = Some((i + 1, clock()));
-            }
+            capped = start.elapsed() > plan.ingest_cap;
         }
     }
     sink.flush().await?;
     let goal = clock();
-    let (ingested, ingested_goal) = capped.unwrap_or((trace.patches.len(), goal));
-    let wait = Duration::from_secs(600);
-    client::read_until(&mut checker, client_id, ingested_goal, wait).await?;
+    let ingested = clocks.len();
+    reached_by(&mut reached, clocks.last().copied().unwrap_or(0), WAIT).await?;
     let ingest_s = start.elapsed().as_secs_f64();
-    if capped.is_some() {
+    if capped {
         let rest = doc.transact().encode_state_as_update_v1(&StateVector::default());
         sink.send(&Message::Sync(SyncMessage::Update(rest)).encode_v1())
             .await?;
-        client::read_until(&mut checker, client_id, goal, wait).await?;
+        reached_by(&mut reached, goal, WAIT).await?;
     }
     let written = text.get_string(&doc.transact());
     if written != trace.end {
@@ -232,12 +271,13 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     let cold = matches!(target, Target::Draftroom(_));
     let keeper = if cold {
         drain.abort();
+        checker_reader.abort();
         sink.close().await;
-        checker.close().await;
+        checker_sink.close().await;
         tokio::time::sleep(plan.unload_wait).await;
         None
     } else {
-        Some((sink, checker, drain))
+        Some((sink, checker_sink, checker_reader, drain))
     };
     let (first_ws, state, first_sync_time) = first_sync(&urls.follower).await?;
     let synced = client::doc(None);

@@ -303,7 +303,8 @@ case "$scenario" in
     # lifted, and idle rooms unload after a second so that its first sync
     # afterwards is a cold load from the store.
     DRAFTROOM_OPTS="--messages-per-sec 100000000 --message-burst 100000000 --room-idle-secs 1" \
-      side_by_side history history --trace bench/traces/automerge-paper.json.gz --joiners "$joiners"
+      side_by_side history history --trace bench/traces/automerge-paper.json.gz --joiners "$joiners" \
+      --ingest-cap-secs 30
     ;;
   *)
     echo "unknown scenario $scenario (fanout, history, meetings, slow, saturation, soak, audience, cluster, smoke)" >&2

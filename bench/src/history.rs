@@ -108,6 +108,11 @@ pub struct Row {
     pub joiners: usize,
     /// Seconds from the storm's start until every joiner held the document.
     pub join_all_synced_s: f64,
+    /// Milliseconds from a joiner's connecting to its holding the
+    /// document, median and 99th percentile over the storm.
+    pub join_p50_ms: f64,
+    /// See `join_p50_ms`.
+    pub join_p99_ms: f64,
     /// Server resident memory at its peak during the storm, MiB.
     pub join_peak_rss_mib: f64,
     /// Server resident memory a second after the storm, every joiner still
@@ -311,8 +316,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         let at = storm_start + Duration::from_secs_f64(i as f64 / plan.joiners.max(1) as f64);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(at.into()).await;
-            let (ws, state, _) = first_sync(&url).await?;
-            anyhow::Ok((ws, state.len(), Instant::now()))
+            let (ws, state, took) = first_sync(&url).await?;
+            anyhow::Ok((ws, state.len(), Instant::now(), took))
         }));
     }
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -328,8 +333,10 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     });
     let mut last = storm_start;
     let mut sockets = Vec::with_capacity(plan.joiners);
+    let mut joins = Vec::with_capacity(plan.joiners);
     for t in tasks {
-        let (ws, bytes, at) = t.await??;
+        let (ws, bytes, at, took) = t.await??;
+        joins.push(took);
         if bytes != state.len() {
             bail!(
                 "a joiner got {bytes} bytes, the first client {}",
@@ -344,6 +351,12 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         .load(std::sync::atomic::Ordering::Relaxed)
         .max(pid.map_or(0, proc::rss_kib));
     let join_all_synced_s = last.duration_since(storm_start).as_secs_f64();
+    joins.sort();
+    let join_ms = |p: f64| {
+        joins
+            .get(((joins.len().max(1) - 1) as f64 * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after_storm_rss = pid.map_or(0, proc::rss_kib);
     drop(sockets);
@@ -362,6 +375,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
         text_ok,
         joiners: plan.joiners,
         join_all_synced_s,
+        join_p50_ms: join_ms(0.5),
+        join_p99_ms: join_ms(0.99),
         join_peak_rss_mib: peak_rss as f64 / 1024.0,
         after_storm_rss_mib: after_storm_rss as f64 / 1024.0,
     })
@@ -411,6 +426,10 @@ impl Args {
         println!(
             "join storm         {} followers within 1 s: all synced after {:.2} s, peak server RSS {:.0} MiB, {:.0} MiB a second later",
             row.joiners, row.join_all_synced_s, row.join_peak_rss_mib, row.after_storm_rss_mib
+        );
+        println!(
+            "each join          connect to synced: p50 {:.1} ms, p99 {:.1} ms",
+            row.join_p50_ms, row.join_p99_ms
         );
         self.common.write_json(&[&row])?;
         if !row.text_ok {

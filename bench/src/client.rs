@@ -341,14 +341,10 @@ impl LinkSink {
 
     /// Sends one y-websocket message.
     pub async fn send(&self, message: &[u8]) -> anyhow::Result<()> {
-        let frame = frame_for(self.address.as_deref(), message);
-        self.sink
-            .lock()
-            .await
-            .send(WsMessage::Binary(frame.into()))
-            .await?;
-        Ok(())
+        self.feed(message).await?;
+        self.flush().await
     }
+
     /// Queues one y-websocket message without flushing the socket.
     pub async fn feed(&self, message: &[u8]) -> anyhow::Result<()> {
         let frame = frame_for(self.address.as_deref(), message);

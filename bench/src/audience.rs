@@ -367,7 +367,10 @@ async fn attend(
         tally.bytes.fetch_add(frame.len() as u64, Ordering::Relaxed);
         let ws = if room == 0 { &mut rooms } else { &mut draft_ws };
         match (frame.first(), frame.get(1)) {
-            (Some(0), Some(0)) => ws.send(WsMessage::Binary(client::empty_step2().into())).await?,
+            (Some(0), Some(0)) => {
+                ws.send(WsMessage::Binary(client::empty_step2().into()))
+                    .await?
+            }
             (Some(0), Some(step)) => {
                 let doc = if room == 0 {
                     meeting_doc.as_ref()

@@ -326,7 +326,13 @@ impl LinkSink {
                 loop {
                     tick.tick().await;
                     let frame = addressed(&a, &STATELESS_EMPTY);
-                    if sink.lock().await.send(WsMessage::Binary(frame.into())).await.is_err() {
+                    if sink
+                        .lock()
+                        .await
+                        .send(WsMessage::Binary(frame.into()))
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }

@@ -260,7 +260,9 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Row> {
     reached_by(&mut reached, clocks.last().copied().unwrap_or(0), WAIT).await?;
     let ingest_s = start.elapsed().as_secs_f64();
     if capped {
-        let rest = doc.transact().encode_state_as_update_v1(&StateVector::default());
+        let rest = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
         sink.send(&Message::Sync(SyncMessage::Update(rest)).encode_v1())
             .await?;
         // Not through the checker: a server may drop what it relays to a

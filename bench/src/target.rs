@@ -142,8 +142,12 @@ impl Target {
                 })
             }
             Target::Hocuspocus(base) => {
-                let document: std::sync::Arc<str> =
-                    format!("{label}-{}-{}", std::process::id(), crate::fanout::rand_u32()).into();
+                let document: std::sync::Arc<str> = format!(
+                    "{label}-{}-{}",
+                    std::process::id(),
+                    crate::fanout::rand_u32()
+                )
+                .into();
                 let with = |token| Endpoint {
                     url: base.clone(),
                     hocuspocus: Some(Hocuspocus {

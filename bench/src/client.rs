@@ -41,8 +41,7 @@ const SOURCES: u32 = 8;
 /// buffers, and sends sync step 1 (empty state).
 pub async fn connect(url: &str) -> anyhow::Result<Ws> {
     let mut ws = connect_quiet(url).await?;
-    let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
-    ws.send(WsMessage::Binary(step1.into())).await?;
+    ws.send(WsMessage::Binary(sync_step1().into())).await?;
     Ok(ws)
 }
 
@@ -179,7 +178,7 @@ impl Endpoint {
 pub const KEEP_ALIVE: Duration = Duration::from_secs(20);
 
 /// Hocuspocus's stateless message (type 5) with an empty payload.
-const STATELESS_EMPTY: [u8; 2] = [5, 0];
+pub const STATELESS_EMPTY: [u8; 2] = [5, 0];
 
 /// One client socket to a compared server: sends and receives y-websocket
 /// messages, framed as the server wants them.
@@ -199,19 +198,10 @@ impl Link {
     /// its provider does), the frames before it kept for [`Link::next_frame`].
     pub async fn open(endpoint: &Endpoint) -> anyhow::Result<Link> {
         let Some(h) = &endpoint.hocuspocus else {
-            return Ok(Link {
-                ws: connect(&endpoint.url).await?,
-                address: None,
-                early: VecDeque::new(),
-                last_sent: Instant::now(),
-            });
+            return Ok(Link::over(connect(&endpoint.url).await?, None));
         };
-        let mut link = Link {
-            ws: connect_quiet(&endpoint.url).await?,
-            address: Some(h.document.clone()),
-            early: VecDeque::new(),
-            last_sent: Instant::now(),
-        };
+        let ws = connect_quiet(&endpoint.url).await?;
+        let mut link = Link::over(ws, Some(h.document.clone()));
         link.send(&hocuspocus_auth(h.token)).await?;
         link.send(&sync_step1()).await?;
         loop {
@@ -223,6 +213,16 @@ impl Link {
             link.early.push_back(frame);
         }
         Ok(link)
+    }
+
+    /// A link over a socket just opened (and sent to).
+    fn over(ws: Ws, address: Option<Arc<str>>) -> Link {
+        Link {
+            ws,
+            address,
+            early: VecDeque::new(),
+            last_sent: Instant::now(),
+        }
     }
 
     /// Sends one y-websocket message.

@@ -364,8 +364,8 @@ async fn observe(
             _ = keep_alive.tick(), if hocuspocus => {
                 let ws = first.as_mut().unwrap();
                 for name in &names {
-                    // Stateless (5), an empty string.
-                    ws.send(WsMessage::Binary(addressed(name, &[5, 0]).into())).await?;
+                    let frame = addressed(name, &client::STATELESS_EMPTY);
+                    ws.send(WsMessage::Binary(frame.into())).await?;
                 }
                 continue;
             }

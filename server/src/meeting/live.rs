@@ -18,7 +18,6 @@ use crate::meeting::rights::{self, Command};
 use crate::meeting::shown;
 use crate::meeting::state::{Amendment, MeetingState, Member, stored_hash};
 use crate::room::{Kind, RoomDoc};
-
 use crate::store::{self, Store, UserRecord};
 
 /// How long another process's count of observers stands without being

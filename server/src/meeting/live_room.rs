@@ -18,41 +18,9 @@ use yrs::sync::{Awareness, Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 
 use crate::clock::now_ms;
+use crate::meeting::fanout::{Fanout, Relay, Relayed};
 use crate::room::{Applied, RoomDoc};
 use crate::store::{self, JournalEntry, Store, Txn, WriteResult};
-
-/// A durable update as relayed: bytes encoded once, shared by every
-/// receiver.
-#[derive(Clone, Debug)]
-pub struct Relayed {
-    /// Connection the update came from.
-    pub origin: u64,
-    /// Its sequence number in the room's log; relayed updates are
-    /// consecutive.
-    pub seq: u64,
-    /// The Yjs update itself, for merging with its neighbours.
-    pub update: Arc<[u8]>,
-    /// The update as a protocol message (cloning shares the bytes).
-    pub frame: Bytes,
-}
-
-/// A frame for the connections of a room. Bytes are encoded once and
-/// shared by every receiver.
-#[derive(Clone, Debug)]
-pub enum Relay {
-    /// A durable document update, for everyone but the connection it came
-    /// from (see [`Origin`]).
-    Update(Relayed),
-    /// A presence change, as a protocol message.
-    Awareness {
-        /// Connection it came from.
-        origin: u64,
-        /// The encoded message.
-        frame: Bytes,
-    },
-    /// The room failed; connections close with this reason and resync.
-    Fail(Arc<str>),
-}
 
 /// One loaded room of a meeting.
 pub struct LiveRoom {
@@ -76,8 +44,9 @@ pub struct LiveRoom {
     pub connections: AtomicUsize,
     /// Set when a write could not be made durable: the room must reload.
     pub failed: AtomicBool,
-    /// Runs of updates recently merged for connections that were behind.
-    merges: Mutex<Merges>,
+    /// The writer to its followers, and the runs of updates it merged
+    /// lately for connections that were behind.
+    pub fanout: Arc<Fanout>,
     sizes: RoomSizes,
     /// The meeting it belongs to, for the journal.
     meeting: Uuid,
@@ -156,7 +125,7 @@ impl LiveRoom {
             durable: watch::channel(seq).0,
             connections: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
-            merges: Mutex::new(Merges::default()),
+            fanout: Arc::new(Fanout::new(sizes.backlog)),
             sizes,
             meeting,
         })
@@ -278,26 +247,6 @@ impl LiveRoom {
         ));
     }
 
-    /// The relayed updates `first..=last` merged into one protocol message:
-    /// from the cache if a connection asked for the same run before, else
-    /// made by `merge` and kept. Connections that fall behind together ask
-    /// for the same runs, so the room merges each run once, not once per
-    /// connection.
-    pub fn merged(
-        &self,
-        first: u64,
-        last: u64,
-        merge: impl FnOnce() -> Option<Bytes>,
-    ) -> Option<Bytes> {
-        let lock = || self.merges.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(bytes) = lock().get(first, last) {
-            return Some(bytes);
-        }
-        let bytes = merge()?;
-        lock().put(first, last, bytes.clone());
-        Some(bytes)
-    }
-
     /// In a read-only copy of the room (another process owns its
     /// meeting), applies and relays update `seq` as the owner committed
     /// it: false if it was applied already, Err if updates before it are
@@ -374,34 +323,6 @@ impl LiveRoom {
 pub struct Gap {
     /// The last update the copy holds.
     pub have: u64,
-}
-
-/// The last few merged runs of updates, by first and last sequence number.
-#[derive(Default)]
-struct Merges {
-    runs: Vec<((u64, u64), Bytes)>,
-    next: usize,
-}
-
-impl Merges {
-    /// Runs kept; enough for the distinct runs of one round of fan-out.
-    const KEPT: usize = 32;
-
-    fn get(&self, first: u64, last: u64) -> Option<Bytes> {
-        self.runs
-            .iter()
-            .find(|(run, _)| *run == (first, last))
-            .map(|(_, bytes)| bytes.clone())
-    }
-
-    fn put(&mut self, first: u64, last: u64, bytes: Bytes) {
-        if self.runs.len() < Self::KEPT {
-            self.runs.push(((first, last), bytes));
-        } else {
-            self.runs[self.next] = ((first, last), bytes);
-            self.next = (self.next + 1) % Self::KEPT;
-        }
-    }
 }
 
 /// Sizes every room of a server shares (from [`crate::config::Limits`]).

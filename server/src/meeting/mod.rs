@@ -9,6 +9,7 @@ pub(crate) mod catalogue;
 pub(crate) mod commands;
 pub(crate) mod consensus;
 pub(crate) mod error;
+pub(crate) mod fanout;
 pub(crate) mod input;
 pub(crate) mod live;
 pub(crate) mod live_room;
@@ -21,7 +22,8 @@ pub(crate) mod updates;
 pub(crate) mod views;
 
 pub use error::MeetingError;
+pub use fanout::{Fed, Feed, MAX_RUN, Outlet, Relay, Relayed};
 pub use live::{Following, HeldRoom, Meeting, OpenError};
-pub use live_room::{ExtraWrite, Journal, LiveRoom, Origin, Relay, Relayed, RoomSizes, Write};
+pub use live_room::{ExtraWrite, Journal, LiveRoom, Origin, RoomSizes, Write};
 pub use state::{Amendment, MeetingState, Member, NOBODY, Status, Version, palette_colour};
 pub use updates::Received;

@@ -4,10 +4,8 @@
 
 use bytes::Bytes;
 use tokio::sync::broadcast;
-use yrs::sync::{Message, SyncMessage};
-use yrs::updates::encoder::Encode;
 
-use crate::meeting::{LiveRoom, Relay, Relayed};
+use crate::meeting::{LiveRoom, MAX_RUN, Relay, Relayed};
 
 /// The held frame if any, else the next one from the room.
 pub(super) async fn next_relayed(
@@ -19,9 +17,6 @@ pub(super) async fn next_relayed(
         None => relay.recv().await,
     }
 }
-
-/// Most updates merged into one frame for a connection that is behind.
-const MAX_COALESCE: usize = 512;
 
 /// Sends a connection that is behind one frame instead of many: takes the
 /// updates already queued after `first` and merges them (the stock client
@@ -43,7 +38,7 @@ pub(super) fn coalesce(
     }
     // Whether `run` holds every update from its first to its last.
     let mut whole = true;
-    while run.len() <= MAX_COALESCE {
+    while run.len() < MAX_RUN {
         match relay.try_recv() {
             Ok(Relay::Update(next)) => {
                 if next.origin == conn {
@@ -62,29 +57,13 @@ pub(super) fn coalesce(
             Err(_) => break,
         }
     }
-    let (Some(head), Some(tail)) = (run.first(), run.last()) else {
+    if run.is_empty() {
         return Ok(None);
-    };
-    if run.len() == 1 {
-        return Ok(Some(head.frame.clone()));
     }
-    let merge = || match yrs::merge_updates_v1(run.iter().map(|q| &q.update[..])) {
-        Ok(merged) => Some(Bytes::from(
-            Message::Sync(SyncMessage::Update(merged)).encode_v1(),
-        )),
-        Err(e) => {
-            // Cannot happen for updates the room itself produced; if it
-            // does, the connection resyncs rather than miss them.
-            tracing::error!(error = %e, "could not merge relayed updates");
-            None
-        }
-    };
-    let merged = if whole {
-        room.merged(head.seq, tail.seq, merge)
-    } else {
-        merge()
-    };
-    merged.map(Some).ok_or(())
+    let run: Vec<&Relayed> = run.iter().collect();
+    // Cannot fail for updates the room itself produced; if it does, the
+    // connection resyncs rather than miss them.
+    room.fanout.merge_run(&run, whole).map(Some).ok_or(())
 }
 
 #[cfg(test)]
@@ -93,6 +72,8 @@ mod tests {
     use std::time::Duration;
 
     use uuid::Uuid;
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::updates::encoder::Encode;
     use yrs::{Text, Transact};
 
     use super::*;

@@ -40,10 +40,12 @@ use crate::http::session::{Reply, Session, SessionError};
 use crate::meeting::{LiveRoom, Meeting, Member, OpenError, Relay};
 use crate::rate::TokenBucket;
 
+mod follower;
 mod merge;
 #[cfg(test)]
 mod tests;
 
+use follower::{Followed, Follower, News, Shared};
 use merge::{coalesce, next_relayed};
 
 /// The upgraded socket of a connection.
@@ -53,12 +55,20 @@ pub(crate) type Socket = WebSocketStream<TcpStream>;
 /// a large message go out as raw frames ([`WsMessage::Frame`]), which the
 /// server's [`Socket`] writes as they are.
 pub(crate) trait MessageSocket:
-    Sink<WsMessage, Error = WsError> + Stream<Item = Result<WsMessage, WsError>> + Unpin
+    Sink<WsMessage, Error = WsError>
+    + Stream<Item = Result<WsMessage, WsError>>
+    + Unpin
+    + Send
+    + 'static
 {
 }
 
 impl<T> MessageSocket for T where
-    T: Sink<WsMessage, Error = WsError> + Stream<Item = Result<WsMessage, WsError>> + Unpin
+    T: Sink<WsMessage, Error = WsError>
+        + Stream<Item = Result<WsMessage, WsError>>
+        + Unpin
+        + Send
+        + 'static
 {
 }
 
@@ -77,6 +87,11 @@ pub(crate) const FRAGMENT: usize = 16 * 1024;
 /// nobody's state, on either side. Three bytes: message type 1, then the
 /// update as a byte string of length 1 holding the count 0.
 pub(crate) const HEARTBEAT: [u8; 3] = [1, 1, 0];
+
+/// Why a peer that stopped reading is closed. Most likely never read,
+/// but a phone whose browser comes back from the background does read it,
+/// and reconnects.
+const STOPPED_READING: &str = "stopped reading what the server sent";
 
 /// Source of connection ids (0 is the server's own).
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -99,6 +114,8 @@ impl Ending {
 enum Event {
     Frame(Option<Result<WsMessage, WsError>>),
     Relayed(Result<Relay, RecvError>),
+    /// The room's writer left something to the follower's task.
+    News(News),
     Durable,
     /// The store takes writes again.
     Writable,
@@ -143,14 +160,45 @@ pub(crate) fn serve<S: MessageSocket>(
             limits.max_awareness_bytes,
         );
         tracing::debug!(conn, role = %member.role, "connected");
-        let mut link = Link::new(&app, &room, &session);
         let shutdown = app.shutdown.subscribe();
-        let Err(ending) = link.run(&mut socket, &mut session, &room, shutdown).await;
-        hang_up(&mut socket, ending).await;
+        // Subscribed (or followed) before the session says anything, so no
+        // relayed update falls between the state it sends and the relay.
+        if member.role == Role::Observer {
+            let follower = Follower::new(conn, room.clone(), socket);
+            follower.start_at(room.fanout.follow(&room.relay, conn, follower.clone()));
+            let mut link = Link::new(&app, &room, &session, Source::Writer(follower.clone()));
+            talk(
+                &mut link,
+                &mut Shared(follower),
+                &mut session,
+                &room,
+                shutdown,
+            )
+            .await;
+        } else {
+            let relay = Source::Relay {
+                relay: room.relay.subscribe(),
+                held: None,
+            };
+            let mut link = Link::new(&app, &room, &session, relay);
+            talk(&mut link, &mut socket, &mut session, &room, shutdown).await;
+        }
         drop(session);
         meeting.leave(&room);
         tracing::debug!(conn, "disconnected");
     }
+}
+
+/// Runs the connection on `socket` until it ends, then hangs up.
+async fn talk<S: MessageSocket>(
+    link: &mut Link,
+    socket: &mut S,
+    session: &mut Session,
+    room: &LiveRoom,
+    shutdown: watch::Receiver<bool>,
+) {
+    let Err(ending) = link.run(socket, session, room, shutdown).await;
+    hang_up(socket, ending).await;
 }
 
 /// Closes a connection to a room that cannot be opened.
@@ -199,15 +247,47 @@ pub(crate) fn close_frame(code: u16, reason: String) -> WsMessage {
     }))
 }
 
+/// Where a connection's frames from the room come from.
+enum Source {
+    /// Its own receiver of the room's relay: members who write, whose
+    /// frames are merged around their own updates.
+    Relay {
+        relay: broadcast::Receiver<Relay>,
+        /// A relayed frame read ahead while coalescing, to send next.
+        held: Option<Relay>,
+    },
+    /// The room's writer, which writes them to the socket itself: a
+    /// follower (see [`crate::meeting::fanout`]).
+    Writer(Arc<dyn Followed>),
+}
+
+impl Source {
+    /// The next frame from the room, or what the writer left to the task.
+    async fn next(&mut self) -> Event {
+        match self {
+            Source::Relay { relay, held } => Event::Relayed(next_relayed(held, relay).await),
+            Source::Writer(follower) => {
+                Event::News(std::future::poll_fn(|cx| follower.poll_news(cx)).await)
+            }
+        }
+    }
+
+    /// The follower, if the room's writer writes the frames.
+    fn follower(&self) -> Option<&dyn Followed> {
+        match self {
+            Source::Relay { .. } => None,
+            Source::Writer(follower) => Some(&**follower),
+        }
+    }
+}
+
 /// The connection's side of the room: what it receives, what it owes, and
 /// its timers.
 struct Link {
-    relay: broadcast::Receiver<Relay>,
+    source: Source,
     durable: watch::Receiver<u64>,
     /// Whether the store takes writes.
     writable: watch::Receiver<bool>,
-    /// A relayed frame read ahead while coalescing, to send next.
-    held: Option<Relay>,
     /// Replies not sent yet, in order.
     pending: VecDeque<Reply>,
     conn: u64,
@@ -229,21 +309,17 @@ struct Link {
 
 impl Link {
     /// The session's link to `room`, owing what the session says first.
-    fn new(app: &AppState, room: &LiveRoom, session: &Session) -> Link {
+    fn new(app: &AppState, room: &LiveRoom, session: &Session, source: Source) -> Link {
         let limits = &app.config.limits;
         let mut ping = tokio::time::interval(limits.ping_interval);
         ping.reset();
         let mut heartbeat = tokio::time::interval(limits.heartbeat / 2);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         heartbeat.reset();
-        // Subscribed before the session says anything, so no relayed
-        // update falls between the state it sends and the relay.
-        let relay = room.relay.subscribe();
         Link {
-            relay,
+            source,
             durable: room.durable.subscribe(),
             writable: app.hub.store().watch_writable(),
-            held: None,
             pending: session.start().into(),
             conn: session.conn(),
             ping,
@@ -268,8 +344,17 @@ impl Link {
         loop {
             check_stored(room)?;
             // Replies go first, in order, as far as they may go now.
+            let follower = self.source.follower();
+            if let Some(follower) = follower
+                && !self.pending.is_empty()
+            {
+                follower.pause(true);
+            }
             while let Some(bytes) = self.next_reply() {
                 self.send(socket, WsMessage::Binary(bytes.into())).await?;
+            }
+            if let Some(follower) = self.source.follower() {
+                follower.pause(!self.pending.is_empty());
             }
             let owed = session.owes_resync();
             let event = self.next_event(socket, owed, shutdown.as_mut()).await;
@@ -294,7 +379,7 @@ impl Link {
             () = shutdown => Event::Shutdown,
             frame = socket.next() => Event::Frame(frame),
             _ = self.durable.changed(), if waiting => Event::Durable,
-            relayed = next_relayed(&mut self.held, &mut self.relay), if !waiting => Event::Relayed(relayed),
+            event = self.source.next(), if !waiting => event,
             _ = self.ping.tick() => Event::Ping,
             _ = self.heartbeat.tick() => Event::Heartbeat,
             Ok(_) = self.writable.wait_for(|w| *w), if owes_resync => Event::Writable,
@@ -323,6 +408,7 @@ impl Link {
         match event {
             Event::Frame(frame) => self.on_frame(frame, session).map(|()| None),
             Event::Relayed(relayed) => self.on_relayed(relayed, room),
+            Event::News(news) => self.on_news(news, room).map(|()| None),
             // The replies it held back go out at the top of the loop.
             Event::Durable => Ok(None),
             Event::Writable => {
@@ -369,15 +455,20 @@ impl Link {
         relayed: Result<Relay, RecvError>,
         room: &LiveRoom,
     ) -> Result<Option<WsMessage>, Ending> {
+        let Source::Relay { relay, held } = &mut self.source else {
+            return Ok(None);
+        };
         let bytes = match relayed {
-            Ok(Relay::Update(first)) => {
-                coalesce(self.conn, first, room, &mut self.relay, &mut self.held)
-                    .map_err(|()| Ending::close(close::TRY_AGAIN, "reconnect to resync"))?
-            }
+            Ok(Relay::Update(first)) => coalesce(self.conn, first, room, relay, held)
+                .map_err(|()| Ending::close(close::TRY_AGAIN, "reconnect to resync"))?,
             Ok(Relay::Awareness { origin, frame }) => (origin != self.conn).then_some(frame),
             Ok(Relay::Fail(reason)) => return Err(Ending::close(close::INTERNAL, &*reason)),
             Err(RecvError::Lagged(missed)) => {
-                self.catch_up(room, missed);
+                tracing::info!(
+                    missed,
+                    "connection fell behind the room; catching it up with the full state"
+                );
+                self.catch_up(room);
                 None
             }
             Err(RecvError::Closed) => return Err(Ending::Gone),
@@ -385,13 +476,34 @@ impl Link {
         Ok(bytes.map(WsMessage::Binary))
     }
 
+    /// Takes what the room's writer left to a follower: the room's
+    /// failure, a broken socket, messages too large for the writer (they
+    /// go out next, as replies), or a follower behind the writer's ring.
+    fn on_news(&mut self, news: News, room: &LiveRoom) -> Result<(), Ending> {
+        if let Some(reason) = news.fail {
+            return Err(Ending::close(close::INTERNAL, &*reason));
+        }
+        if news.broken {
+            return Err(Ending::Gone);
+        }
+        let handoff = news.handoff.into_iter().map(|b| Reply::Now(b.into()));
+        self.pending.extend(handoff);
+        if news.behind
+            && let Some(follower) = self.source.follower()
+        {
+            tracing::info!("follower fell behind the room; catching it up with the full state");
+            // Read before the state: what the writer takes from here on
+            // comes after it.
+            let pos = room.fanout.position();
+            follower.start_at(pos);
+            self.catch_up(room);
+        }
+        Ok(())
+    }
+
     /// The frames a connection missed are gone from the relay; it is sent
     /// the whole durable state instead, which covers them.
-    fn catch_up(&mut self, room: &LiveRoom, missed: u64) {
-        tracing::info!(
-            missed,
-            "connection fell behind the room; catching it up with the full state"
-        );
+    fn catch_up(&mut self, room: &LiveRoom) {
         let (seq, state) = {
             let mut doc = room.doc();
             (doc.seq(), doc.diff(&yrs::StateVector::default()))
@@ -407,12 +519,18 @@ impl Link {
             tracing::info!(silent_ms = silent.as_millis() as u64, "no answer to pings");
             return Err(Ending::close(close::TIMEOUT, "no answer to pings"));
         }
+        let stalled = self.source.follower().and_then(|f| f.stalled_since());
+        if stalled.is_some_and(|since| since.elapsed() > self.idle_timeout) {
+            tracing::info!("peer stopped reading; dropping the connection");
+            return Err(Ending::close(close::TIMEOUT, STOPPED_READING));
+        }
         Ok(WsMessage::Ping(Bytes::new()))
     }
 
     /// A heartbeat, unless a message went out since the last tick.
     fn on_heartbeat(&mut self) -> Option<WsMessage> {
-        let sent = std::mem::take(&mut self.sent);
+        let written = self.source.follower().is_some_and(|f| f.take_sent());
+        let sent = std::mem::take(&mut self.sent) | written;
         (!sent).then(|| WsMessage::Binary(Bytes::from_static(&HEARTBEAT)))
     }
 
@@ -438,10 +556,7 @@ impl Link {
             Ok(Err(_)) => Err(Ending::Gone),
             Err(_) => {
                 tracing::info!("peer stopped reading; dropping the connection");
-                // Most likely never read, but a phone whose browser comes
-                // back from the background does read it, and reconnects.
-                let reason = "stopped reading what the server sent";
-                Err(Ending::close(close::TIMEOUT, reason))
+                Err(Ending::close(close::TIMEOUT, STOPPED_READING))
             }
         }
     }

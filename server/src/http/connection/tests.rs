@@ -135,11 +135,13 @@ impl Client {
     }
 }
 
-/// A server over a fresh store, with a meeting and its moderator.
+/// A server over a fresh store, with a meeting, its moderator and an
+/// observer.
 struct Server {
     app: Arc<AppState>,
     meeting: Arc<Meeting>,
     moderator: Member,
+    observer: Member,
     _closer: StoreCloser,
     _dir: tempfile::TempDir,
 }
@@ -163,17 +165,28 @@ async fn server(limits: Limits) -> Server {
         .authenticate(created.id, Some(&created.moderator_token))
         .await
         .unwrap();
+    let joined = app
+        .hub
+        .join(created.id, &created.observer_invite, "Ewa")
+        .await
+        .unwrap();
+    let (_, observer) = app
+        .hub
+        .authenticate(created.id, Some(&joined.token))
+        .await
+        .unwrap();
+    assert_eq!(observer.role, Role::Observer);
     Server {
         app,
         meeting,
         moderator,
+        observer,
         _closer: closer,
         _dir: dir,
     }
 }
 
-/// A connection of the moderator to the draft, past the server's
-/// first message.
+/// A connection to the draft, past the server's first message.
 struct Connected {
     client: Client,
     room: Arc<LiveRoom>,
@@ -183,21 +196,36 @@ struct Connected {
 
 impl Server {
     /// Runs `serve` for the moderator on `name` over `socket`.
-    fn serve<S: MessageSocket + Send + 'static>(
+    fn serve<S: MessageSocket>(&self, name: RoomName, socket: S) -> JoinHandle<()> {
+        self.serve_as(&self.moderator, name, socket)
+    }
+
+    fn serve_as<S: MessageSocket>(
         &self,
+        member: &Member,
         name: RoomName,
         socket: S,
     ) -> JoinHandle<()> {
-        let app = self.app.clone();
-        let (meeting, member) = (self.meeting.clone(), self.moderator.clone());
-        tokio::spawn(serve(app, meeting, member, name, socket))
+        let (app, meeting) = (self.app.clone(), self.meeting.clone());
+        tokio::spawn(serve(app, meeting, member.clone(), name, socket))
     }
 
+    /// The moderator's connection (the frames come from its own relay).
     async fn connect(&self) -> Connected {
+        self.connect_as(Role::Moderator).await
+    }
+
+    /// A connection of the moderator, or of the observer (whose frames
+    /// the room's writer writes).
+    async fn connect_as(&self, role: Role) -> Connected {
+        let member = match role {
+            Role::Observer => &self.observer,
+            _ => &self.moderator,
+        };
         let held = self.meeting.hold_room(RoomName::Draft).await.unwrap();
         let room = held.room.clone();
         let (pipe, mut client) = pipe();
-        let task = self.serve(RoomName::Draft, pipe);
+        let task = self.serve_as(member, RoomName::Draft, pipe);
         // The server speaks first: the room's state vector.
         let sv = room.doc().state_vector();
         let step1 = Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1();
@@ -254,8 +282,17 @@ fn commit(room: &LiveRoom, relayed: &Relayed) {
 
 #[tokio::test]
 async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays() {
+    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(Role::Moderator).await;
+}
+
+#[tokio::test]
+async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_to_an_observer() {
+    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(Role::Observer).await;
+}
+
+async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(role: Role) {
     let server = server(Limits::default()).await;
-    let mut conn = server.connect().await;
+    let mut conn = server.connect_as(role).await;
     let room = conn.room.clone();
     // The room has applied two updates the store has not committed yet.
     let first = write(&room, "Misja ");
@@ -295,8 +332,17 @@ async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays() {
 
 #[tokio::test]
 async fn a_large_answer_goes_out_in_fragments() {
+    a_large_answer_goes_out_in_fragments_as(Role::Moderator).await;
+}
+
+#[tokio::test]
+async fn a_large_answer_goes_out_in_fragments_to_an_observer() {
+    a_large_answer_goes_out_in_fragments_as(Role::Observer).await;
+}
+
+async fn a_large_answer_goes_out_in_fragments_as(role: Role) {
     let server = server(Limits::default()).await;
-    let mut conn = server.connect().await;
+    let mut conn = server.connect_as(role).await;
     let typed = write(&conn.room, &"zażółć ".repeat(4000));
     commit(&conn.room, &typed);
     let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default()));
@@ -440,8 +486,17 @@ async fn an_oversized_message_closes_with_1009() {
 
 #[tokio::test]
 async fn shutdown_closes_with_1001() {
+    shutdown_closes_with_1001_as(Role::Moderator).await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_with_1001_to_an_observer() {
+    shutdown_closes_with_1001_as(Role::Observer).await;
+}
+
+async fn shutdown_closes_with_1001_as(role: Role) {
     let server = server(Limits::default()).await;
-    let conn = server.connect().await;
+    let conn = server.connect_as(role).await;
     server.app.shutdown.send_replace(true);
     let close = conn.closed(&server.app).await;
     let reason = "the server is shutting down";
@@ -450,8 +505,17 @@ async fn shutdown_closes_with_1001() {
 
 #[tokio::test]
 async fn a_room_that_failed_to_store_closes_with_1011() {
+    a_room_that_failed_to_store_closes_with_1011_as(Role::Moderator).await;
+}
+
+#[tokio::test]
+async fn a_room_that_failed_to_store_closes_with_1011_to_an_observer() {
+    a_room_that_failed_to_store_closes_with_1011_as(Role::Observer).await;
+}
+
+async fn a_room_that_failed_to_store_closes_with_1011_as(role: Role) {
     let server = server(Limits::default()).await;
-    let conn = server.connect().await;
+    let conn = server.connect_as(role).await;
     conn.room.fail("disk full");
     let close = conn.closed(&server.app).await;
     let reason = "the server could not store a change; reconnecting";
@@ -490,12 +554,21 @@ async fn a_client_silent_past_the_idle_timeout_closes_with_4008() {
 
 #[tokio::test]
 async fn a_connection_sent_nothing_is_sent_a_heartbeat() {
+    a_connection_sent_nothing_is_sent_a_heartbeat_as(Role::Moderator).await;
+}
+
+#[tokio::test]
+async fn a_connection_sent_nothing_is_sent_a_heartbeat_to_an_observer() {
+    a_connection_sent_nothing_is_sent_a_heartbeat_as(Role::Observer).await;
+}
+
+async fn a_connection_sent_nothing_is_sent_a_heartbeat_as(role: Role) {
     let limits = Limits {
         heartbeat: Duration::from_millis(100),
         ..Limits::default()
     };
     let server = server(limits).await;
-    let mut conn = server.connect().await;
+    let mut conn = server.connect_as(role).await;
     let started = std::time::Instant::now();
     assert_eq!(conn.client.binary().await, HEARTBEAT);
     assert!(started.elapsed() >= Duration::from_millis(40));
@@ -516,4 +589,128 @@ pub(super) fn text_of(message: &[u8]) -> String {
     let update = Update::decode_v1(&update).unwrap();
     doc.transact_mut().apply_update(update).unwrap();
     text.get_string(&doc.transact())
+}
+
+#[tokio::test]
+async fn a_large_relayed_update_goes_out_in_fragments() {
+    a_large_relayed_update_goes_out_in_fragments_as(Role::Moderator).await;
+}
+
+#[tokio::test]
+async fn a_large_relayed_update_goes_out_in_fragments_to_an_observer() {
+    a_large_relayed_update_goes_out_in_fragments_as(Role::Observer).await;
+}
+
+async fn a_large_relayed_update_goes_out_in_fragments_as(role: Role) {
+    let server = server(Limits::default()).await;
+    let mut conn = server.connect_as(role).await;
+    let room = conn.room.clone();
+    let large = write(&room, &"zażółć ".repeat(4000));
+    commit(&room, &large);
+    let mut parts = Vec::new();
+    loop {
+        let Some(WsMessage::Frame(frame)) = conn.client.next().await else {
+            panic!("expected a fragment");
+        };
+        let last = frame.header().is_final;
+        parts.push(frame.into_payload());
+        if last {
+            break;
+        }
+    }
+    assert!(parts.len() > 2);
+    assert_eq!(parts.concat(), large.frame);
+    // What comes after it follows it, as one message.
+    let small = write(&room, "🙂");
+    commit(&room, &small);
+    assert_eq!(conn.client.binary().await, small.frame);
+}
+
+#[tokio::test]
+async fn a_follower_behind_the_writer_is_sent_the_whole_state() {
+    let limits = Limits {
+        relay_backlog: 4,
+        ..Limits::default()
+    };
+    let server = server(limits).await;
+    let mut conn = server.connect_as(Role::Observer).await;
+    let room = conn.room.clone();
+    // Ten updates before the writer runs: it keeps four, and the
+    // follower stands before them.
+    let words = [
+        "Misja ",
+        "Krakowa ",
+        "zażółć ",
+        "gęślą ",
+        "jaźń ",
+        "🙂 ",
+        "a ",
+        "b ",
+        "c ",
+        "d",
+    ];
+    for words in words {
+        commit(&room, &write(&room, words));
+    }
+    let whole = conn.client.binary().await;
+    let state = room.doc().diff(&StateVector::default());
+    assert_eq!(whole, Message::Sync(SyncMessage::Update(state)).encode_v1());
+    assert_eq!(text_of(&whole), words.concat());
+    // The state covered everything: nothing else, until the next update.
+    conn.client.quiet_for(Duration::from_millis(50)).await;
+    let later = write(&room, " e");
+    commit(&room, &later);
+    assert_eq!(conn.client.binary().await, later.frame);
+}
+
+#[tokio::test]
+async fn a_follower_whose_socket_fills_gets_the_rest_once_it_reads() {
+    let server = server(Limits::default()).await;
+    let held = server.meeting.hold_room(RoomName::Draft).await.unwrap();
+    let room = held.room.clone();
+    // The real socket type over an in-memory stream of 1 KiB, which a
+    // few updates fill while the client does not read.
+    let (near, far) = tokio::io::duplex(1024);
+    let config = WebSocketConfig::default()
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * FRAGMENT);
+    let socket = WebSocketStream::from_raw_socket(near, Side::Server, Some(config)).await;
+    let mut client = WebSocketStream::from_raw_socket(far, Side::Client, None).await;
+    let task = server.serve_as(&server.observer, RoomName::Draft, socket);
+    let Some(Ok(WsMessage::Binary(_))) = client.next().await else {
+        panic!("expected the server's sync step 1");
+    };
+    let mut expected = String::new();
+    for i in 0..200 {
+        let words = format!("zażółć {i} 🙂 ");
+        commit(&room, &write(&room, &words));
+        expected.push_str(&words);
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Everything arrives once the client reads.
+    let doc = new_doc();
+    let text = doc.get_or_insert_text("t");
+    while text.get_string(&doc.transact()) != expected {
+        let msg = tokio::time::timeout(Duration::from_secs(5), client.next())
+            .await
+            .expect("the rest arrives")
+            .unwrap()
+            .unwrap();
+        let WsMessage::Binary(bytes) = msg else {
+            continue;
+        };
+        if let Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) =
+            Message::decode_v1(&bytes).unwrap()
+        {
+            let update = Update::decode_v1(&u).unwrap();
+            doc.transact_mut().apply_update(update).unwrap();
+        }
+    }
+    server.app.shutdown.send_replace(true);
+    drop(client);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the connection ends")
+        .unwrap();
 }

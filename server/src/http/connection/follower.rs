@@ -221,9 +221,13 @@ impl<S: MessageSocket> Out<S> {
         self.flush(cx);
     }
 
-    /// Flushes what the writer wrote; true once it is all out.
+    /// Flushes what the writer wrote; true once it is all out. The
+    /// server's socket writes each message as it takes it (its write
+    /// buffer is 0), so one ready for the next message has written the
+    /// last: asking that costs nothing, where a flush registers a waker
+    /// every time.
     fn flush(&mut self, cx: &mut Context<'_>) -> bool {
-        match self.poll(cx, |s, cx| s.poll_flush(cx)) {
+        match self.poll(cx, |s, cx| s.poll_ready(cx)) {
             Poll::Ready(Ok(())) => {
                 self.unflushed = false;
                 self.stalled_since = None;

@@ -209,6 +209,7 @@ async fn write(fanout: Arc<Fanout>, mut relay: broadcast::Receiver<Relay>, first
         first,
         frames: VecDeque::new(),
         capacity: fanout.backlog,
+        failed: None,
     };
     let mut followers = Followers::default();
     let mut taken = None;
@@ -226,7 +227,7 @@ async fn write(fanout: Arc<Fanout>, mut relay: broadcast::Receiver<Relay>, first
         {
             let mut shared = fanout.shared();
             shared.next = ring.next();
-            followers.update(&mut shared);
+            followers.update(&mut shared, ring.failed.as_ref());
             if shared.count == 0 {
                 shared.running = false;
                 return;
@@ -267,9 +268,13 @@ struct Followers {
 }
 
 impl Followers {
-    /// Takes in who joined and who left.
-    fn update(&mut self, shared: &mut Shared) {
+    /// Takes in who joined and who left; who joins a room that failed is
+    /// told at once.
+    fn update(&mut self, shared: &mut Shared, failed: Option<&Arc<str>>) {
         for (conn, outlet) in shared.joined.drain(..) {
+            if let Some(reason) = failed {
+                outlet.fail(reason);
+            }
             self.at.insert(conn, self.list.len());
             self.list.push((conn, outlet));
         }
@@ -291,6 +296,8 @@ struct Ring {
     first: u64,
     frames: VecDeque<Relay>,
     capacity: usize,
+    /// Why the room failed, once it has.
+    failed: Option<Arc<str>>,
 }
 
 impl Ring {
@@ -306,6 +313,7 @@ impl Ring {
                 for (_, outlet) in &followers.list {
                     outlet.fail(&reason);
                 }
+                self.failed = Some(reason);
             }
             Ok(frame) => {
                 if self.frames.len() == self.capacity {

@@ -184,11 +184,7 @@ impl<S: MessageSocket> Out<S> {
     /// Polls the socket for what `f` asks, first without registering for a
     /// wake-up (most sockets take a frame at once), then, if it must wait,
     /// registering the writer's `cx`.
-    fn poll(
-        &mut self,
-        cx: &mut Context<'_>,
-        f: SinkPoll<S>,
-    ) -> Poll<Result<(), WsError>> {
+    fn poll(&mut self, cx: &mut Context<'_>, f: SinkPoll<S>) -> Poll<Result<(), WsError>> {
         let mut quiet = Context::from_waker(Waker::noop());
         match f(Pin::new(&mut self.socket), &mut quiet) {
             Poll::Pending => f(Pin::new(&mut self.socket), cx),
@@ -249,10 +245,10 @@ impl<S: MessageSocket> Out<S> {
 impl<S: MessageSocket> Outlet for Follower<S> {
     fn serve(&self, feed: &mut Feed<'_>, cx: &mut Context<'_>) {
         let mut out = self.out();
-        if out.ended || out.news.any() {
+        if out.ended {
             return;
         }
-        if out.paused || out.task_writing {
+        if out.paused || out.task_writing || out.news.any() {
             out.skipped = true;
             return;
         }
@@ -294,11 +290,7 @@ impl<S: MessageSocket> Drop for Shared<S> {
 impl<S: MessageSocket> Shared<S> {
     /// Polls the socket's sink for the task; the writer keeps off while it
     /// waits.
-    fn sink(
-        &mut self,
-        cx: &mut Context<'_>,
-        f: SinkPoll<S>,
-    ) -> Poll<Result<(), WsError>> {
+    fn sink(&mut self, cx: &mut Context<'_>, f: SinkPoll<S>) -> Poll<Result<(), WsError>> {
         let mut out = self.0.out();
         let polled = f(Pin::new(&mut out.socket), cx);
         out.task_writing = polled.is_pending();

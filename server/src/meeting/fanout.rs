@@ -73,16 +73,31 @@ pub trait Outlet: Send + Sync {
     fn fail(&self, reason: &Arc<str>);
 }
 
-/// The followers of a room and the state of its writer.
+/// The followers of a room and the state of its writers.
 pub struct Fanout {
-    shared: Mutex<Shared>,
-    /// Wakes the writer: a follower joined or left, or may be written
-    /// again.
-    poke: Notify,
+    /// The followers split by connection id, one writer for each part:
+    /// as many as the server has threads, so that a round over many
+    /// followers uses every core that is free.
+    shards: Box<[Shard]>,
     /// Frames a follower may fall behind by.
     backlog: usize,
     /// Runs of updates recently merged for connections that were behind.
     merges: Mutex<Merges>,
+}
+
+/// Some of a room's followers and their writer.
+#[derive(Default)]
+struct Shard {
+    shared: Mutex<Shared>,
+    /// Wakes the writer: a follower joined or left, or may be written
+    /// again.
+    poke: Notify,
+}
+
+impl Shard {
+    fn shared(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[derive(Default)]
@@ -102,30 +117,33 @@ struct Shared {
 
 impl Fanout {
     /// The fan-out of a room whose followers may fall `backlog` frames
-    /// behind.
+    /// behind: a writer per core, up to [`MAX_WRITERS`].
     pub fn new(backlog: usize) -> Fanout {
+        let writers = std::thread::available_parallelism().map_or(1, |n| n.get());
         Fanout {
-            shared: Mutex::default(),
-            poke: Notify::new(),
+            shards: (0..writers.min(MAX_WRITERS))
+                .map(|_| Shard::default())
+                .collect(),
             backlog,
             merges: Mutex::default(),
         }
     }
 
-    fn shared(&self) -> MutexGuard<'_, Shared> {
-        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    /// The part follower `conn` is in.
+    fn shard(&self, conn: u64) -> &Shard {
+        &self.shards[(conn % self.shards.len() as u64) as usize]
     }
 
-    /// Where a follower stands that has everything the room relayed so
-    /// far (for a follower caught up with the whole state: read before
-    /// the state is).
-    pub fn position(&self) -> u64 {
-        self.shared().next
+    /// Where follower `conn` stands once it has everything the room
+    /// relayed so far (for a follower caught up with the whole state: read
+    /// before the state is).
+    pub fn position(&self, conn: u64) -> u64 {
+        self.shard(conn).shared().next
     }
 
-    /// Asks the writer to look at its followers again.
-    pub fn poke(&self) {
-        self.poke.notify_one();
+    /// Asks follower `conn`'s writer to look at its followers again.
+    pub fn poke(&self, conn: u64) {
+        self.shard(conn).poke.notify_one();
     }
 
     /// Hands follower `conn` to the room's writer (starting it, with a
@@ -139,27 +157,28 @@ impl Fanout {
         conn: u64,
         outlet: Arc<dyn Outlet>,
     ) -> u64 {
-        let mut shared = self.shared();
+        let part = (conn % self.shards.len() as u64) as usize;
+        let mut shared = self.shards[part].shared();
         shared.joined.push((conn, outlet));
         shared.count += 1;
         if !shared.running {
             shared.running = true;
-            let writer = write(self.clone(), relay.subscribe(), shared.next);
+            let writer = write(self.clone(), part, relay.subscribe(), shared.next);
             tokio::spawn(tokio::task::unconstrained(writer));
         }
         let next = shared.next;
         drop(shared);
-        self.poke();
+        self.poke(conn);
         next
     }
 
     /// Takes follower `conn` from the writer; it writes it nothing more.
     pub fn unfollow(&self, conn: u64) {
-        let mut shared = self.shared();
+        let mut shared = self.shard(conn).shared();
         shared.left.push(conn);
         shared.count -= 1;
         drop(shared);
-        self.poke();
+        self.poke(conn);
     }
 
     /// The updates of `run` merged into one protocol message (the stock
@@ -198,11 +217,21 @@ impl Fanout {
 /// Followers written in a row before the writer lets other tasks run.
 const ROUND_SLICE: usize = 256;
 
+/// Writers of one room at most.
+const MAX_WRITERS: usize = 8;
+
 /// Updates merged into one frame at most.
 pub const MAX_RUN: usize = 512;
 
-/// The writer of one room: runs while the room has followers.
-async fn write(fanout: Arc<Fanout>, mut relay: broadcast::Receiver<Relay>, first: u64) {
+/// The writer of part `part` of a room's followers: runs while the part
+/// has followers.
+async fn write(
+    fanout: Arc<Fanout>,
+    part: usize,
+    mut relay: broadcast::Receiver<Relay>,
+    first: u64,
+) {
+    let shard = &fanout.shards[part];
     let woken = Arc::new(Drained::default());
     let waker = Waker::from(woken.clone());
     let mut ring = Ring {
@@ -225,7 +254,7 @@ async fn write(fanout: Arc<Fanout>, mut relay: broadcast::Receiver<Relay>, first
             }
         }
         {
-            let mut shared = fanout.shared();
+            let mut shared = shard.shared();
             shared.next = ring.next();
             followers.update(&mut shared, ring.failed.as_ref());
             if shared.count == 0 {
@@ -249,12 +278,12 @@ async fn write(fanout: Arc<Fanout>, mut relay: broadcast::Receiver<Relay>, first
             r = relay.recv() => {
                 if matches!(r, Err(RecvError::Closed)) {
                     // The room is gone, and its followers with it.
-                    fanout.shared().running = false;
+                    shard.shared().running = false;
                     return;
                 }
                 taken = Some(r);
             }
-            () = fanout.poke.notified() => {}
+            () = shard.poke.notified() => {}
             () = woken.wait() => {}
         }
     }

@@ -166,7 +166,7 @@ impl<S: MessageSocket> Follower<S> {
         if out.skipped && !out.paused && !out.task_writing {
             out.skipped = false;
             drop(out);
-            self.room.fanout.poke();
+            self.room.fanout.poke(self.conn);
         }
     }
 }

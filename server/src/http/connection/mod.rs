@@ -1,14 +1,18 @@
 //! One WebSocket connection to one room, run as a single task: it reads
 //! the client's frames into its [`Session`], sends the session's replies
-//! (a sync answer only once what it shows is durable), relays the room's
-//! frames (merged when the connection is behind), pings, and closes with a
-//! code that says why. One task and no channels keep an idle follower to a
-//! few KiB.
+//! (a sync answer only once what it shows is durable), pings, and closes
+//! with a code that says why. The room's frames reach a member who writes
+//! through the task's own receiver of the room's relay (merged when the
+//! connection is behind, around its own updates); an observer's are
+//! written to its socket by the room's writers
+//! ([`crate::meeting::fanout`], through [`follower`]), so that a room of
+//! thousands of followers wakes a few tasks per frame, not thousands. One
+//! task and no channels keep an idle follower to a few KiB.
 //!
 //! The loop runs over any [`MessageSocket`]: the server's upgraded TCP
 //! socket, or an in-memory pair in the tests below. Each turn sends the
 //! replies owed, waits for one `Event` and handles it in a step of its
-//! own (`on_frame`, `on_relayed`, `on_ping`, `on_heartbeat`...).
+//! own (`on_frame`, `on_relayed`, `on_news`, `on_ping`, `on_heartbeat`...).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -494,7 +498,7 @@ impl Link {
             tracing::info!("follower fell behind the room; catching it up with the full state");
             // Read before the state: what the writer takes from here on
             // comes after it.
-            let pos = room.fanout.position();
+            let pos = room.fanout.position(self.conn);
             follower.start_at(pos);
             self.catch_up(room);
         }

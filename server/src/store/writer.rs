@@ -273,16 +273,21 @@ mod tests {
     use crate::store::*;
 
     /// Keeps the writer busy until the answer is dropped or sent to, so
-    /// that jobs queued meanwhile share one batch.
+    /// that jobs queued meanwhile share one batch. Returns once the writer
+    /// runs the holding job: its batch is closed by then, and no job
+    /// queued after can join it.
     fn hold_writer(store: &Store) -> mpsc::Sender<()> {
         let (release, gate) = mpsc::channel::<()>();
+        let (started, running) = mpsc::channel::<()>();
         store.submit(
             move |_| {
+                let _ = started.send(());
                 let _ = gate.recv();
                 Ok(())
             },
             |_| {},
         );
+        running.recv().expect("the writer runs the holding job");
         release
     }
 

@@ -273,6 +273,23 @@ fn write(room: &LiveRoom, words: &str) -> Relayed {
     }
 }
 
+/// A test run twice: for the moderator, whose frames come from its own
+/// receiver of the room's relay, and for an observer, whose frames the
+/// room's writer writes.
+macro_rules! both_roles {
+    ($moderator:ident, $observer:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $moderator() {
+            $body(Role::Moderator).await;
+        }
+
+        #[tokio::test]
+        async fn $observer() {
+            $body(Role::Observer).await;
+        }
+    };
+}
+
 /// What the store does once `relayed` is committed: relays it, then
 /// marks it durable.
 fn commit(room: &LiveRoom, relayed: &Relayed) {
@@ -280,15 +297,11 @@ fn commit(room: &LiveRoom, relayed: &Relayed) {
     room.durable.send_replace(relayed.seq);
 }
 
-#[tokio::test]
-async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays() {
-    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(Role::Moderator).await;
-}
-
-#[tokio::test]
-async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_to_an_observer() {
-    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(Role::Observer).await;
-}
+both_roles!(
+    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays,
+    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_to_an_observer,
+    a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as
+);
 
 async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(role: Role) {
     let server = server(Limits::default()).await;
@@ -330,15 +343,11 @@ async fn a_sync_answer_waits_until_durable_and_goes_out_before_later_relays_as(r
     assert_eq!(close.0, close::GOING_AWAY);
 }
 
-#[tokio::test]
-async fn a_large_answer_goes_out_in_fragments() {
-    a_large_answer_goes_out_in_fragments_as(Role::Moderator).await;
-}
-
-#[tokio::test]
-async fn a_large_answer_goes_out_in_fragments_to_an_observer() {
-    a_large_answer_goes_out_in_fragments_as(Role::Observer).await;
-}
+both_roles!(
+    a_large_answer_goes_out_in_fragments,
+    a_large_answer_goes_out_in_fragments_to_an_observer,
+    a_large_answer_goes_out_in_fragments_as
+);
 
 async fn a_large_answer_goes_out_in_fragments_as(role: Role) {
     let server = server(Limits::default()).await;
@@ -369,17 +378,23 @@ async fn a_large_answer_goes_out_in_fragments_as(role: Role) {
     assert_eq!(parts.concat(), answer);
 }
 
-#[tokio::test]
-async fn a_connection_that_lagged_is_sent_the_whole_state_then_the_rest_merged() {
+both_roles!(
+    a_connection_that_lagged_is_sent_the_whole_state_then_the_rest_merged,
+    a_follower_behind_the_writer_is_sent_the_whole_state,
+    a_connection_that_lagged_is_sent_the_whole_state_as
+);
+
+async fn a_connection_that_lagged_is_sent_the_whole_state_as(role: Role) {
     let limits = Limits {
         relay_backlog: 4,
         ..Limits::default()
     };
     let server = server(limits).await;
-    let mut conn = server.connect().await;
+    let mut conn = server.connect_as(role).await;
     let room = conn.room.clone();
-    // Ten updates while the connection's task does not run: the relay
-    // keeps the last four, the first six are gone.
+    // Ten updates while neither the connection's task nor the room's
+    // writer runs: the relay (and the writer's ring) keeps the last four,
+    // the first six are gone.
     let words = [
         "Misja ",
         "Krakowa ",
@@ -405,6 +420,15 @@ async fn a_connection_that_lagged_is_sent_the_whole_state_then_the_rest_merged()
     let state = room.doc().diff(&StateVector::default());
     assert_eq!(whole, Message::Sync(SyncMessage::Update(state)).encode_v1());
     assert_eq!(text_of(&whole), words.concat());
+    if role == Role::Observer {
+        // ...which a follower's writer knows covers all it holds: nothing
+        // else until the next update.
+        conn.client.quiet_for(Duration::from_millis(50)).await;
+        let later = write(&room, " e");
+        commit(&room, &later);
+        assert_eq!(conn.client.binary().await, later.frame);
+        return;
+    }
     // ...then the four still in the relay, merged into one frame.
     let kept = typed[6..].iter().map(|r| &r.update[..]);
     let merged = yrs::merge_updates_v1(kept).unwrap();
@@ -484,15 +508,11 @@ async fn an_oversized_message_closes_with_1009() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn shutdown_closes_with_1001() {
-    shutdown_closes_with_1001_as(Role::Moderator).await;
-}
-
-#[tokio::test]
-async fn shutdown_closes_with_1001_to_an_observer() {
-    shutdown_closes_with_1001_as(Role::Observer).await;
-}
+both_roles!(
+    shutdown_closes_with_1001,
+    shutdown_closes_with_1001_to_an_observer,
+    shutdown_closes_with_1001_as
+);
 
 async fn shutdown_closes_with_1001_as(role: Role) {
     let server = server(Limits::default()).await;
@@ -503,15 +523,11 @@ async fn shutdown_closes_with_1001_as(role: Role) {
     assert_eq!(close, (close::GOING_AWAY, reason.into()));
 }
 
-#[tokio::test]
-async fn a_room_that_failed_to_store_closes_with_1011() {
-    a_room_that_failed_to_store_closes_with_1011_as(Role::Moderator).await;
-}
-
-#[tokio::test]
-async fn a_room_that_failed_to_store_closes_with_1011_to_an_observer() {
-    a_room_that_failed_to_store_closes_with_1011_as(Role::Observer).await;
-}
+both_roles!(
+    a_room_that_failed_to_store_closes_with_1011,
+    a_room_that_failed_to_store_closes_with_1011_to_an_observer,
+    a_room_that_failed_to_store_closes_with_1011_as
+);
 
 async fn a_room_that_failed_to_store_closes_with_1011_as(role: Role) {
     let server = server(Limits::default()).await;
@@ -552,15 +568,11 @@ async fn a_client_silent_past_the_idle_timeout_closes_with_4008() {
     assert_eq!(close, (close::TIMEOUT, reason.into()));
 }
 
-#[tokio::test]
-async fn a_connection_sent_nothing_is_sent_a_heartbeat() {
-    a_connection_sent_nothing_is_sent_a_heartbeat_as(Role::Moderator).await;
-}
-
-#[tokio::test]
-async fn a_connection_sent_nothing_is_sent_a_heartbeat_to_an_observer() {
-    a_connection_sent_nothing_is_sent_a_heartbeat_as(Role::Observer).await;
-}
+both_roles!(
+    a_connection_sent_nothing_is_sent_a_heartbeat,
+    a_connection_sent_nothing_is_sent_a_heartbeat_to_an_observer,
+    a_connection_sent_nothing_is_sent_a_heartbeat_as
+);
 
 async fn a_connection_sent_nothing_is_sent_a_heartbeat_as(role: Role) {
     let limits = Limits {
@@ -591,15 +603,11 @@ pub(super) fn text_of(message: &[u8]) -> String {
     text.get_string(&doc.transact())
 }
 
-#[tokio::test]
-async fn a_large_relayed_update_goes_out_in_fragments() {
-    a_large_relayed_update_goes_out_in_fragments_as(Role::Moderator).await;
-}
-
-#[tokio::test]
-async fn a_large_relayed_update_goes_out_in_fragments_to_an_observer() {
-    a_large_relayed_update_goes_out_in_fragments_as(Role::Observer).await;
-}
+both_roles!(
+    a_large_relayed_update_goes_out_in_fragments,
+    a_large_relayed_update_goes_out_in_fragments_to_an_observer,
+    a_large_relayed_update_goes_out_in_fragments_as
+);
 
 async fn a_large_relayed_update_goes_out_in_fragments_as(role: Role) {
     let server = server(Limits::default()).await;
@@ -626,43 +634,6 @@ async fn a_large_relayed_update_goes_out_in_fragments_as(role: Role) {
     assert!(parts.len() > 2);
     assert_eq!(parts.concat(), large.frame);
     assert_eq!(conn.client.binary().await, small.frame);
-}
-
-#[tokio::test]
-async fn a_follower_behind_the_writer_is_sent_the_whole_state() {
-    let limits = Limits {
-        relay_backlog: 4,
-        ..Limits::default()
-    };
-    let server = server(limits).await;
-    let mut conn = server.connect_as(Role::Observer).await;
-    let room = conn.room.clone();
-    // Ten updates before the writer runs: it keeps four, and the
-    // follower stands before them.
-    let words = [
-        "Misja ",
-        "Krakowa ",
-        "zażółć ",
-        "gęślą ",
-        "jaźń ",
-        "🙂 ",
-        "a ",
-        "b ",
-        "c ",
-        "d",
-    ];
-    for words in words {
-        commit(&room, &write(&room, words));
-    }
-    let whole = conn.client.binary().await;
-    let state = room.doc().diff(&StateVector::default());
-    assert_eq!(whole, Message::Sync(SyncMessage::Update(state)).encode_v1());
-    assert_eq!(text_of(&whole), words.concat());
-    // The state covered everything: nothing else, until the next update.
-    conn.client.quiet_for(Duration::from_millis(50)).await;
-    let later = write(&room, " e");
-    commit(&room, &later);
-    assert_eq!(conn.client.binary().await, later.frame);
 }
 
 #[tokio::test]

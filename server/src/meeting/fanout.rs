@@ -240,19 +240,17 @@ async fn write(
         capacity: fanout.backlog,
         failed: None,
     };
-    let mut followers = Followers::default();
+    let mut writer = Writer {
+        shard,
+        followers: Followers::default(),
+    };
+    let followers = &mut writer.followers;
     let mut taken = None;
     loop {
         if let Some(taken) = taken.take() {
-            ring.take(taken, &followers);
+            ring.take(taken, followers);
         }
-        loop {
-            match relay.try_recv() {
-                Ok(r) => ring.take(Ok(r), &followers),
-                Err(TryRecvError::Lagged(n)) => ring.take(Err(RecvError::Lagged(n)), &followers),
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
-        }
+        ring.drain(&mut relay, followers);
         {
             let mut shared = shard.shared();
             shared.next = ring.next();
@@ -262,15 +260,24 @@ async fn write(
                 return;
             }
         }
-        let mut feed = Feed {
-            fanout: &fanout,
-            ring: &ring,
-            memo: None,
-        };
-        for (i, (_, outlet)) in followers.list.iter().enumerate() {
-            outlet.serve(&mut feed, &mut Context::from_waker(&waker));
-            if i % ROUND_SLICE == ROUND_SLICE - 1 {
+        // The round, in slices; between two, other tasks run and the
+        // frames relayed meanwhile join the ring, so that a long round does
+        // not let the room's broadcast lap the writer.
+        let mut from = 0;
+        while from < followers.list.len() {
+            let to = (from + ROUND_SLICE).min(followers.list.len());
+            let mut feed = Feed {
+                fanout: &fanout,
+                ring: &ring,
+                memo: None,
+            };
+            for (_, outlet) in &followers.list[from..to] {
+                outlet.serve(&mut feed, &mut Context::from_waker(&waker));
+            }
+            from = to;
+            if from < followers.list.len() {
                 tokio::task::yield_now().await;
+                ring.drain(&mut relay, followers);
             }
         }
         tokio::select! {
@@ -285,6 +292,29 @@ async fn write(
             }
             () = shard.poke.notified() => {}
             () = woken.wait() => {}
+        }
+    }
+}
+
+/// A running writer. Should it panic, its followers are told (their tasks
+/// close their connections, and the clients reconnect) and another writer
+/// may start.
+struct Writer<'a> {
+    shard: &'a Shard,
+    followers: Followers,
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let reason: Arc<str> = "the server's writer for this room failed; reconnect".into();
+        let mut shared = self.shard.shared();
+        shared.running = false;
+        self.followers.update(&mut shared, Some(&reason));
+        for (_, outlet) in &self.followers.list {
+            outlet.fail(&reason);
         }
     }
 }
@@ -333,6 +363,17 @@ impl Ring {
     /// The position of the next frame.
     fn next(&self) -> u64 {
         self.first + self.frames.len() as u64
+    }
+
+    /// Keeps the frames the room relayed since the writer last looked.
+    fn drain(&mut self, relay: &mut broadcast::Receiver<Relay>, followers: &Followers) {
+        loop {
+            match relay.try_recv() {
+                Ok(r) => self.take(Ok(r), followers),
+                Err(TryRecvError::Lagged(n)) => self.take(Err(RecvError::Lagged(n)), followers),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
     }
 
     /// Keeps a frame from the room; a failure goes to every follower.

@@ -248,11 +248,14 @@ impl<S: MessageSocket> Outlet for Follower<S> {
         if out.ended {
             return;
         }
-        if out.paused || out.task_writing || out.news.any() {
-            out.skipped = true;
+        // What the writer left in the socket may go out while the task
+        // owes replies (it holds whole frames only), but not while the
+        // task waits on the socket: its wake-up would be taken.
+        if out.unflushed && (out.task_writing || !out.flush(cx)) {
             return;
         }
-        if out.unflushed && !out.flush(cx) {
+        if out.paused || out.task_writing || out.news.any() {
+            out.skipped = true;
             return;
         }
         match feed.frames(out.pos, self.conn) {
@@ -292,8 +295,18 @@ impl<S: MessageSocket> Shared<S> {
     /// waits.
     fn sink(&mut self, cx: &mut Context<'_>, f: SinkPoll<S>) -> Poll<Result<(), WsError>> {
         let mut out = self.0.out();
+        // The writer waits for the socket to drain: this poll takes the
+        // wake-up it registered, so it is poked once the task is done.
+        if out.unflushed {
+            out.skipped = true;
+        }
         let polled = f(Pin::new(&mut out.socket), cx);
         out.task_writing = polled.is_pending();
+        if let Poll::Ready(Ok(())) = polled {
+            // What the writer left in the socket went out with it.
+            out.unflushed = false;
+            out.stalled_since = None;
+        }
         self.0.resume(out);
         polled
     }

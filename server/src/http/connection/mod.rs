@@ -170,15 +170,11 @@ pub(crate) fn serve<S: MessageSocket>(
         if member.role == Role::Observer {
             let follower = Follower::new(conn, room.clone(), socket);
             follower.start_at(room.fanout.follow(&room.relay, conn, follower.clone()));
-            let mut link = Link::new(&app, &room, &session, Source::Writer(follower.clone()));
-            talk(
-                &mut link,
-                &mut Shared(follower),
-                &mut session,
-                &room,
-                shutdown,
-            )
-            .await;
+            // Takes the follower from the writer when dropped, however the
+            // connection ends.
+            let mut socket = Shared(follower.clone());
+            let mut link = Link::new(&app, &room, &session, Source::Writer(follower));
+            talk(&mut link, &mut socket, &mut session, &room, shutdown).await;
         } else {
             let relay = Source::Relay {
                 relay: room.relay.subscribe(),
@@ -440,6 +436,11 @@ impl Link {
             None | Some(Ok(WsMessage::Close(_))) => Err(Ending::Gone),
             Some(Err(e)) => Err(read_error(&e)),
             Some(Ok(WsMessage::Binary(bytes))) => {
+                // The writer holds a follower's frames from before the
+                // replies are made until they are sent.
+                if let Some(follower) = self.source.follower() {
+                    follower.pause(true);
+                }
                 let replies = session.handle(&bytes).map_err(session_error)?;
                 self.pending.extend(replies);
                 Ok(())

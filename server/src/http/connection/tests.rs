@@ -638,7 +638,25 @@ async fn a_large_relayed_update_goes_out_in_fragments_as(role: Role) {
 
 #[tokio::test]
 async fn a_follower_whose_socket_fills_gets_the_rest_once_it_reads() {
-    let server = server(Limits::default()).await;
+    fills_then_reads(Limits::default(), Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
+async fn a_follower_whose_task_writes_while_its_socket_is_full_gets_the_rest() {
+    // Heartbeats go out while the socket is full: the task then waits on
+    // the socket, and the wake-up once it drains is the task's, not the
+    // writer's.
+    let limits = Limits {
+        heartbeat: Duration::from_millis(40),
+        ..Limits::default()
+    };
+    fills_then_reads(limits, Duration::from_millis(300)).await;
+}
+
+/// A follower whose socket fills while the room relays 200 updates, and
+/// which reads only after `pause`: everything must arrive.
+async fn fills_then_reads(limits: Limits, pause: Duration) {
+    let server = server(limits).await;
     let held = server.meeting.hold_room(RoomName::Draft).await.unwrap();
     let room = held.room.clone();
     // The real socket type over an in-memory stream of 1 KiB, which a
@@ -660,12 +678,14 @@ async fn a_follower_whose_socket_fills_gets_the_rest_once_it_reads() {
         expected.push_str(&words);
         tokio::task::yield_now().await;
     }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(pause).await;
     // Everything arrives once the client reads.
     let doc = new_doc();
     let text = doc.get_or_insert_text("t");
+    // One deadline for all of it: heartbeats keep arriving meanwhile.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while text.get_string(&doc.transact()) != expected {
-        let msg = tokio::time::timeout(Duration::from_secs(5), client.next())
+        let msg = tokio::time::timeout_at(deadline, client.next())
             .await
             .expect("the rest arrives")
             .unwrap()

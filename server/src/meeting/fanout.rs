@@ -245,11 +245,7 @@ async fn write(
         followers: Followers::default(),
     };
     let followers = &mut writer.followers;
-    let mut taken = None;
     loop {
-        if let Some(taken) = taken.take() {
-            ring.take(taken, followers);
-        }
         ring.drain(&mut relay, followers);
         {
             let mut shared = shard.shared();
@@ -282,14 +278,15 @@ async fn write(
         }
         tokio::select! {
             biased;
-            r = relay.recv() => {
-                if matches!(r, Err(RecvError::Closed)) {
+            r = relay.recv() => match r {
+                Ok(frame) => ring.take(frame, followers),
+                Err(RecvError::Lagged(missed)) => ring.lagged(missed),
+                Err(RecvError::Closed) => {
                     // The room is gone, and its followers with it.
                     shard.shared().running = false;
                     return;
                 }
-                taken = Some(r);
-            }
+            },
             () = shard.poke.notified() => {}
             () = woken.wait() => {}
         }
@@ -369,41 +366,38 @@ impl Ring {
     fn drain(&mut self, relay: &mut broadcast::Receiver<Relay>, followers: &Followers) {
         loop {
             match relay.try_recv() {
-                Ok(r) => self.take(Ok(r), followers),
-                Err(TryRecvError::Lagged(n)) => self.take(Err(RecvError::Lagged(n)), followers),
+                Ok(frame) => self.take(frame, followers),
+                Err(TryRecvError::Lagged(missed)) => self.lagged(missed),
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
     }
 
     /// Keeps a frame from the room; a failure goes to every follower.
-    fn take(&mut self, r: Result<Relay, RecvError>, followers: &Followers) {
-        match r {
-            Ok(Relay::Fail(reason)) => {
-                for (_, outlet) in &followers.list {
-                    outlet.fail(&reason);
-                }
-                self.failed = Some(reason);
+    fn take(&mut self, frame: Relay, followers: &Followers) {
+        if let Relay::Fail(reason) = frame {
+            for (_, outlet) in &followers.list {
+                outlet.fail(&reason);
             }
-            Ok(frame) => {
-                if self.frames.len() == self.capacity {
-                    self.frames.pop_front();
-                    self.first += 1;
-                }
-                self.frames.push_back(frame);
-            }
-            Err(RecvError::Lagged(missed)) => {
-                // The writer itself fell behind the room: every follower
-                // is behind, and is caught up with the whole state.
-                tracing::info!(
-                    missed,
-                    "the room's writer fell behind; its followers catch up"
-                );
-                self.first = self.next() + 1;
-                self.frames.clear();
-            }
-            Err(RecvError::Closed) => {}
+            self.failed = Some(reason);
+            return;
         }
+        if self.frames.len() == self.capacity {
+            self.frames.pop_front();
+            self.first += 1;
+        }
+        self.frames.push_back(frame);
+    }
+
+    /// The writer itself fell behind the room by `missed` frames: every
+    /// follower is behind, and is caught up with the whole state.
+    fn lagged(&mut self, missed: u64) {
+        tracing::info!(
+            missed,
+            "the room's writer fell behind; its followers catch up"
+        );
+        self.first = self.next() + 1;
+        self.frames.clear();
     }
 }
 

@@ -344,8 +344,7 @@ impl Link {
         loop {
             check_stored(room)?;
             // Replies go first, in order, as far as they may go now.
-            let follower = self.source.follower();
-            if let Some(follower) = follower
+            if let Some(follower) = self.source.follower()
                 && !self.pending.is_empty()
             {
                 follower.pause(true);
